@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatNinjaHash, murmurHash64A, ninjaCommandHash } from './murmur-hash.js';
+
+describe('murmurHash64A', () => {
+  it('hashes strings as their UTF-8 bytes', () => {
+    expect(murmurHash64A('héllo')).toBe(murmurHash64A(Buffer.from('héllo', 'utf8')));
+  });
+
+  it('hashes every tail length differently and deterministically', () => {
+    const base = 'abcdefghijklmnopq';
+    const hashes = new Set<bigint>();
+    for (let len = 0; len <= base.length; len++) {
+      const h = murmurHash64A(base.slice(0, len));
+      expect(h).toBe(murmurHash64A(base.slice(0, len)));
+      expect(h >= 0n && h < 1n << 64n).toBe(true);
+      hashes.add(h);
+    }
+    expect(hashes.size).toBe(base.length + 1);
+  });
+
+  it('honours a subarray view without reading outside it', () => {
+    const buf = Buffer.from('xxecho a.in > a.outyy');
+    expect(murmurHash64A(buf.subarray(2, buf.length - 2))).toBe(murmurHash64A('echo a.in > a.out'));
+  });
+});
+
+describe('formatNinjaHash', () => {
+  it('writes lowercase hex without zero padding, like ninja\'s PRIx64', () => {
+    expect(formatNinjaHash(0xabcn)).toBe('abc');
+    expect(formatNinjaHash(0xffffffffffffffffn)).toBe('ffffffffffffffff');
+  });
+});
+
+describe('ninjaCommandHash against a real ninja', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestrate-murmur-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('matches the hashes ninja writes into .ninja_log for commands of every tail length', async () => {
+    // One edge per command length 1..40 so every `len & 7` tail and several block counts are covered,
+    // plus a non-ASCII command.
+    const commands: string[] = [];
+    let manifest = 'rule run\n  command = $cmd\n';
+    for (let n = 0; n < 40; n++) {
+      const command = `: ${'x'.repeat(n)}`;
+      commands.push(command);
+      manifest += `build out${n}: run\n  cmd = ${command}\n`;
+    }
+    const unicode = ': héllo wörld ✓';
+    commands.push(unicode);
+    manifest += `build out40: run\n  cmd = ${unicode}\n`;
+    writeFileSync(join(dir, 'build.ninja'), manifest);
+    await execa('ninja', ['-C', dir]);
+
+    const lines = readFileSync(join(dir, '.ninja_log'), 'utf8').trimEnd().split('\n').slice(1);
+    const logged = new Map(lines.map((line) => {
+      const fields = line.split('\t');
+      return [fields[3], fields[4]] as const;
+    }));
+    expect(logged.size).toBe(commands.length);
+    commands.forEach((command, n) => {
+      expect(ninjaCommandHash(command), command).toBe(logged.get(`out${n}`));
+    });
+  });
+});
