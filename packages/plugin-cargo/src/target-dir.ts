@@ -1,0 +1,109 @@
+/**
+ * Where cargo puts a workspace's build output.
+ *
+ * `target_directory` holds final artifacts; `build_directory` (cargo ≥ 1.91,
+ * `build.build-dir`) holds the intermediate state that decides freshness
+ * (`.fingerprint/`, `deps/`, `build/`, `incremental/`). They are the same
+ * directory unless `build.build-dir` / `CARGO_BUILD_BUILD_DIR` says otherwise.
+ *
+ * @packageDocumentation
+ */
+import path from 'node:path';
+import { execa } from 'execa';
+
+/** Options of {@link resolveTargetDir} and {@link readCargoDirs}. */
+export interface ResolveTargetDirOptions {
+  /** Environment cargo would see. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The cargo executable. @default "cargo" */
+  readonly cargo?: string;
+}
+
+/** Result of {@link resolveTargetDir}. */
+export interface TargetDirResult {
+  /** Absolute target directory. */
+  readonly targetDir: string;
+  /** Where it came from. */
+  readonly source: 'env' | 'metadata';
+}
+
+/** The directories reported by `cargo metadata`. */
+export interface CargoDirs {
+  readonly workspaceRoot: string;
+  readonly targetDir: string;
+  /** `build_directory` when cargo reports it (≥ 1.91), else the target dir. */
+  readonly buildDir: string;
+}
+
+/** Thrown when `cargo metadata` fails or prints something unexpected. */
+export class CargoMetadataError extends Error {
+  /** Stable error code. */
+  readonly code = 'ERR_CARGO_METADATA';
+  /** The workspace directory cargo ran in. */
+  readonly cwd: string;
+  constructor(message: string, cwd: string, options?: { cause?: unknown }) {
+    super(`cargo metadata failed in "${cwd}": ${message}`, options);
+    this.name = 'CargoMetadataError';
+    this.cwd = cwd;
+  }
+}
+
+/**
+ * Runs `cargo metadata --format-version 1 --no-deps --offline` in `workspaceDir`
+ * and returns its workspace root, target and build directories.
+ *
+ * @throws {@link CargoMetadataError}
+ */
+export async function readCargoDirs(workspaceDir: string, options: ResolveTargetDirOptions = {}): Promise<CargoDirs> {
+  const cwd = path.resolve(workspaceDir);
+  let stdout: string;
+  try {
+    const result = await execa(
+      options.cargo ?? 'cargo',
+      ['metadata', '--format-version', '1', '--no-deps', '--offline'],
+      { cwd, env: options.env ?? process.env, extendEnv: false, stripFinalNewline: true },
+    );
+    stdout = result.stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: unknown }).stderr;
+    const tail = typeof stderr === 'string' ? stderr.trim().split('\n').slice(-3).join(' | ') : String(error);
+    throw new CargoMetadataError(tail, cwd, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch (error) {
+    throw new CargoMetadataError('output is not JSON', cwd, { cause: error });
+  }
+  const m = json as { target_directory?: unknown; build_directory?: unknown; workspace_root?: unknown };
+  if (typeof m.target_directory !== 'string' || typeof m.workspace_root !== 'string') {
+    throw new CargoMetadataError('no "target_directory" or "workspace_root" in the output', cwd);
+  }
+  return {
+    workspaceRoot: m.workspace_root,
+    targetDir: m.target_directory,
+    buildDir: typeof m.build_directory === 'string' ? m.build_directory : m.target_directory,
+  };
+}
+
+/**
+ * Resolves a workspace's target directory: `CARGO_TARGET_DIR` (relative values are
+ * resolved against `workspaceDir`, the directory cargo runs in) without spawning
+ * anything, otherwise `cargo metadata`'s `target_directory` (which applies
+ * `.cargo/config.toml` `build.target-dir` and `CARGO_BUILD_TARGET_DIR`).
+ *
+ * Use {@link readCargoDirs} when the build directory matters too.
+ *
+ * @throws {@link CargoMetadataError}
+ */
+export async function resolveTargetDir(
+  workspaceDir: string,
+  options: ResolveTargetDirOptions = {},
+): Promise<TargetDirResult> {
+  const fromEnv = (options.env ?? process.env)['CARGO_TARGET_DIR'];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    return { targetDir: path.resolve(workspaceDir, fromEnv), source: 'env' };
+  }
+  const dirs = await readCargoDirs(workspaceDir, options);
+  return { targetDir: dirs.targetDir, source: 'metadata' };
+}
