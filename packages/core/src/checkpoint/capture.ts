@@ -1,0 +1,136 @@
+/**
+ * Capture: store the selected state files as blobs and write the manifest
+ * that points at them, with every mtime in ns. A file unchanged since it was
+ * restored (same inode, size, mtime and ctime) reuses its blob without being
+ * read, so a rolling checkpoint writes only what the build changed.
+ */
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import type { BigIntStats } from 'node:fs';
+import type { FileTransformInfo, StateSelection } from '../hooks.js';
+import type { BuildContext } from '../context.js';
+import type { SourceEntry } from '../sources/manifest.js';
+import { isSafeRelativePath, type SourceRecord, type StateRecord } from './manifest.js';
+import { ancestors } from './paths.js';
+
+/** Identity of a file on disk right after a restore, to recognise it untouched at capture. */
+export interface FileStamp {
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+}
+
+export function stampOf(info: BigIntStats): FileStamp {
+  return { ino: info.ino, size: info.size, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs };
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+export interface CaptureStateOptions {
+  context: BuildContext;
+  selection: StateSelection;
+  /** Runs the `captureFile` transform named `name`. */
+  transform: (name: string, content: Buffer, info: FileTransformInfo) => Promise<Buffer>;
+  /** Records of the restored checkpoint and the stamps its files had right after the restore. */
+  reuse?: { state: Readonly<Record<string, StateRecord>>; stamps: ReadonlyMap<string, FileStamp> };
+}
+
+/** Stores the selected files and returns the manifest's `state` records. */
+export async function captureState(options: CaptureStateOptions): Promise<Record<string, StateRecord>> {
+  const { context, selection } = options;
+  const store = context.store;
+  const limit = pLimit(16);
+  const state = new Map<string, StateRecord>();
+  const transforms = new Map<string, string | undefined>();
+  for (const spec of selection.files) {
+    if (!isSafeRelativePath(spec.path)) {
+      context.logger.warn(`not capturing '${spec.path}': not a plain relative path inside the build directory`);
+      continue;
+    }
+    transforms.set(spec.path, spec.transform);
+  }
+  const dirs = new Set<string>();
+  for (const path of transforms.keys()) for (const dir of ancestors(path)) dirs.add(dir);
+
+  await Promise.all(
+    [...transforms].map(([path, transform]) =>
+      limit(async () => {
+        const abs = join(context.buildDir, path);
+        let info: BigIntStats;
+        try {
+          info = await lstat(abs, { bigint: true });
+        } catch {
+          return; // vanished since the selection
+        }
+        const mtimeNs = info.mtimeNs.toString();
+        if (info.isSymbolicLink()) {
+          state.set(path, { kind: 'link', target: await readlink(abs), mtimeNs });
+          return;
+        }
+        if (info.isDirectory()) {
+          dirs.add(path);
+          return;
+        }
+        if (!info.isFile()) return;
+        const kind = (info.mode & 0o111n) !== 0n ? 'exec' : 'file';
+        const previous = options.reuse?.state[path];
+        const stamp = options.reuse?.stamps.get(path);
+        if (previous?.blob && stamp && previous.transform === transform && sameStamp(stamp, stampOf(info))) {
+          state.set(path, { ...previous, kind, mtimeNs });
+          return;
+        }
+        let content: Buffer = await readFile(abs);
+        if (transform !== undefined) {
+          content = await options.transform(transform, content, { path, absolutePath: abs, context });
+        }
+        const blob = await store.putBlob(content);
+        state.set(path, {
+          kind,
+          blob,
+          size: Number(info.size),
+          mtimeNs,
+          ...(transform === undefined ? {} : { transform }),
+        });
+      }),
+    ),
+  );
+  await Promise.all(
+    [...dirs].map((dir) =>
+      limit(async () => {
+        const info = await lstat(join(context.buildDir, dir), { bigint: true }).catch(() => undefined);
+        if (info?.isDirectory()) state.set(dir, { kind: 'dir', mtimeNs: info.mtimeNs.toString() });
+      }),
+    ),
+  );
+  return Object.fromEntries([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The source records of the manifest: each source with its mtime now. */
+export async function captureSources(
+  sourceDir: string,
+  sources: ReadonlyMap<string, SourceEntry>,
+): Promise<Record<string, SourceRecord>> {
+  const limit = pLimit(32);
+  const out: Record<string, SourceRecord> = {};
+  const entries = await Promise.all(
+    [...sources].map(([path, entry]) =>
+      limit(async () => {
+        const info = await lstat(join(sourceDir, path), { bigint: true }).catch(() => undefined);
+        if (!info) return undefined;
+        const record: SourceRecord = {
+          hash: entry.hash,
+          kind: entry.kind,
+          ...(entry.target === undefined ? {} : { target: entry.target }),
+          mtimeNs: info.mtimeNs.toString(),
+        };
+        return [path, record] as const;
+      }),
+    ),
+  );
+  for (const item of entries) if (item) out[item[0]] = item[1];
+  return out;
+}

@@ -1,0 +1,73 @@
+/**
+ * From the user's config and the plugins' defaults to the frozen
+ * {@link ResolvedConfig}: absolute directories, the store location and the
+ * project identity.
+ */
+import { homedir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { execa } from 'execa';
+import type { Plugin } from '../plugin.js';
+import { DEFAULT_KEEP, type ConfigDraft, type ResolvedConfig } from './schema.js';
+
+/** The default store: `$ORCHESTRATE_STORE`, else `$XDG_CACHE_HOME/orchestrate`, else `~/.cache/orchestrate`. */
+export function defaultStoreDir(env: Readonly<Record<string, string | undefined>>): string {
+  if (env['ORCHESTRATE_STORE']) return resolve(env['ORCHESTRATE_STORE']);
+  const cache = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+  return join(cache, 'orchestrate');
+}
+
+/**
+ * The project's identity, never its absolute path: the config's `name`, else
+ * the git origin URL (with the project's path inside the repository), else
+ * the directory's name.
+ */
+export async function projectIdentity(projectDir: string, name: string | undefined): Promise<string> {
+  if (name) return name;
+  const origin = await execa('git', ['config', '--get', 'remote.origin.url'], {
+    cwd: projectDir,
+    reject: false,
+    stdin: 'ignore',
+  });
+  if (origin.exitCode === 0 && String(origin.stdout).trim()) {
+    const top = await execa('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir, reject: false, stdin: 'ignore' });
+    const sub = top.exitCode === 0 ? relative(String(top.stdout).trim(), projectDir) : '';
+    return sub ? `${String(origin.stdout).trim()}#${sub}` : String(origin.stdout).trim();
+  }
+  return basename(projectDir);
+}
+
+export interface ResolveOptions {
+  draft: ConfigDraft;
+  projectDir: string;
+  configFile: string | undefined;
+  plugins: readonly Plugin[];
+  env: Readonly<Record<string, string | undefined>>;
+  /** `--store` from the command line, which wins over everything. */
+  storeOverride?: string | undefined;
+}
+
+/** Resolves and freezes the config. */
+export async function resolveConfig(options: ResolveOptions): Promise<ResolvedConfig> {
+  const { draft, projectDir } = options;
+  const sourceDir = resolve(projectDir, draft.sourceDir ?? '.');
+  const buildDir = resolve(projectDir, draft.buildDir ?? '.');
+  let store: string;
+  if (options.storeOverride) store = resolve(options.storeOverride);
+  else if (options.env['ORCHESTRATE_STORE']) store = resolve(options.env['ORCHESTRATE_STORE']);
+  else if (draft.store) store = resolve(projectDir, draft.store);
+  else store = defaultStoreDir(options.env);
+  const config: ResolvedConfig = {
+    project: await projectIdentity(projectDir, draft.name),
+    projectDir,
+    configFile: options.configFile,
+    sourceDir,
+    buildDir,
+    env: Object.freeze([...(draft.env ?? [])]),
+    store,
+    include: Object.freeze([...(draft.include ?? [])]),
+    exclude: Object.freeze([...(draft.exclude ?? [])]),
+    keep: draft.keep ?? DEFAULT_KEEP,
+    plugins: Object.freeze([...options.plugins]),
+  };
+  return Object.freeze(config);
+}

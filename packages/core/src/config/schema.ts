@@ -1,0 +1,89 @@
+/**
+ * The config's schema: the single source of its types and its validation.
+ */
+import { z } from 'zod';
+import type { Plugin } from '../plugin.js';
+
+/** A plugin as a JSON or YAML config names it: the package, or `[package, options]`. */
+const pluginSpecifier = z.union([z.string().min(1), z.tuple([z.string().min(1), z.record(z.string(), z.unknown())])]);
+
+type PluginEntryInput = unknown;
+const pluginEntry: z.ZodType<PluginEntryInput> = z.lazy(() =>
+  z.union([
+    pluginSpecifier,
+    z.custom<Plugin>(
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as Plugin).apply === 'function',
+      { message: 'expected a plugin object with name and apply(), a package name, or [package, options]' },
+    ),
+    z.literal(false),
+    z.null(),
+    z.undefined(),
+    z.array(pluginEntry),
+  ]),
+);
+
+/** The user's config, every key optional. */
+export const userConfigSchema = z.strictObject({
+  /** Project name; identifies the project's checkpoints. @default the git origin URL, else the directory name */
+  name: z.string().min(1).optional(),
+  /** Plugins: objects, package names, `[package, options]`, nested arrays; falsy entries are skipped. */
+  plugins: z.array(pluginEntry).optional(),
+  /** Source directory, relative to the project directory. @default "." */
+  sourceDir: z.string().min(1).optional(),
+  /** Build directory, relative to the project directory. @default set by the build-system plugin, else "." */
+  buildDir: z.string().min(1).optional(),
+  /** Names of environment variables whose values are part of the fingerprint. */
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).optional(),
+  /** Store directory. @default $ORCHESTRATE_STORE, else $XDG_CACHE_HOME/orchestrate */
+  store: z.string().min(1).optional(),
+  /** Globs of source files outside git (relative to the source directory). @default ["**"] */
+  include: z.array(z.string()).optional(),
+  /** Globs never taken as sources. */
+  exclude: z.array(z.string()).optional(),
+  /** Checkpoints kept per project by `gc` and after each save. @default 5 */
+  keep: z.number().int().positive().optional(),
+});
+
+/** The config as written by the user. */
+export type UserConfig = Omit<z.input<typeof userConfigSchema>, 'plugins'> & {
+  plugins?: readonly unknown[];
+};
+
+/** The config while plugins fill in their defaults (`resolveConfig`). */
+export interface ConfigDraft {
+  name?: string | undefined;
+  sourceDir?: string | undefined;
+  buildDir?: string | undefined;
+  env?: string[] | undefined;
+  store?: string | undefined;
+  include?: string[] | undefined;
+  exclude?: string[] | undefined;
+  keep?: number | undefined;
+}
+
+/** What `resolveConfig` taps know about the run. */
+export interface ConfigEnv {
+  readonly projectDir: string;
+  readonly configFile: string | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The frozen config every later hook sees. */
+export interface ResolvedConfig {
+  /** Project identity used to find checkpoints. */
+  readonly project: string;
+  readonly projectDir: string;
+  readonly configFile: string | undefined;
+  /** Absolute source directory. */
+  readonly sourceDir: string;
+  /** Absolute build directory. */
+  readonly buildDir: string;
+  readonly env: readonly string[];
+  readonly store: string;
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  readonly keep: number;
+  readonly plugins: readonly Plugin[];
+}
+
+export const DEFAULT_KEEP = 5;

@@ -1,0 +1,182 @@
+/**
+ * Every lifecycle hook of the orchestrator, grouped by phase. Only the
+ * orchestrator calls hooks; plugins receive a tap-only view
+ * ({@link PluginHooks}). A tap should use its plugin's name, which the error
+ * interceptor uses to attribute failures.
+ */
+import {
+  AsyncSeriesBailHook,
+  AsyncSeriesHook,
+  AsyncSeriesWaterfallHook,
+  HookMap,
+  SyncHook,
+} from 'tapable';
+import type { CheckpointManifest, CheckpointRef, StateRecord } from './checkpoint/manifest.js';
+import type { BuildContext } from './context.js';
+import type { ConfigDraft, ConfigEnv, ResolvedConfig } from './config/schema.js';
+import type { ChangeSet } from './sources/manifest.js';
+
+/** Named tap stages, instead of magic numbers. Lower runs first. */
+export const Stage = {
+  /** Before ordinary taps. */
+  Early: -100,
+  Normal: 0,
+  /** After ordinary taps. */
+  Late: 100,
+  /** The core's own fallbacks (e.g. the local store lookup in `findCheckpoint`). */
+  Core: 1000,
+} as const;
+
+/** A keyed record of everything a checkpoint's usability depends on; not a hash, so a mismatch can name its entry. */
+export type Fingerprint = Record<string, string>;
+
+/** What `findCheckpoint` looks for. */
+export interface CheckpointQuery {
+  readonly project: string;
+  readonly fingerprint: Readonly<Fingerprint>;
+}
+
+/** The checkpoint chosen for a build, with the exact change set from its sources to the working tree. */
+export interface CheckpointChoice {
+  readonly ref: CheckpointRef;
+  readonly manifest: CheckpointManifest;
+  readonly changes: ChangeSet;
+}
+
+/** Result of `findCheckpoint`: a usable checkpoint, or the reason there is none. */
+export type CheckpointLookup = CheckpointChoice | { readonly reason: string };
+
+/** A plugin's refusal of a checkpoint. */
+export interface Refusal {
+  readonly reason: string;
+}
+
+/** The files a restore will write, before it writes them. Plugins may drop entries. */
+export interface RestorePlan {
+  readonly manifest: CheckpointManifest;
+  /** State entries to restore, by path relative to the build directory. */
+  readonly entries: Map<string, StateRecord>;
+  /** Does not restore `path` (and says why at debug level), e.g. an output of a removed source. */
+  skip(path: string, why: string): void;
+}
+
+/** Passed with each file through `restoreFile` / `captureFile` transforms. */
+export interface FileTransformInfo {
+  /** Path relative to the build directory. */
+  readonly path: string;
+  readonly absolutePath: string;
+  readonly context: BuildContext;
+}
+
+/** Result of writing the state back. */
+export interface RestoreResult {
+  readonly manifest: CheckpointManifest;
+  /** Paths (relative to the build directory) that were written. */
+  readonly restored: readonly string[];
+  /** Newest time recorded in the checkpoint, in ns. */
+  readonly newestRecordedNs: bigint;
+  /** Time given to added and modified sources, in ns. */
+  readonly changedSourceTimeNs: bigint;
+}
+
+/** Result of a `configure` or `build` step. */
+export interface StepResult {
+  /** The command line that ran, for the report. */
+  readonly command: string;
+}
+
+/** One file selected as build state. */
+export interface StateFileSpec {
+  /** Path relative to the build directory. */
+  readonly path: string;
+  /** Name of a `captureFile`/`restoreFile` transform, e.g. to replace absolute paths by placeholders. */
+  readonly transform?: string;
+}
+
+/** The build state a plugin selects for capture. */
+export interface StateSelection {
+  readonly files: StateFileSpec[];
+}
+
+/** Final report of a run. */
+export interface BuildReport {
+  readonly command: 'build' | 'prepare' | 'restore';
+  readonly mode: 'full' | 'incremental';
+  readonly reason: string | null;
+  readonly restored: string | null;
+  readonly saved: string | null;
+  readonly changes: ChangeSet;
+  readonly durationMs: number;
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** Creates the full set of hooks; the orchestrator owns it. */
+export function createHooks() {
+  return {
+    // setup
+    /** All plugins have been applied. */
+    initialize: new SyncHook<[]>([]),
+    /** Plugins fill in defaults (build directory, commands). The result is validated, then frozen. */
+    resolveConfig: new AsyncSeriesWaterfallHook<[ConfigDraft, ConfigEnv]>(['config', 'env']),
+    /** The frozen config. */
+    configResolved: new SyncHook<[ResolvedConfig]>(['config']),
+    /** Plugins add keyed entries; a checkpoint is usable only when every entry matches. */
+    fingerprint: new AsyncSeriesWaterfallHook<[Fingerprint, BuildContext]>(['fingerprint', 'context']),
+
+    // checkpoint selection
+    /** Finds the checkpoint to restore. The core taps last ({@link Stage.Core}) and searches the configured store. */
+    findCheckpoint: new AsyncSeriesBailHook<[CheckpointQuery, BuildContext], CheckpointLookup | undefined>([
+      'query',
+      'context',
+    ]),
+    /** A plugin returns a {@link Refusal} to refuse the chosen checkpoint; the build goes on in full. `context.changes` is known. */
+    validateCheckpoint: new AsyncSeriesBailHook<[CheckpointManifest, BuildContext], Refusal | undefined>([
+      'manifest',
+      'context',
+    ]),
+    /** Plugins may widen the exact change set (never narrow it). Runs before the restore, so widened paths get new times too. */
+    changes: new AsyncSeriesWaterfallHook<[ChangeSet, BuildContext]>(['changes', 'context']),
+
+    // restore
+    /** Before any file is written; plugins may drop entries from the plan. */
+    beforeRestore: new AsyncSeriesHook<[RestorePlan, BuildContext]>(['plan', 'context']),
+    /** Transforms of restored bytes, keyed by the transform name recorded at capture. */
+    restoreFile: new HookMap((_key: string) => new AsyncSeriesWaterfallHook<[Buffer, FileTransformInfo]>(['content', 'info'])),
+    /** State written and every time replayed; repair tool databases here. */
+    afterRestore: new AsyncSeriesHook<[RestoreResult, BuildContext]>(['result', 'context']),
+
+    // build
+    /** Runs the build system's configure step, if it has one. A tap that ran it returns a {@link StepResult}. */
+    configure: new AsyncSeriesBailHook<[BuildContext], StepResult | undefined>(['context']),
+    /** Just before the build step (e.g. to snapshot the tree). */
+    beforeBuild: new AsyncSeriesHook<[BuildContext]>(['context']),
+    /** Runs the build. Exactly one plugin must return a {@link StepResult}. */
+    build: new AsyncSeriesBailHook<[BuildContext], StepResult | undefined>(['context']),
+
+    // capture
+    /** Plugins choose the files kept as state. */
+    selectState: new AsyncSeriesWaterfallHook<[StateSelection, BuildContext]>(['selection', 'context']),
+    /** Transforms of captured bytes, keyed by the transform name in the selection. */
+    captureFile: new HookMap((_key: string) => new AsyncSeriesWaterfallHook<[Buffer, FileTransformInfo]>(['content', 'info'])),
+    /** The manifest before it is saved; plugins may add entries to `manifest.data`. */
+    afterCapture: new AsyncSeriesHook<[CheckpointManifest, BuildContext]>(['manifest', 'context']),
+
+    // end
+    /** The run succeeded. */
+    done: new AsyncSeriesHook<[BuildReport, BuildContext]>(['report', 'context']),
+    /** The run failed. */
+    failed: new SyncHook<[Error]>(['error']),
+    /** Always runs last (locks, temporary files). */
+    shutdown: new AsyncSeriesHook<[]>([]),
+  };
+}
+
+export type OrchestratorHooks = ReturnType<typeof createHooks>;
+
+type TapOnly<H> = H extends HookMap<infer Inner> ? { for(key: string): TapOnly<Inner> } : Pick<H, Extract<keyof H, 'tap' | 'tapAsync' | 'tapPromise' | 'intercept'>>;
+
+/** The hooks as plugins see them: tap methods only. */
+export type PluginHooks = { readonly [K in keyof OrchestratorHooks]: TapOnly<OrchestratorHooks[K]> };
+
+/** Names of all hooks, in lifecycle order. */
+export type HookName = keyof OrchestratorHooks;

@@ -1,0 +1,48 @@
+/**
+ * @orchestrate/core: the public API. Nothing deep is exported.
+ */
+export { Orchestrator, type OrchestratorOptions, type RunOptions } from './orchestrator.js';
+export { createOrchestrator, type CreateOrchestratorOptions } from './setup.js';
+export {
+  Stage,
+  type BuildReport,
+  type CheckpointChoice,
+  type CheckpointLookup,
+  type CheckpointQuery,
+  type FileTransformInfo,
+  type Fingerprint,
+  type HookName,
+  type OrchestratorHooks,
+  type PluginHooks,
+  type Refusal,
+  type RestorePlan,
+  type RestoreResult,
+  type StateFileSpec,
+  type StateSelection,
+  type StepResult,
+} from './hooks.js';
+export type { BuildContext, BuildMode } from './context.js';
+export { isPlugin, type Plugin, type PluginApi, type PluginOption } from './plugin.js';
+export { defineConfig, type OrchestrateConfig } from './config/define-config.js';
+export type { ConfigDraft, ConfigEnv, ResolvedConfig, UserConfig } from './config/schema.js';
+export {
+  BuildToolError,
+  ConfigError,
+  ExitCode,
+  InterruptedError,
+  isOrchestrateError,
+  OrchestrateError,
+  PluginError,
+  PluginLoadError,
+  StoreError,
+  UsageError,
+} from './errors.js';
+export { createLogger, type Logger, type LogRecord, type LogSink } from './logger.js';
+export type { ExecOptions, ExecResult } from './exec.js';
+export { changedPaths, changeCount, type ChangeSet, type SourceEntry, type SourceKind } from './sources/manifest.js';
+export { gitBlobId, sha256 } from './sources/hash.js';
+export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } from './checkpoint/manifest.js';
+export { toolIdentity, tryWhich, compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
+export { setTimes, tryMtimeNs, probeGranularity } from './checkpoint/times.js';
+export { LocalStore } from './store/local-store.js';
+export type { CheckpointStore, GcResult, LoadedCheckpoint } from './store/store.js';

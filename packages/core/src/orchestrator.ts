@@ -1,0 +1,435 @@
+/**
+ * The orchestrator owns the hooks, applies plugins and runs the lifecycle:
+ *
+ *   setup:    initialize → resolveConfig → configResolved → fingerprint
+ *   restore:  scan sources → findCheckpoint → validateCheckpoint → changes
+ *             → beforeRestore → (restoreFile per file, time replay) → afterRestore
+ *   build:    configure → beforeBuild → build
+ *   capture:  selectState → (captureFile per file) → afterCapture → save
+ *   end:      done | failed, then shutdown
+ *
+ * It names no build system; plugins do all tool-specific work.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Hook } from 'tapable';
+import { createRequire } from 'node:module';
+import { captureSources, captureState, type FileStamp } from './checkpoint/capture.js';
+import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
+import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
+import { relativeInside, stateToSourceMapper } from './checkpoint/paths.js';
+import { CheckpointRefusedError, restoreCheckpoint } from './checkpoint/restore.js';
+import { resolveConfig } from './config/resolve-config.js';
+import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
+import { RunContext, type BuildContext } from './context.js';
+import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
+import {
+  createHooks,
+  Stage,
+  type BuildReport,
+  type CheckpointChoice,
+  type CheckpointLookup,
+  type FileTransformInfo,
+  type Fingerprint,
+  type OrchestratorHooks,
+  type PluginHooks,
+  type RestorePlan,
+} from './hooks.js';
+import type { Logger } from './logger.js';
+import type { Plugin, PluginApi } from './plugin.js';
+import { changeCount, diffManifests, NO_CHANGES, type ChangeSet, type SourceEntry } from './sources/manifest.js';
+import { scanSources } from './sources/scan.js';
+import { LocalStore } from './store/local-store.js';
+import type { CheckpointStore } from './store/store.js';
+
+const CORE = 'orchestrate';
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** What a run should do. */
+export interface RunOptions {
+  command: 'build' | 'prepare' | 'restore';
+  /** Do not save a checkpoint after the build. */
+  noSave?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface OrchestratorOptions {
+  /** The user's config draft (plugins already loaded). */
+  draft: ConfigDraft;
+  plugins: readonly Plugin[];
+  projectDir: string;
+  configFile?: string | undefined;
+  logger: Logger;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** `--store` from the command line. */
+  storeOverride?: string | undefined;
+  /** A store to use instead of opening the configured local one. */
+  store?: CheckpointStore;
+}
+
+function wrapTapErrors(hooks: OrchestratorHooks): void {
+  const intercept = (name: string, hook: Hook<unknown[], unknown>): void => {
+    hook.intercept({
+      register: (tap) => {
+        if (tap.name === CORE) return tap;
+        const fn = tap.fn as (...args: unknown[]) => unknown;
+        const attribute = (error: unknown): never => {
+          if (error instanceof PluginError || (isOrchestrateError(error) && error.code !== 'ERR_INTERNAL')) throw error;
+          throw new PluginError(tap.name, name, error);
+        };
+        if (tap.type === 'promise') {
+          tap.fn = (...args: unknown[]) => {
+            try {
+              return Promise.resolve(fn(...args)).catch(attribute);
+            } catch (error) {
+              return attribute(error);
+            }
+          };
+        } else if (tap.type === 'sync') {
+          tap.fn = (...args: unknown[]) => {
+            try {
+              return fn(...args);
+            } catch (error) {
+              return attribute(error);
+            }
+          };
+        }
+        return tap;
+      },
+    });
+  };
+  for (const [name, hook] of Object.entries(hooks)) {
+    if ('for' in hook && 'intercept' in hook && !('tap' in hook)) {
+      (hook as unknown as { intercept(i: { factory: (key: string, hook: Hook<unknown[], unknown>) => Hook<unknown[], unknown> }): void }).intercept({
+        factory: (key, inner) => {
+          intercept(`${name}(${key})`, inner);
+          return inner;
+        },
+      });
+    } else {
+      intercept(name, hook as unknown as Hook<unknown[], unknown>);
+    }
+  }
+}
+
+function tapOnlyHook(hook: object): object {
+  const h = hook as Record<string, ((...args: unknown[]) => unknown) | undefined>;
+  const view: Record<string, unknown> = {};
+  for (const method of ['tap', 'tapAsync', 'tapPromise', 'intercept']) {
+    const fn = h[method];
+    if (typeof fn === 'function') view[method] = fn.bind(hook);
+  }
+  return Object.freeze(view);
+}
+
+function tapOnly(hooks: OrchestratorHooks): PluginHooks {
+  const view: Record<string, unknown> = {};
+  for (const [name, hook] of Object.entries(hooks)) {
+    if ('tap' in hook) {
+      view[name] = tapOnlyHook(hook);
+    } else {
+      const map = hook as unknown as { for(key: string): object };
+      view[name] = Object.freeze({ for: (key: string) => tapOnlyHook(map.for(key)) });
+    }
+  }
+  return Object.freeze(view) as unknown as PluginHooks;
+}
+
+/** Runs the checkpoint lifecycle for one project. */
+export class Orchestrator {
+  /** Every hook; only the orchestrator calls them. */
+  readonly hooks: OrchestratorHooks = createHooks();
+  readonly #options: OrchestratorOptions;
+  readonly #plugins: readonly Plugin[];
+
+  constructor(options: OrchestratorOptions) {
+    this.#options = options;
+    this.#plugins = options.plugins;
+    wrapTapErrors(this.hooks);
+    const api: PluginApi = {
+      hooks: tapOnly(this.hooks),
+      logger: (name) => options.logger.child(name),
+    };
+    const seen = new Set<string>();
+    for (const plugin of this.#plugins) {
+      if (seen.has(plugin.name)) options.logger.warn(`plugin '${plugin.name}' is listed more than once`);
+      seen.add(plugin.name);
+      try {
+        plugin.apply(api);
+      } catch (error) {
+        throw new PluginError(plugin.name, 'apply', error);
+      }
+    }
+    this.hooks.findCheckpoint.tapPromise({ name: CORE, stage: Stage.Core }, (query, ctx) =>
+      this.#findInStore(query.project, query.fingerprint, ctx),
+    );
+    this.hooks.initialize.call();
+  }
+
+  /** Resolves the config through the plugins and freezes it. */
+  async resolveConfig(): Promise<ResolvedConfig> {
+    const env = this.#options.env ?? process.env;
+    const draft = await this.hooks.resolveConfig.promise(
+      { ...this.#options.draft },
+      { projectDir: this.#options.projectDir, configFile: this.#options.configFile, env },
+    );
+    const config = await resolveConfig({
+      draft,
+      projectDir: this.#options.projectDir,
+      configFile: this.#options.configFile,
+      plugins: this.#plugins,
+      env,
+      storeOverride: this.#options.storeOverride,
+    });
+    this.hooks.configResolved.call(config);
+    return config;
+  }
+
+  /** Runs `prepare`, `restore` or `build`. */
+  async run(options: RunOptions): Promise<BuildReport> {
+    const started = performance.now();
+    const timings: Record<string, number> = {};
+    const time = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await work();
+      } finally {
+        timings[name] = Math.round(performance.now() - t0);
+      }
+    };
+    const logger = this.#options.logger;
+    const signal = options.signal ?? new AbortController().signal;
+    let ctx: RunContext | undefined;
+    try {
+      const config = await time('config', () => this.resolveConfig());
+      const store = this.#options.store ?? (await LocalStore.open(config.store));
+      ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
+      const context = ctx;
+      const fingerprint = await time('fingerprint', () => this.#fingerprint(context));
+
+      const scan = await time('sources', () =>
+        scanSources({
+          sourceDir: config.sourceDir,
+          buildDir: config.buildDir,
+          include: config.include,
+          exclude: config.exclude,
+        }),
+      );
+      ctx.sources = scan.sources;
+      logger.debug(`${scan.sources.size} sources (${scan.method})`);
+
+      let restored: string | null = null;
+      let stamps: Map<string, FileStamp> | undefined;
+      let reason: string | null = options.command === 'prepare' ? 'prepare always builds in full' : null;
+      if (options.command !== 'prepare') {
+        const lookup = await time('find', () =>
+          this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context),
+        );
+        const outcome = await time('restore', () => this.#restore(context, lookup));
+        if (outcome.ok) {
+          restored = outcome.id;
+          stamps = outcome.stamps;
+          ctx.mode = 'incremental';
+        } else {
+          reason = outcome.reason;
+        }
+      }
+      if (ctx.mode === 'full') {
+        ctx.reason = reason ?? 'no checkpoint';
+        ctx.checkpoint = undefined;
+        ctx.changes = { ...NO_CHANGES, added: [...scan.sources.keys()] };
+        if (options.command !== 'restore') logger.info(`full build: ${ctx.reason}`);
+      }
+      if (signal.aborted) throw new InterruptedError('SIGINT');
+
+      let saved: string | null = null;
+      if (options.command !== 'restore') {
+        await time('configure', () => this.hooks.configure.promise(context));
+        await this.hooks.beforeBuild.promise(context);
+        const step = await time('build', () => this.hooks.build.promise(context));
+        if (step === undefined) {
+          throw new OrchestrateError('ERR_NO_BUILD', 'no plugin ran the build', ExitCode.Usage, {
+            hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
+          });
+        }
+        if (!options.noSave) saved = await time('capture', () => this.#capture(context, fingerprint, stamps));
+      }
+      const report: BuildReport = {
+        command: options.command,
+        mode: ctx.mode,
+        reason: ctx.mode === 'full' ? ctx.reason : null,
+        restored,
+        saved,
+        changes: ctx.changes ?? NO_CHANGES,
+        durationMs: Math.round(performance.now() - started),
+        timings,
+      };
+      await this.hooks.done.promise(report, context);
+      return report;
+    } catch (error) {
+      this.hooks.failed.call(error as Error);
+      throw error;
+    } finally {
+      await this.hooks.shutdown.promise();
+    }
+  }
+
+  async #fingerprint(ctx: BuildContext): Promise<Fingerprint> {
+    const base: Fingerprint = { 'orchestrate.manifest': String(MANIFEST_SCHEMA_VERSION) };
+    for (const name of ctx.config.env) base[`env.${name}`] = ctx.env[name] ?? '';
+    return this.hooks.fingerprint.promise(base, ctx);
+  }
+
+  /** The core's `findCheckpoint`: the matching checkpoint of this project closest to the working tree. */
+  async #findInStore(project: string, fingerprint: Readonly<Fingerprint>, ctx: BuildContext): Promise<CheckpointLookup> {
+    const loaded = await ctx.store.loadCheckpoints(project);
+    const sources = ctx.sources ?? new Map<string, SourceEntry>();
+    let best: (CheckpointChoice & { count: number }) | undefined;
+    let mismatch: string | undefined;
+    for (const item of loaded) {
+      if (item.error !== undefined) {
+        ctx.logger.warn(`ignoring checkpoint ${item.file}: ${item.error}`);
+        continue;
+      }
+      const differences = compareFingerprints(item.manifest.fingerprint, fingerprint);
+      if (differences.length > 0) {
+        mismatch ??= `fingerprint differs from checkpoint ${item.ref.id.slice(0, 12)}: ${describeDifferences(differences)}`;
+        continue;
+      }
+      const changes = this.#changesAgainst(item.manifest, sources, ctx);
+      const count = changeCount(changes);
+      // Newest first, so a tie keeps the newer one.
+      if (!best || count < best.count) best = { ref: item.ref, manifest: item.manifest, changes, count };
+    }
+    if (best) return best;
+    return { reason: mismatch ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
+  }
+
+  /** The exact change set from a checkpoint to the working tree, with the checkpoint's own state paths not counted as sources. */
+  #changesAgainst(manifest: CheckpointManifest, sources: ReadonlyMap<string, SourceEntry>, ctx: BuildContext): ChangeSet {
+    const toSource = stateToSourceMapper(ctx.sourceDir, ctx.buildDir);
+    const statePaths = new Set<string>();
+    for (const path of Object.keys(manifest.state)) {
+      const p = toSource(path);
+      if (p !== undefined) statePaths.add(p);
+    }
+    const current = new Map<string, SourceEntry>();
+    for (const [path, entry] of sources) if (!statePaths.has(path)) current.set(path, entry);
+    const before = new Map<string, SourceEntry>();
+    for (const [path, record] of Object.entries(manifest.sources)) {
+      before.set(path, { hash: record.hash, kind: record.kind, ...(record.target === undefined ? {} : { target: record.target }) });
+    }
+    return diffManifests(before, current);
+  }
+
+  async #restore(
+    ctx: RunContext,
+    lookup: CheckpointLookup | undefined,
+  ): Promise<{ ok: true; id: string; stamps: Map<string, FileStamp> } | { ok: false; reason: string }> {
+    if (!lookup) return { ok: false, reason: 'no checkpoint found' };
+    if ('reason' in lookup) return { ok: false, reason: lookup.reason };
+    const short = lookup.ref.id.slice(0, 12);
+    ctx.checkpoint = lookup.manifest;
+    ctx.changes = lookup.changes;
+    // Sources now exclude the checkpoint's state files.
+    const toSource = stateToSourceMapper(ctx.sourceDir, ctx.buildDir);
+    const statePaths = new Set(Object.keys(lookup.manifest.state).map((p) => toSource(p)));
+    ctx.sources = new Map([...(ctx.sources ?? [])].filter(([path]) => !statePaths.has(path)));
+    const refusal = await this.hooks.validateCheckpoint.promise(lookup.manifest, ctx);
+    if (refusal) return { ok: false, reason: `checkpoint ${short} refused: ${refusal.reason}` };
+    const widened = await this.hooks.changes.promise(lookup.changes, ctx);
+    ctx.changes = widened;
+    const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
+    const plan: RestorePlan = {
+      manifest: lookup.manifest,
+      entries,
+      skip: (path, why) => {
+        if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
+      },
+    };
+    await this.hooks.beforeRestore.promise(plan, ctx);
+    try {
+      const outcome = await restoreCheckpoint({
+        context: ctx,
+        manifest: lookup.manifest,
+        entries,
+        changes: widened,
+        sources: ctx.sources,
+        transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
+      });
+      ctx.mode = 'incremental';
+      await this.hooks.afterRestore.promise(
+        {
+          manifest: lookup.manifest,
+          restored: outcome.restored,
+          newestRecordedNs: outcome.newestRecordedNs,
+          changedSourceTimeNs: outcome.changedSourceTimeNs,
+        },
+        ctx,
+      );
+      ctx.logger.info(
+        `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(widened)} changed sources`,
+      );
+      return { ok: true, id: lookup.ref.id, stamps: outcome.stamps };
+    } catch (error) {
+      if (error instanceof CheckpointRefusedError) {
+        ctx.mode = 'full';
+        return { ok: false, reason: `checkpoint ${short} refused: ${error.reason}` };
+      }
+      if (isOrchestrateError(error) && error.code === 'ERR_STORE') {
+        ctx.mode = 'full';
+        ctx.logger.warn(`checkpoint ${short} is damaged, building in full: ${error.message}`);
+        return { ok: false, reason: `checkpoint ${short} is damaged: ${error.message}` };
+      }
+      throw error;
+    }
+  }
+
+  async #transform(kind: 'restoreFile' | 'captureFile', name: string, content: Buffer, info: FileTransformInfo): Promise<Buffer> {
+    const hook = this.hooks[kind].get(name);
+    if (!hook || !hook.isUsed()) {
+      throw new OrchestrateError('ERR_TRANSFORM', `no plugin provides the ${kind} transform '${name}' (file '${info.path}')`, ExitCode.Plugin, {
+        hint: 'add the plugin that captured this checkpoint to the config',
+      });
+    }
+    return hook.promise(content, info);
+  }
+
+  async #capture(ctx: RunContext, fingerprint: Fingerprint, stamps: Map<string, FileStamp> | undefined): Promise<string> {
+    const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
+    const done = await ctx.store.beginWrite();
+    try {
+      const previous = ctx.checkpoint;
+      const state = await captureState({
+        context: ctx,
+        selection,
+        transform: (name, content, info) => this.#transform('captureFile', name, content, info),
+        ...(previous && stamps ? { reuse: { state: previous.state, stamps } } : {}),
+      });
+      const toSource = stateToSourceMapper(ctx.sourceDir, ctx.buildDir);
+      const statePaths = new Set(Object.keys(state).map((p) => toSource(p)));
+      const sources = new Map([...(ctx.sources ?? [])].filter(([path]) => !statePaths.has(path)));
+      const manifest: CheckpointManifest = {
+        schema: MANIFEST_SCHEMA_VERSION,
+        project: ctx.config.project,
+        createdAt: new Date().toISOString(),
+        orchestrate: VERSION,
+        fingerprint,
+        roots: { project: ctx.projectDir, source: ctx.sourceDir, build: ctx.buildDir },
+        sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
+        buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
+        sources: await captureSources(ctx.sourceDir, sources),
+        state,
+        data: {},
+      };
+      await this.hooks.afterCapture.promise(manifest, ctx);
+      const ref = await ctx.store.putCheckpoint(manifest);
+      const files = Object.values(state).filter((r) => r.blob).length;
+      ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
+      const gc = await ctx.store.gc({ keep: ctx.config.keep, project: ctx.config.project });
+      if (gc.checkpointsRemoved > 0) ctx.logger.debug(`removed ${gc.checkpointsRemoved} old checkpoints, ${gc.blobsRemoved} blobs`);
+      return ref.id;
+    } finally {
+      await done();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Turning config plugin entries into plugin objects. A package name in a
+ * JSON or YAML config resolves from the config file's directory first, then
+ * from orchestrate's own installation; the package's default export is the
+ * factory, called with the options of a `[package, options]` pair.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PluginLoadError } from './errors.js';
+import { isPlugin, type Plugin } from './plugin.js';
+
+function tryResolve(specifier: string, fromDir: string): string | undefined {
+  try {
+    return createRequire(join(fromDir, 'noop.js')).resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadSpecifier(specifier: string, options: Record<string, unknown>, configDir: string): Promise<Plugin> {
+  const resolved = tryResolve(specifier, configDir) ?? tryResolve(specifier, import.meta.dirname);
+  if (!resolved) {
+    throw new PluginLoadError(specifier, `not found from '${configDir}' nor from orchestrate's installation`, {
+      hint: `install it (e.g. npm install --save-dev ${specifier}) or check the name`,
+    });
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new PluginLoadError(specifier, `failed to import: ${(error as Error).message}`, { cause: error });
+  }
+  const factory = mod['default'];
+  if (typeof factory !== 'function') {
+    throw new PluginLoadError(specifier, 'the package has no default export that creates the plugin');
+  }
+  const plugin = await (factory as (options: Record<string, unknown>) => unknown)(options);
+  if (!isPlugin(plugin)) throw new PluginLoadError(specifier, 'its factory did not return an object with name and apply()');
+  return plugin;
+}
+
+/** Loads config plugin entries: objects, names, `[name, options]`, nested arrays; falsy entries are skipped. */
+export async function loadPlugins(entries: readonly unknown[], configDir: string): Promise<Plugin[]> {
+  const out: Plugin[] = [];
+  for (const entry of entries) {
+    if (entry === false || entry === null || entry === undefined) continue;
+    if (
+      Array.isArray(entry) &&
+      entry.length === 2 &&
+      typeof entry[0] === 'string' &&
+      typeof entry[1] === 'object' &&
+      entry[1] !== null &&
+      !Array.isArray(entry[1])
+    ) {
+      out.push(await loadSpecifier(entry[0], (entry[1] ?? {}) as Record<string, unknown>, configDir));
+    } else if (Array.isArray(entry)) {
+      out.push(...(await loadPlugins(entry, configDir)));
+    } else if (typeof entry === 'string') {
+      out.push(await loadSpecifier(entry, {}, configDir));
+    } else if (isPlugin(entry)) {
+      out.push(entry);
+    } else {
+      throw new PluginLoadError(String(entry), 'not a plugin object, a package name or [package, options]');
+    }
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+/**
+ * From a directory to a ready orchestrator: find and validate the config,
+ * load its plugins.
+ */
+import { resolve } from 'node:path';
+import { tryLoadConfig } from './config/load-config.js';
+import { ConfigError } from './errors.js';
+import type { Logger } from './logger.js';
+import { Orchestrator } from './orchestrator.js';
+import { loadPlugins } from './plugin-loader.js';
+
+export interface CreateOrchestratorOptions {
+  /** Where to look for the config (upwards). */
+  cwd: string;
+  /** An explicit config file. */
+  configFile?: string | undefined;
+  logger: Logger;
+  storeOverride?: string | undefined;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Finds the project's config, loads its plugins and creates the orchestrator. */
+export async function createOrchestrator(options: CreateOrchestratorOptions): Promise<Orchestrator> {
+  const cwd = resolve(options.cwd);
+  const loaded = await tryLoadConfig(cwd, options.configFile && resolve(cwd, options.configFile));
+  if (!loaded) {
+    throw new ConfigError(`no orchestrate config found in '${cwd}' or its parents`, undefined, {
+      hint: "run 'orchestrate init' to write one for the build system of this directory",
+    });
+  }
+  const { plugins: entries, ...draft } = loaded.config;
+  const plugins = await loadPlugins(entries ?? [], loaded.dir);
+  if (plugins.length === 0) {
+    throw new ConfigError("no plugins: add a build-system plugin, e.g. \"plugins\": [\"@orchestrate/plugin-make\"]", loaded.file);
+  }
+  return new Orchestrator({
+    draft,
+    plugins,
+    projectDir: loaded.dir,
+    configFile: loaded.file,
+    logger: options.logger,
+    ...(options.env ? { env: options.env } : {}),
+    storeOverride: options.storeOverride,
+  });
+}

@@ -1,0 +1,49 @@
+/**
+ * Builds the source manifest of the working tree: from git in a work tree,
+ * from a walk elsewhere.
+ */
+import { relative, sep } from 'node:path';
+import picomatch from 'picomatch';
+import { gitSources, tryGitTopLevel } from './git.js';
+import type { SourceEntry } from './manifest.js';
+import { hashFiles, walkTree } from './walk.js';
+
+export interface ScanOptions {
+  sourceDir: string;
+  buildDir: string;
+  include: readonly string[];
+  exclude: readonly string[];
+  /** Paths (relative to the source directory) that are build state, not sources. */
+  statePaths?: ReadonlySet<string>;
+}
+
+export interface ScanResult {
+  readonly sources: Map<string, SourceEntry>;
+  readonly method: 'git' | 'walk';
+}
+
+/** The build directory relative to the source directory, when it lies strictly inside it. */
+export function nestedBuildDir(sourceDir: string, buildDir: string): string | undefined {
+  const rel = relative(sourceDir, buildDir);
+  if (rel === '' || rel.startsWith('..') || rel.startsWith(sep)) return undefined;
+  return rel.split(sep).join('/');
+}
+
+/** Scans the sources; see {@link ScanOptions}. */
+export async function scanSources(options: ScanOptions): Promise<ScanResult> {
+  const buildRel = nestedBuildDir(options.sourceDir, options.buildDir);
+  const isExcluded = options.exclude.length > 0 ? picomatch([...options.exclude], { dot: true }) : () => false;
+  const skip = (path: string): boolean =>
+    (buildRel !== undefined && (path === buildRel || path.startsWith(`${buildRel}/`))) ||
+    (options.statePaths?.has(path) ?? false) ||
+    isExcluded(path);
+  if (await tryGitTopLevel(options.sourceDir)) {
+    return { sources: await gitSources(options.sourceDir, skip), method: 'git' };
+  }
+  const paths = await walkTree(options.sourceDir, {
+    include: options.include,
+    exclude: options.exclude,
+    skipDirs: new Set(buildRel === undefined ? [] : [buildRel]),
+  });
+  return { sources: await hashFiles(options.sourceDir, paths.filter((p) => !skip(p))), method: 'walk' };
+}

@@ -1,0 +1,265 @@
+/**
+ * The local store: a directory on disk.
+ *
+ *   <store>/objects/<ab>/<sha256>            blobs, uncompressed so restores can clone them
+ *   <store>/checkpoints/<project-key>/<id>.json
+ *   <store>/tmp/                              temporary files and capture markers
+ *
+ * Every write goes to a temporary file in tmp/ and is renamed into place, so
+ * concurrent writers never leave a partial file under a final name.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import {
+  access,
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
+import { StoreError } from '../errors.js';
+import { checkpointManifestSchema, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
+import { sha256 } from '../sources/hash.js';
+import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
+
+const HASH = /^[0-9a-f]{64}$/;
+/** Capture markers older than this are left-overs of crashed runs. */
+const STALE_MARKER_MS = 24 * 60 * 60 * 1000;
+
+/** The directory name of a project's checkpoints: readable, and unique through a hash. */
+export function projectKey(project: string): string {
+  const readable = project
+    .replace(/^[a-z+]+:\/\//i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(-40);
+  return `${readable || 'project'}-${sha256(project).slice(0, 12)}`;
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export class LocalStore implements CheckpointStore {
+  readonly location: string;
+  private constructor(root: string) {
+    this.location = root;
+  }
+
+  /** Opens (and creates) the store at `root`; throws a StoreError when it cannot be written. */
+  static async open(root: string): Promise<LocalStore> {
+    try {
+      for (const dir of ['objects', 'checkpoints', 'tmp']) await mkdir(join(root, dir), { recursive: true });
+      await access(join(root, 'tmp'), constants.W_OK);
+      const probe = join(root, 'tmp', `probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await writeFile(probe, '');
+      await unlink(probe);
+    } catch (error) {
+      throw new StoreError(root, `the store directory cannot be written (${(error as Error).message})`, {
+        cause: error,
+        hint: 'pass --store DIR or set ORCHESTRATE_STORE to a writable directory',
+      });
+    }
+    return new LocalStore(root);
+  }
+
+  #blobPath(hash: string): string {
+    if (!HASH.test(hash)) throw new StoreError(this.location, `invalid blob hash '${hash}'`);
+    return join(this.location, 'objects', hash.slice(0, 2), hash);
+  }
+
+  #tempPath(): string {
+    return join(this.location, 'tmp', `${process.pid}-${randomBytes(8).toString('hex')}`);
+  }
+
+  async hasBlob(hash: string): Promise<boolean> {
+    try {
+      await stat(this.#blobPath(hash));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async putBlob(content: Buffer): Promise<string> {
+    const hash = sha256(content);
+    const dest = this.#blobPath(hash);
+    try {
+      // Present already: refresh its time so a concurrent gc sees it as in use.
+      const now = new Date();
+      await utimes(dest, now, now);
+      return hash;
+    } catch {
+      // not there yet
+    }
+    const temp = this.#tempPath();
+    try {
+      await writeFile(temp, content, { flush: true });
+      await mkdir(join(this.location, 'objects', hash.slice(0, 2)), { recursive: true });
+      await rename(temp, dest);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw new StoreError(dest, `cannot write blob (${(error as Error).message})`, { cause: error });
+    }
+    return hash;
+  }
+
+  async readBlob(hash: string): Promise<Buffer> {
+    const path = this.#blobPath(hash);
+    let content: Buffer;
+    try {
+      content = await readFile(path);
+    } catch (error) {
+      throw new StoreError(path, `blob is missing (${(error as Error).message})`, { cause: error });
+    }
+    const actual = sha256(content);
+    if (actual !== hash) throw new StoreError(path, `blob content does not match its hash (got ${actual})`);
+    return content;
+  }
+
+  async copyBlobTo(hash: string, dest: string): Promise<void> {
+    // Copy-on-write where the file system clones; node falls back to a copy elsewhere.
+    await copyFile(this.#blobPath(hash), dest, constants.COPYFILE_FICLONE);
+  }
+
+  /** Verifies the blob's bytes against its hash without loading it whole. */
+  async verifyBlob(hash: string): Promise<void> {
+    const path = this.#blobPath(hash);
+    let actual: string;
+    try {
+      actual = await hashFile(path);
+    } catch (error) {
+      throw new StoreError(path, `blob is missing (${(error as Error).message})`, { cause: error });
+    }
+    if (actual !== hash) throw new StoreError(path, `blob content does not match its hash (got ${actual})`);
+  }
+
+  async putCheckpoint(manifest: CheckpointManifest): Promise<CheckpointRef> {
+    const json = `${JSON.stringify(manifest)}\n`;
+    const id = sha256(json);
+    const dir = join(this.location, 'checkpoints', projectKey(manifest.project));
+    const temp = this.#tempPath();
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(temp, json, { flush: true });
+      await rename(temp, join(dir, `${id}.json`));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw new StoreError(dir, `cannot write checkpoint (${(error as Error).message})`, { cause: error });
+    }
+    return { id, project: manifest.project, createdAt: manifest.createdAt };
+  }
+
+  async loadCheckpoints(project?: string): Promise<LoadedCheckpoint[]> {
+    const root = join(this.location, 'checkpoints');
+    const dirs = project === undefined ? await readdir(root).catch(() => []) : [projectKey(project)];
+    const files: string[] = [];
+    for (const dir of dirs) {
+      const names = await readdir(join(root, dir)).catch(() => [] as string[]);
+      for (const name of names) if (name.endsWith('.json')) files.push(join(root, dir, name));
+    }
+    const limit = pLimit(16);
+    const loaded = await Promise.all(files.map((file) => limit(() => this.#loadOne(file))));
+    return loaded.sort((a, b) => {
+      const ta = a.error === undefined ? a.ref.createdAt : '';
+      const tb = b.error === undefined ? b.ref.createdAt : '';
+      return ta < tb ? 1 : ta > tb ? -1 : 0;
+    });
+  }
+
+  async #loadOne(file: string): Promise<LoadedCheckpoint> {
+    const id = file.slice(file.lastIndexOf('/') + 1, -'.json'.length);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      return { file, error: `cannot read (${(error as Error).message})` };
+    }
+    if (sha256(text) !== id) return { file, error: 'content does not match its id (corrupted or edited)' };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return { file, error: `not valid JSON (${(error as Error).message})` };
+    }
+    const parsed = checkpointManifestSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : '';
+      return { file, error: `fails the manifest schema${where}: ${issue?.message ?? 'invalid'}` };
+    }
+    const manifest = parsed.data;
+    return { ref: { id, project: manifest.project, createdAt: manifest.createdAt }, manifest };
+  }
+
+  async deleteCheckpoint(ref: CheckpointRef): Promise<void> {
+    await rm(join(this.location, 'checkpoints', projectKey(ref.project), `${ref.id}.json`), { force: true });
+  }
+
+  async beginWrite(): Promise<() => Promise<void>> {
+    const marker = join(this.location, 'tmp', `capture-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await writeFile(marker, '');
+    return async () => {
+      await rm(marker, { force: true });
+    };
+  }
+
+  async gc(options: { keep: number; project?: string }): Promise<GcResult> {
+    const all = await this.loadCheckpoints();
+    const byProject = new Map<string, CheckpointRef[]>();
+    const referenced = new Set<string>();
+    let checkpointsRemoved = 0;
+    for (const item of all) {
+      if (item.error !== undefined) continue;
+      const list = byProject.get(item.ref.project) ?? [];
+      list.push(item.ref);
+      byProject.set(item.ref.project, list);
+    }
+    const removed = new Set<string>();
+    for (const [project, refs] of byProject) {
+      if (options.project !== undefined && project !== options.project) continue;
+      for (const ref of refs.slice(options.keep)) {
+        await this.deleteCheckpoint(ref);
+        removed.add(ref.id);
+        checkpointsRemoved++;
+      }
+    }
+    for (const item of all) {
+      if (item.error !== undefined || removed.has(item.ref.id)) continue;
+      for (const record of Object.values(item.manifest.state)) if (record.blob) referenced.add(record.blob);
+    }
+    // Blobs written since the oldest capture in progress may belong to a manifest not saved yet.
+    let protectAfter = Number.POSITIVE_INFINITY;
+    for (const name of await readdir(join(this.location, 'tmp')).catch(() => [] as string[])) {
+      if (!name.startsWith('capture-')) continue;
+      const info = await stat(join(this.location, 'tmp', name)).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs < STALE_MARKER_MS) protectAfter = Math.min(protectAfter, info.mtimeMs);
+    }
+    let blobsRemoved = 0;
+    let bytesFreed = 0;
+    const objects = join(this.location, 'objects');
+    for (const prefix of await readdir(objects).catch(() => [] as string[])) {
+      for (const name of await readdir(join(objects, prefix)).catch(() => [] as string[])) {
+        if (referenced.has(name)) continue;
+        const path = join(objects, prefix, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info || info.mtimeMs >= protectAfter) continue;
+        await unlink(path).catch(() => undefined);
+        blobsRemoved++;
+        bytesFreed += info.size;
+      }
+    }
+    return { checkpointsRemoved, blobsRemoved, bytesFreed };
+  }
+}

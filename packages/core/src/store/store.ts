@@ -1,0 +1,43 @@
+import type { CheckpointManifest, CheckpointRef } from '../checkpoint/manifest.js';
+
+/** A checkpoint read back from a store, or the reason it could not be. */
+export type LoadedCheckpoint =
+  | { readonly ref: CheckpointRef; readonly manifest: CheckpointManifest; readonly error?: undefined }
+  | { readonly file: string; readonly error: string };
+
+/** Result of a garbage collection. */
+export interface GcResult {
+  readonly checkpointsRemoved: number;
+  readonly blobsRemoved: number;
+  readonly bytesFreed: number;
+}
+
+/**
+ * A content-addressed checkpoint store. Blobs are keyed by the SHA-256 of
+ * their bytes; checkpoint ids are the SHA-256 of the manifest's bytes. Reads
+ * verify both.
+ */
+export interface CheckpointStore {
+  /** Where the store lives, for messages. */
+  readonly location: string;
+  hasBlob(hash: string): Promise<boolean>;
+  /** Stores `content` and returns its hash; a blob already present is not written again. */
+  putBlob(content: Buffer): Promise<string>;
+  /** Reads a blob and verifies its hash; a mismatch throws a StoreError naming the blob. */
+  readBlob(hash: string): Promise<Buffer>;
+  /**
+   * Copies a verified blob to `dest` (copy-on-write where the file system can),
+   * replacing what is there.
+   */
+  copyBlobTo(hash: string, dest: string): Promise<void>;
+  /** Verifies a blob against its hash without returning it; a mismatch throws a StoreError naming the blob. */
+  verifyBlob(hash: string): Promise<void>;
+  putCheckpoint(manifest: CheckpointManifest): Promise<CheckpointRef>;
+  /** Every checkpoint of `project` (of all projects when omitted), newest first; unreadable ones carry an error. */
+  loadCheckpoints(project?: string): Promise<LoadedCheckpoint[]>;
+  deleteCheckpoint(ref: CheckpointRef): Promise<void>;
+  /** Keeps the newest `keep` checkpoints per project (or of `project` only) and removes unreferenced blobs. */
+  gc(options: { keep: number; project?: string }): Promise<GcResult>;
+  /** Marks a capture in progress, so a concurrent `gc` keeps the blobs it writes. */
+  beginWrite(): Promise<() => Promise<void>>;
+}

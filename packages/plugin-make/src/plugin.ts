@@ -1,0 +1,163 @@
+/**
+ * The make plugin: runs make, fingerprints what make cannot see (its version,
+ * the compilers, flags and command-line variables), refuses a checkpoint when
+ * a makefile changed, keeps outputs of removed sources from being restored,
+ * and selects the build state: the object directory, or for an in-source
+ * build every file the build created or changed.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
+import picomatch from 'picomatch';
+import {
+  toolIdentity,
+  type BuildContext,
+  type Plugin,
+  type PluginApi,
+  type StateFileSpec,
+} from '@orchestrate/core';
+import { parseDepFile } from './dep-files.js';
+import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, type MakeOptions } from './options.js';
+
+export const PLUGIN_NAME = 'make';
+
+interface Snapshot {
+  files: Map<string, string>;
+}
+
+/** Every file and link below `root` (relative POSIX paths) with a stamp of its identity. */
+async function snapshotTree(root: string, skip: (rel: string) => boolean): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const visit = async (rel: string): Promise<void> => {
+    const dir = rel === '' ? root : join(root, rel);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    await Promise.all(
+      entries.map(async (entry) => {
+        const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+        if (entry.name === '.git' || skip(path)) return;
+        if (entry.isDirectory()) return visit(path);
+        const info = await lstat(join(root, path), { bigint: true }).catch(() => undefined);
+        if (info) out.set(path, `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`);
+      }),
+    );
+  };
+  await visit('');
+  return out;
+}
+
+/** Drops MAKEFLAGS parts that change from run to run (jobserver descriptors). */
+function stableMakeflags(value: string | undefined): string {
+  return (value ?? '')
+    .split(/\s+/)
+    .filter((part) => part && !part.startsWith('--jobserver') && !part.startsWith('-j'))
+    .join(' ');
+}
+
+/** Creates the make plugin. */
+export function make(options: MakeOptions = {}): Plugin {
+  const command = options.command ?? 'make';
+  const variables = options.variables ?? {};
+  const buildFileMatcher = picomatch(options.buildFiles ?? DEFAULT_BUILD_FILES, { dot: true });
+  const makefile = options.makefile;
+  const isBuildFile = (path: string): boolean => buildFileMatcher(path) || path === makefile;
+
+  return {
+    name: PLUGIN_NAME,
+    apply(orchestrator: PluginApi) {
+      const { hooks } = orchestrator;
+      const logger = orchestrator.logger(PLUGIN_NAME);
+      let snapshot: Snapshot | undefined;
+
+      hooks.resolveConfig.tap(PLUGIN_NAME, (draft) => {
+        if (options.objDir !== undefined && draft.buildDir === undefined) return { ...draft, buildDir: options.objDir };
+        return draft;
+      });
+
+      hooks.fingerprint.tapPromise(PLUGIN_NAME, async (fingerprint, ctx) => {
+        const cc = variables['CC'] ?? ctx.env['CC'] ?? 'cc';
+        const cxx = variables['CXX'] ?? ctx.env['CXX'] ?? 'c++';
+        const out = { ...fingerprint };
+        out['make.program'] = await toolIdentity(command, ['--version']);
+        out['make.variables'] = JSON.stringify(Object.entries(variables).sort());
+        out['make.targets'] = JSON.stringify(options.targets ?? []);
+        out['make.makefile'] = makefile ?? '';
+        out['toolchain.cc'] = await toolIdentity(cc.split(/\s+/)[0] ?? cc, ['--version']);
+        out['toolchain.cxx'] = await toolIdentity(cxx.split(/\s+/)[0] ?? cxx, ['--version']);
+        for (const name of FINGERPRINT_ENV) out[`env.${name}`] = ctx.env[name] ?? '';
+        out['env.MAKEFLAGS'] = stableMakeflags(ctx.env['MAKEFLAGS']);
+        return out;
+      });
+
+      hooks.validateCheckpoint.tapPromise(PLUGIN_NAME, async (_manifest, ctx) => {
+        if (options.onBuildFileChange === 'incremental' || !ctx.changes) return undefined;
+        const { added, modified, removed, modeChanged, linkChanged } = ctx.changes;
+        const changed = [...modified, ...added, ...removed, ...linkChanged, ...modeChanged].filter(isBuildFile);
+        if (changed.length === 0) return undefined;
+        return {
+          reason: `make does not track changes to its makefiles, and ${changed.map((p) => `'${p}'`).join(', ')} changed`,
+        };
+      });
+
+      hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
+        const removed = new Set(ctx.changes?.removed ?? []);
+        if (removed.size === 0) return;
+        // Make's targets are relative to the source directory; state paths to the build directory.
+        const buildPrefix = relative(ctx.sourceDir, ctx.buildDir).split('\\').join('/');
+        const toState = (target: string): string | undefined => {
+          if (buildPrefix === '') return target;
+          return target.startsWith(`${buildPrefix}/`) ? target.slice(buildPrefix.length + 1) : undefined;
+        };
+        for (const [path, record] of [...plan.entries]) {
+          if (!path.endsWith('.d') || !record.blob) continue;
+          const deps = parseDepFile((await ctx.store.readBlob(record.blob)).toString('utf8'));
+          for (const [target, prerequisites] of deps) {
+            if (!prerequisites.some((p) => removed.has(p))) continue;
+            const statePath = toState(target);
+            if (statePath === undefined) continue;
+            plan.skip(statePath, 'built from a removed source');
+            plan.skip(path, 'dependency file of an output of a removed source');
+          }
+        }
+      });
+
+      hooks.beforeBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
+        if (options.objDir !== undefined) return;
+        snapshot = { files: await snapshotTree(ctx.buildDir, () => false) };
+      });
+
+      hooks.build.tapPromise(PLUGIN_NAME, async (ctx: BuildContext) => {
+        const args: string[] = [`-j${options.jobs ?? availableParallelism()}`];
+        if (makefile) args.push('-f', makefile);
+        if (ctx.mode === 'full' && options.alwaysMakeOnFull !== false) args.push('-B');
+        args.push(...(options.targets ?? []));
+        for (const [name, value] of Object.entries(variables)) args.push(`${name}=${value}`);
+        logger.info(`${command} ${args.join(' ')}`);
+        const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, logger });
+        return { command: result.command };
+      });
+
+      hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        const files: StateFileSpec[] = [...selection.files];
+        if (options.objDir !== undefined) {
+          const all = await snapshotTree(ctx.buildDir, () => false);
+          for (const path of all.keys()) files.push({ path });
+          return { files };
+        }
+        const before = snapshot?.files ?? new Map<string, string>();
+        const after = await snapshotTree(ctx.buildDir, () => false);
+        const sources = ctx.sources ?? new Map();
+        const chosen = new Set<string>();
+        for (const [path, stamp] of after) {
+          if (before.get(path) !== stamp && !sources.has(path)) chosen.add(path);
+        }
+        // Restored state the build left alone is still state.
+        for (const path of Object.keys(ctx.checkpoint?.state ?? {})) {
+          if (after.has(path) && !sources.has(path)) chosen.add(path);
+        }
+        for (const path of [...chosen].sort()) files.push({ path });
+        logger.debug(`${chosen.size} state files`);
+        return { files };
+      });
+    },
+  };
+}
