@@ -4,8 +4,9 @@
  *
  * Only whole path prefixes are replaced: the old root must end where a path
  * component ends (`/`, end of text, a quote, a blank, `;`, `:`, `,`, `=`, …)
- * and must not continue a longer path (`/x/a/src` is left alone when the root
- * is `/a/src`), so a sibling such as `/a/src2` is never touched.
+ * and must not continue a longer path (`/x/a/src`, `../a/src` and `~/a/src`
+ * are left alone when the root is `/a/src`), so a sibling such as `/a/src2`
+ * is never touched.
  *
  * @packageDocumentation
  */
@@ -57,9 +58,26 @@ function isPathTokenByte(byte: number): boolean {
   );
 }
 
+/**
+ * Whether the bytes just before `at` make the match the tail of another path:
+ * a token containing `/` (`/x/a/src`, `x/../a/src`), only dots (`../a/src`)
+ * or starting with `~` (`~/a/src`).
+ */
+function continuesLongerPath(buf: Buffer, at: number): boolean {
+  let start = at;
+  while (start > 0 && isPathTokenByte(buf[start - 1] ?? 0)) start--;
+  if (start === at) return false;
+  const token = buf.toString('latin1', start, at);
+  return token.includes('/') || /^\.+$/.test(token) || token.startsWith('~');
+}
+
 /** Whether `content` looks binary: it contains a NUL byte. */
 export function isBinaryContent(content: Uint8Array): boolean {
-  return Buffer.from(content.buffer, content.byteOffset, content.byteLength).indexOf(0) >= 0;
+  return asBuffer(content).indexOf(0) >= 0;
+}
+
+function asBuffer(content: Uint8Array): Buffer {
+  return Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
 }
 
 function normalizeRoot(root: string, which: string): string {
@@ -80,7 +98,7 @@ function normalizeRoot(root: string, which: string): string {
  * @throws {@link RelocateTextError} when a root is relative or `/`.
  */
 export function relocateText(content: Uint8Array, oldRoot: string, newRoot: string): RelocateTextResult {
-  const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const buf = asBuffer(content);
   const from = Buffer.from(normalizeRoot(oldRoot, 'old'), 'utf8');
   const to = Buffer.from(normalizeRoot(newRoot, 'new'), 'utf8');
   if (isBinaryContent(buf)) return { content: buf, changed: false, replacements: 0, binary: true };
@@ -92,9 +110,7 @@ export function relocateText(content: Uint8Array, oldRoot: string, newRoot: stri
   for (let at = buf.indexOf(from); at >= 0; at = buf.indexOf(from, at + 1)) {
     const after = buf[at + from.length];
     if (after !== undefined && !TERMINATORS.has(after)) continue;
-    let before = at - 1;
-    while (before >= 0 && isPathTokenByte(buf[before] ?? 0) && buf[before] !== 0x2f) before--;
-    if (before >= 0 && buf[before] === 0x2f) continue; // tail of a longer path
+    if (continuesLongerPath(buf, at)) continue;
     chunks.push(buf.subarray(copied, at), to);
     copied = at + from.length;
     replacements++;
