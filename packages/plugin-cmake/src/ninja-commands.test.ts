@@ -4,7 +4,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureAndBuild, copyExample, makeTempDir } from '../test/helpers/cmake-project.js';
 import { latestNinjaLogEntries, parseNinjaLog, recomputeNinjaLogHashes } from './ninja-log.js';
-import { readNinjaCommands } from './ninja-commands.js';
+import { NinjaCommandsMismatchError, readNinjaCommands, verifyNinjaManifest } from './ninja-commands.js';
+import { parseNinjaManifest } from './ninja-manifest.js';
 import { ninjaCommandHash } from './murmur-hash.js';
 
 describe.each([
@@ -106,5 +107,24 @@ describe('readNinjaCommands on hand-written manifests', () => {
     for (const [output, entry] of entries) {
       expect(ninjaCommandHash(commands.get(output) ?? ''), output).toBe(entry.hash);
     }
+  });
+});
+
+describe('verifyNinjaManifest', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTempDir('ninja-verify');
+    writeFileSync(join(dir, 'build.ninja'), 'rule r\n  command = touch $out\nbuild o: r i\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rejects an evaluation that differs from ninja -t compdb, quoting both commands', async () => {
+    const manifest = parseNinjaManifest('build.ninja', { cwd: dir });
+    await expect(verifyNinjaManifest(dir, manifest)).resolves.toBeUndefined();
+    const [edge] = manifest.edges;
+    if (!edge) throw new Error('no edge');
+    const wrong = { edges: [{ ...edge, outputs: edge.outputs, inputs: edge.inputs, getBinding: () => 'touch x', getUnescapedBinding: () => '' }] };
+    await expect(verifyNinjaManifest(dir, wrong)).rejects.toThrow(NinjaCommandsMismatchError);
+    await expect(verifyNinjaManifest(dir, wrong)).rejects.toThrow(/ninja: "touch o"/);
   });
 });
