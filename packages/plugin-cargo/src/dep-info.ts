@@ -10,7 +10,7 @@
  * ```text
  * v1 (current):  01 00 00 00 FF | u8 version=1 | u32 nfiles | file* | u32 nenv | env*
  *   file:        u8 type | u32 len | path | u8 has-checksum [| u64 size | u32 len | "algo=hex"]
- * v0 (before checksum freshness, cargo < 1.83):
+ * v0 (before the checksum-freshness work of late 2024, about cargo 1.83):
  *                u32 nfiles | (u8 type | u32 len | path)* | u32 nenv | env*
  *   env:         u32 len | key | u8 has-value [| u32 len | value]
  * ```
