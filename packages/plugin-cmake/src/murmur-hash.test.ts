@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -65,4 +65,20 @@ describe('ninjaCommandHash against a real ninja', () => {
       expect(ninjaCommandHash(command), command).toBe(logged.get(`out${n}`));
     });
   });
+
+  it('writes hashes below 2^60 with fewer than 16 digits, as ninja does', async () => {
+    const sub = join(dir, 'short');
+    mkdirSync(sub);
+    let manifest = 'rule run\n  command = $cmd\n';
+    for (let n = 0; n < 200; n++) manifest += `build o${n}: run\n  cmd = : ${n}\n`;
+    writeFileSync(join(sub, 'build.ninja'), manifest);
+    await execa('ninja', ['-C', sub]);
+    const entries = readFileSync(join(sub, '.ninja_log'), 'utf8').trimEnd().split('\n').slice(1).map((line) => line.split('\t'));
+    const short = entries.filter((fields) => (fields[4] ?? '').length < 16);
+    expect(short.length).toBeGreaterThan(0);
+    for (const [, , , output, hash] of entries) {
+      expect(ninjaCommandHash(`: ${(output ?? '').slice(1)}`)).toBe(hash);
+    }
+  });
 });
+
