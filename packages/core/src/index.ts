@@ -44,5 +44,6 @@ export { gitBlobId, sha256 } from './sources/hash.js';
 export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } from './checkpoint/manifest.js';
 export { toolIdentity, tryWhich, compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 export { setTimes, tryMtimeNs, probeGranularity } from './checkpoint/times.js';
+export { CheckpointRefusedError, isCheckpointRefusal } from './checkpoint/restore.js';
 export { LocalStore } from './store/local-store.js';
 export type { CheckpointStore, GcResult, LoadedCheckpoint } from './store/store.js';

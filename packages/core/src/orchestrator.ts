@@ -17,7 +17,9 @@ import { captureSources, captureState, type FileStamp } from './checkpoint/captu
 import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
 import { relativeInside, stateToSourceMapper } from './checkpoint/paths.js';
-import { CheckpointRefusedError, restoreCheckpoint } from './checkpoint/restore.js';
+import { isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
 import { RunContext, type BuildContext } from './context.js';
@@ -73,7 +75,7 @@ function wrapTapErrors(hooks: OrchestratorHooks): void {
         if (tap.name === CORE) return tap;
         const fn = tap.fn as (...args: unknown[]) => unknown;
         const attribute = (error: unknown): never => {
-          if (error instanceof PluginError || (isOrchestrateError(error) && error.code !== 'ERR_INTERNAL')) throw error;
+          if (error instanceof PluginError || isCheckpointRefusal(error) || isOrchestrateError(error)) throw error;
           throw new PluginError(tap.name, name, error);
         };
         if (tap.type === 'promise') {
@@ -346,8 +348,9 @@ export class Orchestrator {
         if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
       },
     };
-    await this.hooks.beforeRestore.promise(plan, ctx);
+    let written: readonly string[] = [];
     try {
+      await this.hooks.beforeRestore.promise(plan, ctx);
       const outcome = await restoreCheckpoint({
         context: ctx,
         manifest: lookup.manifest,
@@ -356,6 +359,7 @@ export class Orchestrator {
         sources: ctx.sources,
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
+      written = outcome.restored;
       ctx.mode = 'incremental';
       await this.hooks.afterRestore.promise(
         {
@@ -371,12 +375,13 @@ export class Orchestrator {
       );
       return { ok: true, id: lookup.ref.id, stamps: outcome.stamps };
     } catch (error) {
-      if (error instanceof CheckpointRefusedError) {
-        ctx.mode = 'full';
+      ctx.mode = 'full';
+      if (isCheckpointRefusal(error)) {
+        // Never build on a half-repaired tree: what the restore wrote goes again.
+        await Promise.all(written.map((path) => rm(join(ctx.buildDir, path), { force: true, recursive: true })));
         return { ok: false, reason: `checkpoint ${short} refused: ${error.reason}` };
       }
       if (isOrchestrateError(error) && error.code === 'ERR_STORE') {
-        ctx.mode = 'full';
         ctx.logger.warn(`checkpoint ${short} is damaged, building in full: ${error.message}`);
         return { ok: false, reason: `checkpoint ${short} is damaged: ${error.message}` };
       }

@@ -14,14 +14,27 @@ import type { CheckpointManifest, StateRecord } from './manifest.js';
 import { ancestors, relativeInside, stateToSourceMapper } from './paths.js';
 import { probeGranularity, setTimes } from './times.js';
 
-/** Thrown when a checkpoint cannot be restored safely; the build goes on in full with `reason`. */
+const REFUSAL = Symbol.for('orchestrate.refusal');
+
+/**
+ * Thrown (by the core, or by a plugin from `beforeRestore`, `restoreFile` or
+ * `afterRestore`) when a checkpoint cannot be used safely. Not an error of the
+ * run: the restored files are removed and the build goes on in full, printing
+ * `reason`.
+ */
 export class CheckpointRefusedError extends Error {
+  readonly [REFUSAL] = true;
   readonly reason: string;
   constructor(reason: string) {
     super(reason);
     this.name = 'CheckpointRefusedError';
     this.reason = reason;
   }
+}
+
+/** True for a {@link CheckpointRefusedError} from any copy of the package. */
+export function isCheckpointRefusal(value: unknown): value is CheckpointRefusedError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[REFUSAL] === true;
 }
 
 export interface RestoreOptions {
