@@ -430,8 +430,11 @@ export class Orchestrator {
       const ref = await ctx.store.putCheckpoint(manifest);
       const files = Object.values(state).filter((r) => r.blob).length;
       ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
-      const gc = await ctx.store.gc({ keep: ctx.config.keep, project: ctx.config.project });
-      if (gc.checkpointsRemoved > 0) ctx.logger.debug(`removed ${gc.checkpointsRemoved} old checkpoints, ${gc.blobsRemoved} blobs`);
+      // Collect only when the project has more checkpoints than it keeps: gc reads the whole store.
+      if ((await ctx.store.countCheckpoints(ctx.config.project)) > ctx.config.keep) {
+        const gc = await ctx.store.gc({ keep: ctx.config.keep, project: ctx.config.project });
+        ctx.logger.debug(`removed ${gc.checkpointsRemoved} old checkpoints and ${gc.blobsRemoved} blobs`);
+      }
       return ref.id;
     } finally {
       await done();

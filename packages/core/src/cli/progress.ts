@@ -3,7 +3,6 @@
  * `TERM=dumb`, pipes), nothing but warnings with `--json`. orchestrate owns
  * Ctrl-C, not listr2.
  */
-import { Listr } from 'listr2';
 import { createLogger, formatRecord, type LogRecord, type LogSink, type Logger } from '../logger.js';
 
 export interface ProgressOptions<T> {
@@ -21,6 +20,8 @@ export async function runWithProgress<T>(options: ProgressOptions<T>): Promise<T
   if (options.renderer !== 'default') {
     return options.work(createLogger(options.sink, { verbose: options.verbose, debug: options.debug }));
   }
+  // listr2 is loaded only for a terminal: plain runs start faster without it.
+  const { Listr } = await import('listr2');
   let result: T | undefined;
   const list = new Listr(
     [

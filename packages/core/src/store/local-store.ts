@@ -207,6 +207,11 @@ export class LocalStore implements CheckpointStore {
     await rm(join(this.location, 'checkpoints', projectKey(ref.project), `${ref.id}.json`), { force: true });
   }
 
+  async countCheckpoints(project: string): Promise<number> {
+    const names = await readdir(join(this.location, 'checkpoints', projectKey(project))).catch(() => [] as string[]);
+    return names.filter((name) => name.endsWith('.json')).length;
+  }
+
   async beginWrite(): Promise<() => Promise<void>> {
     const marker = join(this.location, 'tmp', `capture-${process.pid}-${randomBytes(4).toString('hex')}`);
     await writeFile(marker, '');

@@ -36,6 +36,8 @@ export interface CheckpointStore {
   /** Every checkpoint of `project` (of all projects when omitted), newest first; unreadable ones carry an error. */
   loadCheckpoints(project?: string): Promise<LoadedCheckpoint[]>;
   deleteCheckpoint(ref: CheckpointRef): Promise<void>;
+  /** How many checkpoints `project` has, without reading them. */
+  countCheckpoints(project: string): Promise<number>;
   /** Keeps the newest `keep` checkpoints per project (or of `project` only) and removes unreferenced blobs. */
   gc(options: { keep: number; project?: string }): Promise<GcResult>;
   /** Marks a capture in progress, so a concurrent `gc` keeps the blobs it writes. */
