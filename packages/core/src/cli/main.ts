@@ -46,6 +46,8 @@ function reportJson(report: BuildReport): Record<string, unknown> {
     changes: report.changes,
     durationMs: report.durationMs,
     timings: report.timings,
+    // The CLI process's own peak resident set (not its children's), in KiB.
+    peakRssKb: process.resourceUsage().maxRSS,
   };
 }
 
