@@ -100,7 +100,8 @@ function wrapTapErrors(hooks: OrchestratorHooks): void {
     });
   };
   for (const [name, hook] of Object.entries(hooks)) {
-    if ('for' in hook && 'intercept' in hook && !('tap' in hook)) {
+    // tapable's HookMap also has (deprecated) tap methods: tell it apart by `for`.
+    if (isHookMap(hook)) {
       (hook as unknown as { intercept(i: { factory: (key: string, hook: Hook<unknown[], unknown>) => Hook<unknown[], unknown> }): void }).intercept({
         factory: (key, inner) => {
           intercept(`${name}(${key})`, inner);
@@ -111,6 +112,10 @@ function wrapTapErrors(hooks: OrchestratorHooks): void {
       intercept(name, hook as unknown as Hook<unknown[], unknown>);
     }
   }
+}
+
+function isHookMap(hook: object): boolean {
+  return typeof (hook as { for?: unknown }).for === 'function';
 }
 
 function tapOnlyHook(hook: object): object {
@@ -126,7 +131,7 @@ function tapOnlyHook(hook: object): object {
 function tapOnly(hooks: OrchestratorHooks): PluginHooks {
   const view: Record<string, unknown> = {};
   for (const [name, hook] of Object.entries(hooks)) {
-    if ('tap' in hook) {
+    if (!isHookMap(hook)) {
       view[name] = tapOnlyHook(hook);
     } else {
       const map = hook as unknown as { for(key: string): object };
