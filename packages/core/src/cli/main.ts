@@ -57,7 +57,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let json = false;
   const sinkFor = (opts: GlobalOptions): LogSink => {
     return (record: LogRecord) => {
-      if (opts.json && record.level === 'info') return;
+      // --json keeps stderr quiet for machines; --json --verbose still logs everything there (the report stays on stdout).
+      if (opts.json && !opts.verbose && record.level === 'info') return;
       io.stderr(`${formatRecord(record)}\n`);
     };
   };
