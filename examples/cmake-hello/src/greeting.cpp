@@ -1,13 +1,8 @@
 #include "hello/hello.hpp"
+#include "style.hpp"
 
 namespace hello {
 
-std::string greeting() {
-#ifdef HELLO_SHOUT
-  return "HELLO";
-#else
-  return "Hello";
-#endif
-}
+std::string greeting() { return HELLO_STYLE("Hello", "HELLO"); }
 
 }  // namespace hello

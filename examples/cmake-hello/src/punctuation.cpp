@@ -1,13 +1,8 @@
 #include "hello/hello.hpp"
+#include "style.hpp"
 
 namespace hello {
 
-std::string punctuation() {
-#ifdef HELLO_SHOUT
-  return "!!!";
-#else
-  return ".";
-#endif
-}
+std::string punctuation() { return HELLO_STYLE(".", "!!!"); }
 
 }  // namespace hello

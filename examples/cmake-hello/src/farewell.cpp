@@ -1,0 +1,7 @@
+#include "hello/farewell.hpp"
+
+namespace hello {
+
+std::string farewell() { return "Goodbye."; }
+
+}  // namespace hello

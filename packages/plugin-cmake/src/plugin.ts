@@ -1,0 +1,281 @@
+/**
+ * The CMake plugin: configures and builds with cmake (Ninja or Unix
+ * Makefiles), fingerprints what a configured tree never re-checks, captures
+ * the binary directory with its absolute roots replaced by placeholders, and
+ * after a restore at another path repairs ninja's log so that CMake, ninja
+ * and make see exactly the tree a warm build would have.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import {
+  CheckpointRefusedError,
+  toolIdentity,
+  type BuildContext,
+  type CheckpointManifest,
+  type Plugin,
+  type PluginApi,
+  type StateFileSpec,
+} from '@orchestrate/core';
+import { parseCMakeCache, readCMakeCacheInfo, type CMakeCacheInfo } from './cmake-cache.js';
+import { cmakeFingerprint } from './fingerprint.js';
+import type { CMakeOptions } from './options.js';
+import {
+  TRANSFORM,
+  captureNinjaDeps,
+  captureText,
+  fromPlaceholders,
+  readNinjaLogVersions,
+  repairNinjaLog,
+  replaceRoots,
+  restoreNinjaDeps,
+  tryUnrelocatable,
+  tryUnsupportedNinjaLogs,
+  type Roots,
+} from './relocate.js';
+import { listBuildFiles, trySourceOfObject, tryExclusionReason } from './state.js';
+
+export const PLUGIN_NAME = 'cmake';
+
+/** Bumped when {@link CMakeCheckpointData} changes incompatibly. */
+const DATA_VERSION = 1;
+
+/** What the plugin keeps in `manifest.data.cmake`. */
+export interface CMakeCheckpointData {
+  readonly version: number;
+  readonly generator: string;
+  /** The roots CMake recorded (`CMAKE_HOME_DIRECTORY`, `CMAKE_CACHEFILE_DIR`), replaced by placeholders in the blobs. */
+  readonly roots: Roots;
+  /** The compilers CMake detected, by cache key (`CMAKE_CXX_COMPILER`), with their identity at capture. */
+  readonly compilers: Readonly<Record<string, { readonly path: string; readonly identity: string }>>;
+  readonly ninjaLogVersion?: number;
+  readonly ninjaDepsVersion?: number;
+  /** State files that still name a root after the capture transform (binaries with debug info…). */
+  readonly unrelocated: readonly string[];
+}
+
+function tryData(manifest: CheckpointManifest): CMakeCheckpointData | undefined {
+  const data = manifest.data[PLUGIN_NAME] as Partial<CMakeCheckpointData> | undefined;
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    data.version !== DATA_VERSION ||
+    typeof data.roots?.source !== 'string' ||
+    typeof data.roots.build !== 'string' ||
+    typeof data.generator !== 'string' ||
+    typeof data.compilers !== 'object' ||
+    !Array.isArray(data.unrelocated)
+  ) {
+    return undefined;
+  }
+  return data as CMakeCheckpointData;
+}
+
+async function tryReadCache(buildDir: string): Promise<CMakeCacheInfo | undefined> {
+  const text = await readFile(join(buildDir, 'CMakeCache.txt')).catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    return readCMakeCacheInfo(parseCMakeCache(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compiler cache entries (`CMAKE_<LANG>_COMPILER`) of a configured tree. */
+function compilerEntries(text: Buffer): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [key, entry] of parseCMakeCache(text).entries) {
+    if (/^CMAKE_[A-Z0-9_]+_COMPILER$/.test(key) && entry.value.startsWith('/')) out.push([key, entry.value]);
+  }
+  return out.sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/** Creates the CMake plugin. */
+export function cmake(options: CMakeOptions = {}): Plugin {
+  const generator = options.generator ?? 'Ninja';
+  const cmakeCommand = options.cmake ?? 'cmake';
+  const ninjaCommand = 'ninja';
+
+  return {
+    name: PLUGIN_NAME,
+    apply(orchestrator: PluginApi) {
+      const { hooks } = orchestrator;
+      const logger = orchestrator.logger(PLUGIN_NAME);
+      /** Roots of the tree being captured (what CMake recorded), set in `selectState`. */
+      let captureRoots: Roots | undefined;
+      /** Files that went through a capture transform this run, and those that still name a root. */
+      const transformed = new Set<string>();
+      const unrelocated = new Set<string>();
+
+      const currentRoots = (ctx: BuildContext): Roots => ({ source: ctx.sourceDir, build: ctx.buildDir });
+
+      hooks.resolveConfig.tap(PLUGIN_NAME, (draft) =>
+        draft.buildDir === undefined ? { ...draft, buildDir: options.buildDir ?? 'build' } : draft,
+      );
+
+      hooks.fingerprint.tapPromise(PLUGIN_NAME, (fingerprint, ctx) => cmakeFingerprint(fingerprint, ctx, options));
+
+      hooks.validateCheckpoint.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
+        const data = tryData(manifest);
+        if (!data) return { reason: 'it was not captured by this version of the cmake plugin' };
+        if (data.generator !== generator) return { reason: `it was built with the '${data.generator}' generator, not '${generator}'` };
+        // CMake detects the compiler once and caches it: a compiler changed in place is invisible to it.
+        for (const [key, compiler] of Object.entries(data.compilers)) {
+          const path = replaceRoots(Buffer.from(compiler.path), [
+            [data.roots.build, ctx.buildDir],
+            [data.roots.source, ctx.sourceDir],
+          ]).toString();
+          const identity = await toolIdentity(path, ['--version']);
+          // `<real path> | <version> | <hash>`: the path may move with the tree; the version and the binary may not change.
+          const sameTool = (a: string, b: string): boolean =>
+            !a.startsWith('missing:') && a.split(' | ').slice(1).join(' | ') === b.split(' | ').slice(1).join(' | ');
+          if (!sameTool(identity, compiler.identity)) {
+            return { reason: `the compiler CMake detected (${key}) changed: '${compiler.identity}' → '${identity}'` };
+          }
+        }
+        const to = currentRoots(ctx);
+        if (data.roots.source !== to.source || data.roots.build !== to.build) {
+          const why = tryUnrelocatable(data.roots, to) ?? tryUnsupportedNinjaLogs({ log: data.ninjaLogVersion, deps: data.ninjaDepsVersion });
+          if (why) return { reason: `it cannot be relocated from '${data.roots.build}' to '${to.build}': ${why}` };
+          if (data.unrelocated.length > 0 && options.allowPathsInBinaries !== true) {
+            return {
+              reason: `it cannot be relocated from '${data.roots.build}' to '${to.build}': '${data.unrelocated[0]}'${
+                data.unrelocated.length > 1 ? ` and ${data.unrelocated.length - 1} more files` : ''
+              } name the old directories (compile with -ffile-prefix-map, or set allowPathsInBinaries)`,
+            };
+          }
+        }
+        return undefined;
+      });
+
+      hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
+        // Objects of removed sources: a build that no longer lists them never deletes them.
+        const removed = new Set(ctx.changes?.removed ?? []);
+        if (removed.size === 0) return;
+        for (const path of [...plan.entries.keys()]) {
+          const source = trySourceOfObject(path);
+          if (source !== undefined && removed.has(source)) plan.skip(path, `object of the removed source '${source}'`);
+        }
+      });
+
+      hooks.restoreFile.for(TRANSFORM.text).tapPromise(PLUGIN_NAME, async (content, info) =>
+        replaceRoots(content, fromPlaceholders(currentRoots(info.context))),
+      );
+      hooks.restoreFile.for(TRANSFORM.ninjaDeps).tapPromise(PLUGIN_NAME, async (content, info) =>
+        restoreNinjaDeps(content, currentRoots(info.context)),
+      );
+
+      hooks.afterRestore.tapPromise(PLUGIN_NAME, async (_result, ctx) => {
+        const data = ctx.checkpoint && tryData(ctx.checkpoint);
+        if (!data) throw new CheckpointRefusedError('it has no cmake plugin data');
+        const to = currentRoots(ctx);
+        const moved = data.roots.source !== to.source || data.roots.build !== to.build;
+        if (moved && generator === 'Ninja') {
+          const changed = await repairNinjaLog(ctx.buildDir, data.roots, to, ninjaCommand);
+          logger.debug(`relocated from '${data.roots.build}': ${changed.length} ninja log hashes recomputed`);
+        }
+        // Never build on a tree that names other directories: CMake would refuse, or read the old sources.
+        const cache = await tryReadCache(ctx.buildDir);
+        if (!cache) throw new CheckpointRefusedError('its CMakeCache.txt is missing or unreadable');
+        if (cache.homeDirectory !== to.source || cache.cacheFileDir !== to.build) {
+          throw new CheckpointRefusedError(
+            `after relocation its CMakeCache.txt names source '${cache.homeDirectory}' and build '${cache.cacheFileDir}', not '${to.source}' and '${to.build}'`,
+          );
+        }
+        if (moved) logger.info(`relocated the build directory from '${data.roots.build}' to '${to.build}'`);
+      });
+
+      hooks.configure.tapPromise(PLUGIN_NAME, async (ctx) => {
+        const cache = await tryReadCache(ctx.buildDir);
+        const to = currentRoots(ctx);
+        ctx.data.set(`${PLUGIN_NAME}.warm`, cache !== undefined);
+        if (ctx.mode === 'incremental' && cache) {
+          // The restored tree is configured; CMake's own regeneration rule re-runs it when a build file changed.
+          return undefined;
+        }
+        if (cache && (cache.homeDirectory !== to.source || cache.cacheFileDir !== to.build || cache.generator !== generator)) {
+          logger.warn(`removing CMakeCache.txt and CMakeFiles/ of another configuration ('${cache.homeDirectory}', ${cache.generator})`);
+          await rm(join(ctx.buildDir, 'CMakeCache.txt'), { force: true });
+          await rm(join(ctx.buildDir, 'CMakeFiles'), { force: true, recursive: true });
+        }
+        const args = ['-S', ctx.sourceDir, '-B', ctx.buildDir, '-G', generator];
+        if (options.buildType !== undefined) args.push(`-DCMAKE_BUILD_TYPE=${options.buildType}`);
+        args.push(...(options.cacheArgs ?? []));
+        logger.info(`${cmakeCommand} ${args.join(' ')}`);
+        const result = await ctx.exec(cmakeCommand, args, { cwd: ctx.sourceDir, logger });
+        return { command: result.command };
+      });
+
+      hooks.build.tapPromise(PLUGIN_NAME, async (ctx) => {
+        const args = ['--build', ctx.buildDir, '--parallel', String(options.jobs ?? availableParallelism())];
+        for (const target of options.targets ?? []) args.push('--target', target);
+        // A full build over a tree that already had state (a refused checkpoint's leftovers, a user's own build) rebuilds everything.
+        if (ctx.mode === 'full' && ctx.data.get(`${PLUGIN_NAME}.warm`) === true) args.push('--clean-first');
+        logger.info(`${cmakeCommand} ${args.join(' ')}`);
+        const result = await ctx.exec(cmakeCommand, args, { cwd: ctx.buildDir, logger });
+        if (/^-- Configuring done/m.test(result.all)) logger.info('cmake re-ran its configure step during the build');
+        return { command: result.command };
+      });
+
+      hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        const cache = await tryReadCache(ctx.buildDir);
+        captureRoots = cache ? { source: cache.homeDirectory, build: cache.cacheFileDir } : currentRoots(ctx);
+        transformed.clear();
+        unrelocated.clear();
+        const files: StateFileSpec[] = [...selection.files];
+        for (const path of await listBuildFiles(ctx.buildDir)) {
+          const why = tryExclusionReason(path);
+          if (why) {
+            logger.debug(`not capturing '${path}': ${why}`);
+            continue;
+          }
+          if (path === '.ninja_log') files.push({ path });
+          else if (path === '.ninja_deps') files.push({ path, transform: TRANSFORM.ninjaDeps });
+          else files.push({ path, transform: TRANSFORM.text });
+        }
+        return { files };
+      });
+
+      hooks.captureFile.for(TRANSFORM.text).tapPromise(PLUGIN_NAME, async (content, info) => {
+        const roots = captureRoots ?? currentRoots(info.context);
+        const out = captureText(content, roots);
+        transformed.add(info.path);
+        if (out.residue) unrelocated.add(info.path);
+        return out.content;
+      });
+      hooks.captureFile.for(TRANSFORM.ninjaDeps).tapPromise(PLUGIN_NAME, async (content, info) => {
+        const out = captureNinjaDeps(content, captureRoots ?? currentRoots(info.context));
+        transformed.add(info.path);
+        if (out.residue) unrelocated.add(info.path);
+        return out.content;
+      });
+
+      hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
+        const roots = captureRoots ?? currentRoots(ctx);
+        const cacheText = await readFile(join(ctx.buildDir, 'CMakeCache.txt'));
+        const compilers: Record<string, { path: string; identity: string }> = {};
+        for (const [key, path] of compilerEntries(cacheText)) compilers[key] = { path, identity: await toolIdentity(path, ['--version']) };
+        // Files reused from the restored checkpoint untouched kept their blobs, and so their verdict.
+        const previous = ctx.checkpoint ? tryData(ctx.checkpoint) : undefined;
+        for (const path of previous?.unrelocated ?? []) {
+          if (!transformed.has(path) && manifest.state[path] !== undefined) unrelocated.add(path);
+        }
+        const versions = await readNinjaLogVersions(ctx.buildDir);
+        const data: CMakeCheckpointData = {
+          version: DATA_VERSION,
+          generator,
+          roots,
+          compilers,
+          ...(versions.log === undefined ? {} : { ninjaLogVersion: versions.log }),
+          ...(versions.deps === undefined ? {} : { ninjaDepsVersion: versions.deps }),
+          unrelocated: [...unrelocated].sort(),
+        };
+        manifest.data[PLUGIN_NAME] = data;
+        if (data.unrelocated.length > 0) {
+          logger.debug(`${data.unrelocated.length} state files name the build's absolute directories: ${data.unrelocated.slice(0, 5).join(', ')}`);
+        }
+      });
+
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * Relocation of a CMake binary directory between absolute paths.
+ *
+ * At capture, the source and build roots CMake recorded are replaced by
+ * placeholder roots in every text state file and in the path records of
+ * `.ninja_deps`, so a checkpoint's blobs name no machine path; at restore the
+ * placeholders become the new roots (the core replays each file's recorded
+ * mtime afterwards). `.ninja_log` keeps real command hashes and is repaired
+ * after the restore, when the relocated `build.ninja` can be evaluated.
+ *
+ * @packageDocumentation
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { CheckpointRefusedError, setTimes, tryMtimeNs } from '@orchestrate/core';
+import { NINJA_DEPS_VERSION, parseNinjaDeps, relocateDepsLog } from './ninja-deps.js';
+import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog } from './ninja-log.js';
+import { readNinjaCommands } from './ninja-commands.js';
+import { isBinaryContent, relocateText, rootMapper } from './relocate-text.js';
+
+/** Placeholder roots written into captured blobs; absolute-path shaped so the relocation helpers accept them. */
+export const PLACEHOLDER = { source: '/@orchestrate@/source-root', build: '/@orchestrate@/build-root' } as const;
+
+/** Transform names recorded in the manifest. */
+export const TRANSFORM = { text: 'cmake-paths', ninjaDeps: 'cmake-ninja-deps' } as const;
+
+export interface Roots {
+  readonly source: string;
+  readonly build: string;
+}
+
+/** A root relocateText can rewrite everywhere CMake writes it: plain characters only (no blanks, quotes, `$`, `;`, `#`…, which generators escape). */
+const SAFE_ROOT = /^(\/[A-Za-z0-9._+,@~-]+)+$/;
+
+/** Why `root` cannot be relocated, or `undefined` when it can. */
+export function tryUnsafeRoot(root: string): string | undefined {
+  if (!SAFE_ROOT.test(root)) return `'${root}' contains characters that CMake escapes in some files (only letters, digits and ._+,@~- are relocated)`;
+  if (root.includes('/@orchestrate@')) return `'${root}' contains orchestrate's placeholder`;
+  return undefined;
+}
+
+/** Root pairs to replace, most specific first (a build dir inside the source tree before the source tree). */
+function ordered(pairs: readonly (readonly [from: string, to: string])[]): (readonly [string, string])[] {
+  const unique = pairs.filter(([from, to], i) => from !== to && pairs.findIndex(([f]) => f === from) === i);
+  return [...unique].sort(([a], [b]) => b.length - a.length);
+}
+
+/** Real roots → placeholders (capture). */
+export function toPlaceholders(roots: Roots): (readonly [string, string])[] {
+  return ordered([
+    [roots.build, PLACEHOLDER.build],
+    [roots.source, PLACEHOLDER.source],
+  ]);
+}
+
+/** Placeholders → real roots (restore). */
+export function fromPlaceholders(roots: Roots): (readonly [string, string])[] {
+  return ordered([
+    [PLACEHOLDER.build, roots.build],
+    [PLACEHOLDER.source, roots.source],
+  ]);
+}
+
+/** Replaces each pair in order in text content; binary content is returned unchanged. */
+export function replaceRoots(content: Buffer, pairs: readonly (readonly [string, string])[]): Buffer {
+  let out = content;
+  for (const [from, to] of pairs) out = relocateText(out, from, to).content;
+  return out;
+}
+
+/** A path mapper applying each pair in order, for whole paths (deps log records, log outputs). */
+export function pathMapper(pairs: readonly (readonly [string, string])[]): (path: string) => string {
+  const mappers = pairs.map(([from, to]) => rootMapper(from, to));
+  return (path) => {
+    for (const map of mappers) {
+      const mapped = map(path);
+      if (mapped !== path) return mapped;
+    }
+    return path;
+  };
+}
+
+const BOUNDARY = '(?=[/"\'`\\s;:,=()\\[\\]{}<>|&$\\\\*?!#]|$)';
+
+/** Whether `content` still names `root` as a whole path prefix. */
+export function mentionsRoot(content: Buffer, root: string): boolean {
+  if (content.indexOf(root) < 0) return false;
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`${escaped}${BOUNDARY}`).test(content.toString('latin1'));
+}
+
+/** The capture transform of a text or binary state file: placeholders in text; `residue` says whether a root is left. */
+export function captureText(content: Buffer, roots: Roots): { content: Buffer; residue: boolean } {
+  if (isBinaryContent(content)) return { content, residue: mentionsRoot(content, roots.source) || mentionsRoot(content, roots.build) };
+  const out = replaceRoots(content, toPlaceholders(roots));
+  return { content: out, residue: mentionsRoot(out, roots.source) || mentionsRoot(out, roots.build) };
+}
+
+/** The capture transform of `.ninja_deps`: path records renamed to placeholders (ids, order, deps records kept). */
+export function captureNinjaDeps(content: Buffer, roots: Roots): { content: Buffer; residue: boolean } {
+  try {
+    return { content: relocateDepsLog(content, pathMapper(toPlaceholders(roots))), residue: false };
+  } catch {
+    // Kept as is; a relocation of this checkpoint will be refused.
+    return { content, residue: true };
+  }
+}
+
+/** The restore transform of `.ninja_deps`. */
+export function restoreNinjaDeps(content: Buffer, roots: Roots): Buffer {
+  try {
+    return relocateDepsLog(content, pathMapper(fromPlaceholders(roots)));
+  } catch (error) {
+    throw new CheckpointRefusedError(`its .ninja_deps cannot be relocated: ${(error as Error).message}`);
+  }
+}
+
+/** Versions of ninja's logs in a build dir, for the checkpoint's data. */
+export async function readNinjaLogVersions(buildDir: string): Promise<{ log?: number; deps?: number }> {
+  const out: { log?: number; deps?: number } = {};
+  const log = await readFile(join(buildDir, '.ninja_log')).catch(() => undefined);
+  if (log) {
+    try {
+      out.log = parseNinjaLog(log).version;
+    } catch {
+      out.log = -1;
+    }
+  }
+  const deps = await readFile(join(buildDir, '.ninja_deps')).catch(() => undefined);
+  if (deps) {
+    try {
+      out.deps = parseNinjaDeps(deps).version;
+    } catch {
+      out.deps = -1;
+    }
+  }
+  return out;
+}
+
+/** Why ninja's logs of this version cannot be relocated, or `undefined`. */
+export function tryUnsupportedNinjaLogs(versions: { log?: number | undefined; deps?: number | undefined }): string | undefined {
+  if (versions.log !== undefined && !MURMUR_NINJA_LOG_VERSIONS.includes(versions.log)) {
+    return `its .ninja_log is version ${versions.log}; only v5 and v6 (MurmurHash64A) command hashes can be recomputed`;
+  }
+  if (versions.deps !== undefined && versions.deps !== NINJA_DEPS_VERSION) {
+    return `its .ninja_deps is version ${versions.deps}; only version ${NINJA_DEPS_VERSION} can be re-encoded`;
+  }
+  return undefined;
+}
+
+/**
+ * After a restore at new roots: renames absolute outputs in `.ninja_log` and
+ * recomputes every command hash from the relocated manifest (checked against
+ * `ninja -t compdb`), keeping the file's mtime. Returns the outputs whose hash changed.
+ */
+export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots: Roots, ninja = 'ninja'): Promise<string[]> {
+  const file = join(buildDir, '.ninja_log');
+  const mtime = await tryMtimeNs(file);
+  if (mtime === undefined) return [];
+  try {
+    const moved = mapNinjaLogOutputs(
+      parseNinjaLog(await readFile(file)),
+      pathMapper(ordered([[oldRoots.build, newRoots.build], [oldRoots.source, newRoots.source]])),
+    );
+    const commands = await readNinjaCommands(buildDir, { ninja, verify: true });
+    const { log, changed } = recomputeNinjaLogHashes(moved, commands);
+    await writeFile(file, serializeNinjaLog(log));
+    await setTimes([[file, mtime]]);
+    return [...changed];
+  } catch (error) {
+    throw new CheckpointRefusedError(`its .ninja_log cannot be relocated: ${(error as Error).message}`);
+  }
+}
+
+/** Why the move from `from` to `to` cannot be relocated, or `undefined`. */
+export function tryUnrelocatable(from: Roots, to: Roots): string | undefined {
+  for (const root of [from.source, from.build, to.source, to.build]) {
+    const unsafe = tryUnsafeRoot(root);
+    if (unsafe) return `the directory ${unsafe}`;
+  }
+  const before = relative(from.source, from.build);
+  const after = relative(to.source, to.build);
+  if (before !== after) {
+    return `the build directory lies at '${after}' from the source directory, but at '${before}' when the checkpoint was taken`;
+  }
+  return undefined;
+}
