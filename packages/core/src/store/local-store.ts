@@ -124,7 +124,7 @@ export class LocalStore implements CheckpointStore {
       throw new StoreError(path, `blob is missing (${(error as Error).message})`, { cause: error });
     }
     const actual = sha256(content);
-    if (actual !== hash) throw new StoreError(path, `blob content does not match its hash (got ${actual})`);
+    if (actual !== hash) throw await this.#damaged(path, actual);
     return content;
   }
 
@@ -142,7 +142,25 @@ export class LocalStore implements CheckpointStore {
     } catch (error) {
       throw new StoreError(path, `blob is missing (${(error as Error).message})`, { cause: error });
     }
-    if (actual !== hash) throw new StoreError(path, `blob content does not match its hash (got ${actual})`);
+    if (actual !== hash) throw await this.#damaged(path, actual);
+  }
+
+  /**
+   * Removes a blob whose bytes do not match its name and returns the error to
+   * throw. `putBlob` trusts a blob present under its hash, so a damaged one
+   * left in place would be referenced by every later checkpoint; removed, the
+   * next capture writes it again. Blobs are renamed into place whole, so a
+   * mismatch is damage, never a write in progress.
+   */
+  async #damaged(path: string, actual: string): Promise<StoreError> {
+    const removed = await unlink(path).then(
+      () => true,
+      () => false,
+    );
+    return new StoreError(
+      path,
+      `blob content does not match its hash (got ${actual})${removed ? '; the damaged blob was removed from the store' : ''}`,
+    );
   }
 
   async putCheckpoint(manifest: CheckpointManifest): Promise<CheckpointRef> {
