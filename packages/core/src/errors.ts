@@ -69,13 +69,16 @@ export class UsageError extends OrchestrateError {
   }
 }
 
-/** A plugin named in the config could not be found or has no factory. */
+/** A plugin named in the config could not be found or has no factory; `file` names the config that names it. */
 export class PluginLoadError extends OrchestrateError {
   readonly specifier: string;
-  constructor(specifier: string, message: string, options?: OrchestrateErrorOptions) {
-    super('ERR_PLUGIN_LOAD', `cannot load plugin '${specifier}': ${message}`, ExitCode.Usage, options);
+  readonly file: string | undefined;
+  constructor(specifier: string, message: string, options: OrchestrateErrorOptions & { file?: string | undefined } = {}) {
+    const text = `cannot load plugin '${specifier}': ${message}`;
+    super('ERR_PLUGIN_LOAD', options.file ? `${options.file}: ${text}` : text, ExitCode.Usage, options);
     this.name = 'PluginLoadError';
     this.specifier = specifier;
+    this.file = options.file;
   }
 }
 

@@ -18,30 +18,39 @@ function tryResolve(specifier: string, fromDir: string): string | undefined {
   }
 }
 
-async function loadSpecifier(specifier: string, options: Record<string, unknown>, configDir: string): Promise<Plugin> {
+async function loadSpecifier(
+  specifier: string,
+  options: Record<string, unknown>,
+  configDir: string,
+  file: string | undefined,
+): Promise<Plugin> {
   const resolved = tryResolve(specifier, configDir) ?? tryResolve(specifier, import.meta.dirname);
   if (!resolved) {
     throw new PluginLoadError(specifier, `not found from '${configDir}' nor from orchestrate's installation`, {
       hint: `install it (e.g. npm install --save-dev ${specifier}) or check the name`,
+      file,
     });
   }
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new PluginLoadError(specifier, `failed to import: ${(error as Error).message}`, { cause: error });
+    throw new PluginLoadError(specifier, `failed to import: ${(error as Error).message}`, { cause: error, file });
   }
   const factory = mod['default'];
   if (typeof factory !== 'function') {
-    throw new PluginLoadError(specifier, 'the package has no default export that creates the plugin');
+    throw new PluginLoadError(specifier, 'the package has no default export that creates the plugin', { file });
   }
   const plugin = await (factory as (options: Record<string, unknown>) => unknown)(options);
-  if (!isPlugin(plugin)) throw new PluginLoadError(specifier, 'its factory did not return an object with name and apply()');
+  if (!isPlugin(plugin)) throw new PluginLoadError(specifier, 'its factory did not return an object with name and apply()', { file });
   return plugin;
 }
 
-/** Loads config plugin entries: objects, names, `[name, options]`, nested arrays; falsy entries are skipped. */
-export async function loadPlugins(entries: readonly unknown[], configDir: string): Promise<Plugin[]> {
+/**
+ * Loads config plugin entries: objects, names, `[name, options]`, nested arrays; falsy entries are skipped.
+ * `configFile` is named in load errors.
+ */
+export async function loadPlugins(entries: readonly unknown[], configDir: string, configFile?: string): Promise<Plugin[]> {
   const out: Plugin[] = [];
   for (const entry of entries) {
     if (entry === false || entry === null || entry === undefined) continue;
@@ -53,15 +62,15 @@ export async function loadPlugins(entries: readonly unknown[], configDir: string
       entry[1] !== null &&
       !Array.isArray(entry[1])
     ) {
-      out.push(await loadSpecifier(entry[0], (entry[1] ?? {}) as Record<string, unknown>, configDir));
+      out.push(await loadSpecifier(entry[0], (entry[1] ?? {}) as Record<string, unknown>, configDir, configFile));
     } else if (Array.isArray(entry)) {
-      out.push(...(await loadPlugins(entry, configDir)));
+      out.push(...(await loadPlugins(entry, configDir, configFile)));
     } else if (typeof entry === 'string') {
-      out.push(await loadSpecifier(entry, {}, configDir));
+      out.push(await loadSpecifier(entry, {}, configDir, configFile));
     } else if (isPlugin(entry)) {
       out.push(entry);
     } else {
-      throw new PluginLoadError(String(entry), 'not a plugin object, a package name or [package, options]');
+      throw new PluginLoadError(String(entry), 'not a plugin object, a package name or [package, options]', { file: configFile });
     }
   }
   return out;

@@ -29,7 +29,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions): Pr
     });
   }
   const { plugins: entries, ...draft } = loaded.config;
-  const plugins = await loadPlugins(entries ?? [], loaded.dir);
+  const plugins = await loadPlugins(entries ?? [], loaded.dir, loaded.file);
   if (plugins.length === 0) {
     throw new ConfigError("no plugins: add a build-system plugin, e.g. \"plugins\": [\"@orchestrate/plugin-make\"]", loaded.file);
   }

@@ -2,8 +2,9 @@
  * Finding and reading the config file with cosmiconfig, and validating it
  * with the schema. Errors name the file, the key and what was expected.
  */
-import { cosmiconfig } from 'cosmiconfig';
+import { cosmiconfig, defaultLoaders, type Loader, type Loaders } from 'cosmiconfig';
 import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { userConfigSchema } from './schema.js';
@@ -58,23 +59,52 @@ export function validateConfig(value: unknown, file: string): z.output<typeof us
   return parsed.data;
 }
 
+/** Loads a JavaScript config with `import()`, so its own error (a syntax error, a missing import) is what the user sees. */
+const importLoader: Loader = async (filepath) => ((await import(pathToFileURL(filepath).href)) as { default?: unknown }).default;
+
+/** Every loader, wrapped so that a config that cannot be read or parsed yields a ConfigError naming its file. */
+const LOADERS: Loaders = Object.fromEntries(
+  Object.entries(defaultLoaders).map(([ext, loader]): [string, Loader] => {
+    const load: Loader = ext === '.js' || ext === '.mjs' || ext === '.cjs' ? importLoader : loader;
+    return [
+      ext,
+      async (filepath, content) => {
+        try {
+          return await load(filepath, content);
+        } catch (error) {
+          // cosmiconfig's JSON and YAML loaders prefix the file; ConfigError names it already.
+          const message = (error as Error).message.replace(/^(JSON|YAML) Error in [^\n]*:[ \t]*\n*/, '');
+          throw new ConfigError(`cannot read the config: ${message}`, filepath, { cause: error });
+        }
+      },
+    ];
+  }),
+) as Loaders;
+
 /**
  * Finds the config from `cwd` upwards (or reads `explicitFile`) and validates it.
  * Returns `undefined` when there is none.
  */
 export async function tryLoadConfig(cwd: string, explicitFile?: string): Promise<LoadedConfig | undefined> {
-  const explorer = cosmiconfig('orchestrate', {
-    searchPlaces: CONFIG_SEARCH_PLACES,
-    searchStrategy: 'project',
-    cache: false,
-  });
   let result;
   try {
+    // Created inside the try: cosmiconfig reads package.json while it is created.
+    const explorer = cosmiconfig('orchestrate', {
+      searchPlaces: CONFIG_SEARCH_PLACES,
+      searchStrategy: 'project',
+      loaders: LOADERS,
+      // An empty config file is an error, not a reason to look further up.
+      ignoreEmptySearchPlaces: false,
+      cache: false,
+    });
     result = explicitFile ? await explorer.load(explicitFile) : await explorer.search(cwd);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const message = (error as Error).message;
     const file = explicitFile ?? /in (\/[^\s:]+)/.exec(message)?.[1];
-    throw new ConfigError(`cannot read the config: ${message}`, file, { cause: error });
+    throw new ConfigError(`cannot read the config: ${message.replace(/^(JSON|YAML) Error in [^\n]*:[ \t]*\n*/, '')}`, file, {
+      cause: error,
+    });
   }
   if (!result) return undefined;
   if (result.isEmpty) throw new ConfigError('the config file is empty', result.filepath);
