@@ -27,12 +27,21 @@ export interface TargetDirResult {
   readonly source: 'env' | 'metadata';
 }
 
+/** A workspace member as `cargo metadata` reports it. */
+export interface CargoPackage {
+  readonly name: string;
+  /** Absolute directory of its `Cargo.toml`. */
+  readonly manifestDir: string;
+}
+
 /** The directories reported by `cargo metadata`. */
 export interface CargoDirs {
   readonly workspaceRoot: string;
   readonly targetDir: string;
   /** `build_directory` when cargo reports it (≥ 1.91), else the target dir. */
   readonly buildDir: string;
+  /** The workspace members. */
+  readonly packages: readonly CargoPackage[];
 }
 
 /** Thrown when `cargo metadata` fails or prints something unexpected. */
@@ -75,7 +84,12 @@ export async function readCargoDirs(workspaceDir: string, options: ResolveTarget
   } catch (error) {
     throw new CargoMetadataError('output is not JSON', cwd, { cause: error });
   }
-  const m = json as { target_directory?: unknown; build_directory?: unknown; workspace_root?: unknown };
+  const m = json as {
+    target_directory?: unknown;
+    build_directory?: unknown;
+    workspace_root?: unknown;
+    packages?: { name?: unknown; manifest_path?: unknown }[];
+  };
   if (typeof m.target_directory !== 'string' || typeof m.workspace_root !== 'string') {
     throw new CargoMetadataError('no "target_directory" or "workspace_root" in the output', cwd);
   }
@@ -83,6 +97,11 @@ export async function readCargoDirs(workspaceDir: string, options: ResolveTarget
     workspaceRoot: m.workspace_root,
     targetDir: m.target_directory,
     buildDir: typeof m.build_directory === 'string' ? m.build_directory : m.target_directory,
+    packages: (Array.isArray(m.packages) ? m.packages : []).flatMap((p) =>
+      typeof p.name === 'string' && typeof p.manifest_path === 'string'
+        ? [{ name: p.name, manifestDir: path.dirname(p.manifest_path) }]
+        : [],
+    ),
   };
 }
 

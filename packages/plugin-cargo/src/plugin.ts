@@ -1,0 +1,304 @@
+/**
+ * The cargo plugin: builds a workspace with `cargo build`, keeps the profile
+ * directories of its build directory as the checkpoint's state, and makes a
+ * restored build directory consistent with the checkout it lands in, at any
+ * absolute path, so cargo's own freshness checks give the right answer.
+ *
+ * Cargo decides freshness per unit from its `.fingerprint/` records: hashes of
+ * the toolchain, flags, features and dependencies, and the mtimes of the files
+ * in each unit's dep-info compared with the dep-info file's own mtime. The core
+ * replays every recorded mtime exactly and dates every changed source strictly
+ * newer than anything recorded; this plugin adds what cargo's records cannot
+ * carry across a move (absolute paths), what makes a restore useless as a
+ * whole (the fingerprint), and the state selection.
+ */
+import { realpath, rm } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import type { BuildContext, Plugin, PluginApi, StateFileSpec } from '@orchestrate/core';
+import { describeBuildLog, parseCargoBuildLog } from './cargo-log.js';
+import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
+import { buildArgs, profileDirs, resolveCargoOptions, type CargoOptions } from './options.js';
+import {
+  captureDepInfo,
+  classifyBuildOutput,
+  containsRoot,
+  restoreDepInfo,
+  textFromPlaceholders,
+  textToPlaceholders,
+  TRANSFORM_BUILD_OUTPUT,
+  TRANSFORM_DEP_INFO,
+  type Roots,
+} from './relocation.js';
+import { selectCargoState } from './state.js';
+import { readCargoDirs, type CargoDirs } from './target-dir.js';
+
+export const PLUGIN_NAME = 'cargo';
+
+/** Version of the data this plugin keeps in `manifest.data.cargo`; a checkpoint with another is refused. */
+export const CARGO_DATA_VERSION = 1;
+
+/** What the plugin keeps with a checkpoint (`manifest.data.cargo`). */
+export interface CargoCheckpointData {
+  readonly version: number;
+  /** Cargo's workspace root and build root at capture. */
+  readonly roots: { readonly source: string; readonly build: string };
+  /** Every spelling of those roots that was replaced by a placeholder (as given, real path). */
+  readonly spellings: readonly string[];
+  /** Profile directories kept, relative to the build directory. */
+  readonly profiles: readonly string[];
+  readonly freshness: FreshnessMode;
+}
+
+/** Largest generated file under OUT_DIR that is searched for the old roots after a move. */
+const OUT_FILE_SCAN_LIMIT = 16 * 1024 * 1024;
+
+const latin1 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+async function spellingsOf(...paths: string[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (const p of paths) {
+    out.add(p);
+    const real = await realpath(p).catch(() => undefined);
+    if (real !== undefined) out.add(real);
+  }
+  return [...out];
+}
+
+/** `<pkg>` of a `<pkg>-<16 hex>` directory name. */
+function packageOfUnitDir(dirName: string): string | undefined {
+  return /^(.+)-[0-9a-f]{16}$/.exec(dirName)?.[1];
+}
+
+/** Creates the cargo plugin; see {@link CargoOptions}. */
+export function cargo(userOptions: CargoOptions = {}): Plugin {
+  const options = resolveCargoOptions(userOptions);
+  const profiles = profileDirs(options);
+
+  return {
+    name: PLUGIN_NAME,
+    apply(orchestrator: PluginApi) {
+      const { hooks } = orchestrator;
+      const logger = orchestrator.logger(PLUGIN_NAME);
+      const cargoCommand = (env: Readonly<Record<string, string | undefined>>): string => options.cargo ?? env['CARGO'] ?? 'cargo';
+
+      /** Cargo's view of this checkout, from `cargo metadata` in resolveConfig. */
+      let dirs: CargoDirs | undefined;
+      let freshness: FreshnessMode = 'mtime';
+      /** Capture: the spellings of this checkout's roots. */
+      let captureRoots: Roots | undefined;
+      /** Restore: the roots placeholders become, and what the transforms saw. */
+      let restore:
+        | {
+            source: string;
+            build: string;
+            moved: boolean;
+            spellings: readonly string[];
+            relocated: number;
+            external: Set<string>;
+            unrelocatable: string[];
+          }
+        | undefined;
+
+      const cargoDirs = (): CargoDirs => {
+        if (!dirs) throw new Error('cargo metadata was not read (resolveConfig did not run)');
+        return dirs;
+      };
+
+      hooks.resolveConfig.tapPromise(PLUGIN_NAME, async (draft, env) => {
+        const workspace = resolve(env.projectDir, draft.sourceDir ?? '.');
+        dirs = await readCargoDirs(workspace, { env: { ...env.env }, cargo: cargoCommand(env.env) });
+        if (draft.buildDir !== undefined) return draft;
+        // The build directory holds every file freshness depends on; the target
+        // directory only adds the uplifted artifacts, which cargo links again.
+        return { ...draft, buildDir: dirs.buildDir };
+      });
+
+      hooks.configResolved.tap(PLUGIN_NAME, (config) => {
+        if (dirs && resolve(config.buildDir) !== resolve(dirs.buildDir)) {
+          logger.warn(`the configured buildDir '${config.buildDir}' is not cargo's build directory '${dirs.buildDir}'; the checkpoint will not hold cargo's state`);
+        }
+      });
+
+      hooks.fingerprint.tapPromise(PLUGIN_NAME, async (fingerprint, ctx) => {
+        const out = { ...fingerprint, ...optionEntries(options) };
+        const version = async (command: string, args: string[]): Promise<string> => {
+          const r = await ctx.exec(command, args, { cwd: ctx.sourceDir, echo: false, reject: false });
+          return r.exitCode === 0 ? r.stdout.trim().split('\n').join('; ') : `unavailable: ${command} ${args.join(' ')}`;
+        };
+        // Run where cargo runs, so a rust-toolchain.toml override is seen.
+        out['cargo.cargo'] = await version(cargoCommand(ctx.env), ['-V']);
+        out['cargo.rustc'] = await version(ctx.env['RUSTC'] || 'rustc', ['-vV']);
+        for (const name of FINGERPRINT_ENV) out[`env.${name}`] = ctx.env[name] ?? '';
+        for (const prefix of FINGERPRINT_ENV_PREFIXES) out[`env.${prefix}*`] = prefixedEnv(ctx.env, prefix);
+        const home = cargoHome(ctx.env, ctx.sourceDir);
+        out['cargo.home'] = home;
+        const detected = await detectFreshness(options.args, ctx.env, cargoConfigFiles(ctx.sourceDir, home));
+        freshness = detected.mode;
+        out['cargo.freshness'] = detected.mode;
+        if (detected.mode === 'checksum') {
+          logger.info(
+            `checksum freshness is enabled (${detected.source ?? 'config'}): cargo compares rustc inputs by content; build scripts' rerun-if-changed stays mtime-based`,
+          );
+        }
+        return out;
+      });
+
+      hooks.validateCheckpoint.tapPromise(PLUGIN_NAME, async (manifest) => {
+        const data = manifest.data[PLUGIN_NAME] as Partial<CargoCheckpointData> | undefined;
+        if (data?.version !== CARGO_DATA_VERSION) {
+          return { reason: `it was not captured by this version of the cargo plugin (data version ${String(data?.version ?? 'none')}, expected ${CARGO_DATA_VERSION})` };
+        }
+        return undefined;
+      });
+
+      hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
+        const data = plan.manifest.data[PLUGIN_NAME] as CargoCheckpointData;
+        const current = cargoDirs();
+        const moved = data.roots.source !== current.workspaceRoot || data.roots.build !== current.buildDir;
+        restore = {
+          source: current.workspaceRoot,
+          build: current.buildDir,
+          moved,
+          spellings: data.spellings,
+          relocated: 0,
+          external: new Set(),
+          unrelocatable: [],
+        };
+        const packageDirs = new Map(current.packages.map((p) => [p.name, relative(current.workspaceRoot, p.manifestDir)]));
+        // <profile>/build/<pkg>-<hash>/output → why that script must run again
+        const reruns = new Map<string, string>();
+        for (const [path, record] of plan.entries) {
+          const m = /^(.+)\/build\/([^/]+)\/(output|out\/.+)$/.exec(path);
+          if (!m || !record.blob) continue;
+          const [, profile, dirName, file] = m as unknown as [string, string, string, string];
+          const key = `${profile}/${dirName}`;
+          if (file === 'output') {
+            const text = (await ctx.store.readBlob(record.blob)).toString('latin1');
+            const pkg = packageOfUnitDir(dirName);
+            const c = classifyBuildOutput(text, pkg === undefined ? undefined : packageDirs.get(pkg));
+            for (const p of c.external) restore.external.add(p);
+            if (!moved) continue;
+            const first = c.baked[0];
+            if (first) reruns.set(key, `its output hands the old path to the compiler ('cargo:${first.key}' on line ${first.line})`);
+            else if (c.cargoReruns.length > 0) logger.info(`build script ${dirName} watches ${c.cargoReruns.length} absolute path(s) that cargo itself re-checks after a move; it runs again`);
+          } else if (moved && !reruns.has(key) && (record.size ?? 0) <= OUT_FILE_SCAN_LIMIT) {
+            const bytes = await ctx.store.readBlob(record.blob);
+            if (!containsRoot(bytes, data.spellings)) continue;
+            // Compiled objects carry build paths in their debug info; only text that becomes code matters.
+            if (bytes.subarray(0, 8000).includes(0)) {
+              logger.debug(`'${path}' holds the old path in binary data; left as it is`);
+              continue;
+            }
+            reruns.set(key, `its generated file '${file}' holds the old path`);
+          }
+        }
+        for (const [key, why] of reruns) {
+          const [profile, dirName] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+          const prefix = `${profile}/.fingerprint/${dirName}`;
+          for (const path of [...plan.entries.keys()]) {
+            if (path === prefix || path.startsWith(`${prefix}/`)) plan.skip(path, `build script ${dirName} runs again: ${why}`);
+          }
+          logger.info(`build script ${dirName} will run again after the move: ${why}`);
+        }
+      });
+
+      hooks.restoreFile.for(TRANSFORM_BUILD_OUTPUT).tapPromise(PLUGIN_NAME, async (content) => {
+        if (!restore) throw new Error('restore state missing');
+        const r = textFromPlaceholders(content.toString('latin1'), latin1(restore.source), latin1(restore.build));
+        if (r.count === 0) return content;
+        if (restore.moved) restore.relocated++;
+        return Buffer.from(r.text, 'latin1');
+      });
+
+      hooks.restoreFile.for(TRANSFORM_DEP_INFO).tapPromise(PLUGIN_NAME, async (content, info) => {
+        if (!restore) throw new Error('restore state missing');
+        const r = restoreDepInfo(content, restore.source, restore.build);
+        for (const p of r.external) restore.external.add(p);
+        if (!r.parsed && restore.moved && containsRoot(content, restore.spellings)) restore.unrelocatable.push(info.absolutePath);
+        if (r.count > 0 && restore.moved) restore.relocated++;
+        return r.bytes;
+      });
+
+      hooks.afterRestore.tapPromise(PLUGIN_NAME, async (_result, ctx) => {
+        if (!restore) return;
+        // A dep-info file this version cannot decode, naming the old tree: without it the unit is rebuilt.
+        for (const file of restore.unrelocatable) {
+          await rm(file, { force: true });
+          logger.info(`'${relative(ctx.buildDir, file)}' names the old tree in a format this plugin cannot rewrite; its unit is rebuilt`);
+        }
+        if (restore.moved) {
+          const from = (ctx.checkpoint?.data[PLUGIN_NAME] as CargoCheckpointData | undefined)?.roots.source ?? '?';
+          logger.info(`relocated from '${from}' to '${cargoDirs().workspaceRoot}': ${restore.relocated} file(s) named the old roots and were rewritten`);
+        }
+        if (restore.external.size > 0) {
+          const list = [...restore.external].sort();
+          logger.info(
+            `${list.length} file(s) outside the workspace are watched by cargo and left alone: ${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''}`,
+          );
+          for (const p of list) logger.debug(`outside the workspace, left alone: ${p}`);
+        }
+      });
+
+      hooks.build.tapPromise(PLUGIN_NAME, async (ctx: BuildContext) => {
+        const command = cargoCommand(ctx.env);
+        const args = buildArgs(options);
+        logger.info(`${command} ${args.join(' ')}`);
+        const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, logger });
+        const log = parseCargoBuildLog(result.stderr);
+        logger.info(describeBuildLog(log));
+        for (const line of log.dirty) logger.debug(`dirty: ${line}`);
+        return { command: result.command };
+      });
+
+      hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        const current = cargoDirs();
+        captureRoots = {
+          source: await spellingsOf(current.workspaceRoot, ctx.sourceDir),
+          build: await spellingsOf(current.buildDir, ctx.buildDir),
+        };
+        const state = await selectCargoState(ctx.buildDir, profiles, { incremental: options.incremental });
+        const files: StateFileSpec[] = [...selection.files];
+        for (const path of state.paths) {
+          const transform = state.transforms.get(path);
+          files.push(transform === undefined ? { path } : { path, transform });
+        }
+        const skipped = Object.entries(state.skippedBytes)
+          .filter(([, n]) => n > 0)
+          .map(([why, n]) => `${why} ${mb(n)}`)
+          .join(', ');
+        logger.info(
+          `state: ${state.paths.length} paths in ${profiles.join(', ')}, ${mb(state.keptBytes)} of ${mb(state.totalBytes)} ` +
+            `(${mb(state.keptPathBytes)} of ${mb(state.totalPathBytes)} counting each hard link)${skipped ? `; left out: ${skipped}` : ''}`,
+        );
+        return { files };
+      });
+
+      hooks.captureFile.for(TRANSFORM_BUILD_OUTPUT).tapPromise(PLUGIN_NAME, async (content) => {
+        if (!captureRoots) throw new Error('capture roots missing');
+        const roots = { source: captureRoots.source.map(latin1), build: captureRoots.build.map(latin1) };
+        const r = textToPlaceholders(content.toString('latin1'), roots);
+        return r.count === 0 ? content : Buffer.from(r.text, 'latin1');
+      });
+
+      hooks.captureFile.for(TRANSFORM_DEP_INFO).tapPromise(PLUGIN_NAME, async (content, info) => {
+        if (!captureRoots) throw new Error('capture roots missing');
+        const r = captureDepInfo(content, captureRoots);
+        if (!r.parsed) logger.debug(`'${info.path}' is not a dep-info file this plugin can read; stored as it is`);
+        return r.bytes;
+      });
+
+      hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest) => {
+        const current = cargoDirs();
+        const data: CargoCheckpointData = {
+          version: CARGO_DATA_VERSION,
+          roots: { source: current.workspaceRoot, build: current.buildDir },
+          spellings: [...new Set([...(captureRoots?.build ?? []), ...(captureRoots?.source ?? [])])],
+          profiles,
+          freshness,
+        };
+        manifest.data[PLUGIN_NAME] = data;
+      });
+    },
+  };
+}
