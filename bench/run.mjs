@@ -1,0 +1,466 @@
+#!/usr/bin/env node
+// orchestrate against native incremental builds, side by side, on real
+// projects (Lua 5.4 and cmark from Debian's source packages, bench/rust-app
+// from Debian's librust-*-dev crates):
+//
+//   pnpm bench                       (= pnpm build && node bench/run.mjs)
+//   node bench/run.mjs [--only lua,cmark-ninja,cmark-make,rust-app] [--runs N] [--jobs N] [--json] [--keep]
+//
+// For each project, in bench/.work/run/<id>/:
+//   pristine/   the source, with an orchestrate config, committed to a git repo
+//   native/     a clone: clean build (configure + build), then `runs` warm
+//               one-line edits, each timed natively
+//   a/<id>/     a clone: `orchestrate build` (full; saves the checkpoint)
+//               then, once, the tree is cloned again at the same path with
+//               edit 1 and built with --no-save: restore without relocation
+//   b<n>/<id>/  for n = 1..runs, a fresh clone at another absolute path (every
+//               mtime "now", as on a CI runner) with edits 1..n, the same
+//               content as the native tree after edit n: `orchestrate build`,
+//               timed as a whole process (node startup included)
+// Each orchestrate-built program is run and its output compared with the
+// natively built one's; the run must be incremental, list the edited file as
+// modified, and have rebuilt the edited file's object.
+// Sources missing? bench/fetch.sh is run first.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import process from 'node:process';
+import { benchDir, checkPrerequisites, formatTable, repoRoot, srcDir } from './native.mjs';
+
+const runDir = join(benchDir, '.work', 'run');
+const cli = join(repoRoot, 'packages', 'core', 'dist', 'cli', 'bin.js');
+const gitId = ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'init.defaultBranch=main', '-c', 'advice.detachedHead=false'];
+
+// ---------------------------------------------------------------------------
+// Projects
+
+/** Files (relative) whose mtime is newer than `sinceNs`, below `root`, matching `test`. */
+function newerFiles(root, sinceNs, test) {
+  const out = [];
+  const visit = (dir) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === '.git') continue;
+      const abs = join(dir, e.name);
+      if (e.isDirectory()) visit(abs);
+      else if (test(relative(root, abs)) && statSync(abs, { bigint: true }).mtimeNs > sinceNs) out.push(relative(root, abs));
+    }
+  };
+  visit(root);
+  return out.sort();
+}
+
+function projects(jobs) {
+  const cmark = (id, generator) => ({
+    id,
+    title: `cmark 0.30.2, CMake (${generator})`,
+    plugin: '@orchestrate/plugin-cmake',
+    config: { name: `bench-${id}`, plugins: [['@orchestrate/plugin-cmake', { generator, buildType: 'Release', jobs }]] },
+    lay: (dir) => cpSync(join(srcDir, 'cmark') + '/', dir, { recursive: true }),
+    configure: ['cmake', ['-S', '.', '-B', 'build', '-G', generator, '-DCMAKE_BUILD_TYPE=Release']],
+    build: ['cmake', ['--build', 'build', '-j', String(jobs)]],
+    edit: 'src/inlines.c',
+    comment: (n) => `/* bench edit ${n} */`,
+    // Compiled units: object files written by the build.
+    units: (dir, since) => newerFiles(join(dir, 'build'), since, (p) => p.endsWith('.o')),
+    product: 'build/src/CMakeFiles/libcmark_static.dir/inlines.c.o',
+    check: [
+      ['build/src/cmark', ['--version']],
+      ['build/src/cmark', ['--smart'], '# Title\n\nSome *emphasis*, `code`, a [link](https://example.org) -- "quoted".\n\n- one\n- two\n'],
+    ],
+  });
+  return [
+    {
+      id: 'lua',
+      title: "Lua 5.4.4, make (Lua's Makefile, in-source)",
+      plugin: '@orchestrate/plugin-make',
+      config: { name: 'bench-lua', plugins: [['@orchestrate/plugin-make', { targets: ['linux'], jobs }]] },
+      lay: (dir) => cpSync(join(srcDir, 'lua-upstream') + '/', dir, { recursive: true }),
+      build: ['make', [`-j${jobs}`, 'linux']],
+      edit: 'src/lstrlib.c',
+      comment: (n) => `/* bench edit ${n} */`,
+      units: (dir, since) => newerFiles(join(dir, 'src'), since, (p) => p.endsWith('.o')),
+      product: 'src/lstrlib.o',
+      check: [
+        ['src/lua', ['-v']],
+        ['src/lua', ['-e', 'print(string.format("%5.2f|%q", math.pi, "a\\nb"), ("ab"):rep(3, "-"), ("x=1, y=22"):gsub("%d+", "<%0>"))']],
+      ],
+    },
+    cmark('cmark-ninja', 'Ninja'),
+    cmark('cmark-make', 'Unix Makefiles'),
+    {
+      id: 'rust-app',
+      title: 'bench/rust-app, cargo (dev profile, offline, Debian crates)',
+      plugin: '@orchestrate/plugin-cargo',
+      config: { name: 'bench-rust-app', plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, jobs }]] },
+      lay: (dir) => {
+        cpSync(join(benchDir, 'rust-app'), dir, { recursive: true, filter: (p) => !/\/target$|\/Cargo\.lock$/.test(p) });
+        // A binary crate commits its lock file; generate it from the installed crates.
+        sh('cargo', ['generate-lockfile', '--offline'], dir);
+      },
+      build: ['cargo', ['build', '--offline', '-j', String(jobs)]],
+      edit: 'src/parse.rs',
+      comment: (n) => `// bench edit ${n}`,
+      // Cargo writes invoked.timestamp in a unit's fingerprint dir each time it runs the unit.
+      units: (dir, since) => newerFiles(join(dir, 'target'), since, (p) => p.endsWith('/invoked.timestamp')),
+      product: 'target/debug/rust-app',
+      check: [['target/debug/rust-app', []]],
+      stateSize: true,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** Runs a command; throws with the output's tail on failure. */
+function sh(cmd, args, cwd, { input, env } = {}) {
+  const r = spawnSync(cmd, args, { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${r.status}):\n${output.slice(-4000)}`);
+  return { stdout: r.stdout ?? '', output };
+}
+
+/** Times a command (wall, seconds). */
+function timed(cmd, args, cwd, opts) {
+  const t0 = process.hrtime.bigint();
+  const r = sh(cmd, args, cwd, opts);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, ...r };
+}
+
+/** Runs the CLI; returns its wall time and its parsed JSON report. */
+function orchestrate(args, cwd, store) {
+  const env = { ...process.env, CI: 'true' };
+  delete env.ORCHESTRATE_STORE;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, ...args, '--cwd', cwd, '--store', store, '--json'], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  let report;
+  try {
+    report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+  } catch {
+    report = undefined;
+  }
+  if (r.status !== 0 || !report || report.error) {
+    const err = new Error(
+      `orchestrate ${args.join(' ')} in ${cwd} failed (exit ${r.status}): ${report?.error?.message ?? ''}\n${(r.stderr ?? '').slice(-3000)}`,
+    );
+    err.report = report;
+    throw err;
+  }
+  return { seconds, report, stderr: r.stderr };
+}
+
+const nowNs = () => BigInt(Date.now() - 20) * 1_000_000n; // file times come from a coarser clock
+const median = (xs) => {
+  const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return undefined;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function clone(pristine, dir) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, '..'), { recursive: true });
+  sh('git', [...gitId, 'clone', '-q', pristine, dir], runDir);
+}
+
+function applyEdits(p, dir, upTo) {
+  for (let n = 1; n <= upTo; n++) appendFileSync(join(dir, p.edit), `${p.comment(n)}\n`);
+}
+
+/** What the built program prints, for comparing two trees. */
+function behaviour(p, dir) {
+  return p.check
+    .map(([exe, args, input]) => {
+      const r = spawnSync(join(dir, exe), args, { cwd: dir, input, encoding: 'utf8' });
+      return `$ ${exe} ${args.join(' ')}\n${r.error ? `error: ${r.error.message}` : `${r.stdout}${r.stderr}[exit ${r.status}]`}`;
+    })
+    .join('\n');
+}
+
+/** Files below `dir` that name one of `oldRoots` (absolute paths of other copies). */
+function filesNaming(dir, oldRoots) {
+  if (oldRoots.length === 0) return [];
+  const r = spawnSync('grep', ['-rlaF', '--exclude-dir=.git', ...oldRoots.flatMap((o) => ['-e', `${o}/`]), '.'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return (r.stdout ?? '').split('\n').filter(Boolean).map((p) => p.replace(/^\.\//, '')).sort();
+}
+
+function pluginInstalled(name) {
+  try {
+    createRequire(join(repoRoot, 'package.json')).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function duBytes(dir) {
+  if (!existsSync(dir)) return undefined;
+  return Number(sh('du', ['-sb', dir], runDir).stdout.split(/\s/)[0]);
+}
+
+// ---------------------------------------------------------------------------
+// One project
+
+function measure(p, { runs, log }) {
+  const base = join(runDir, p.id);
+  rmSync(base, { recursive: true, force: true });
+  mkdirSync(base, { recursive: true });
+  const store = join(base, 'store');
+
+  // Pristine repo: the source plus its orchestrate config, committed.
+  const pristine = join(base, 'pristine');
+  mkdirSync(pristine, { recursive: true });
+  p.lay(pristine);
+  writeFileSync(join(pristine, 'orchestrate.config.json'), `${JSON.stringify(p.config, null, 2)}\n`);
+  sh('git', [...gitId, 'init', '-q'], pristine);
+  sh('git', [...gitId, 'add', '-A'], pristine);
+  sh('git', [...gitId, 'commit', '-q', '-m', 'pristine'], pristine);
+
+  // Native clean build, in its own clone; that tree stays warm for the edits.
+  const native = join(base, 'native');
+  clone(pristine, native);
+  log(`${p.id}: native clean build`);
+  const configure = p.configure ? timed(p.configure[0], p.configure[1], native).seconds : 0;
+  const t0 = nowNs();
+  const full = timed(p.build[0], p.build[1], native);
+  const cleanUnits = p.units(native, t0).length;
+
+  // orchestrate's full build in A: saves the first checkpoint.
+  const aDir = join(base, 'a', p.id);
+  clone(pristine, aDir);
+  log(`${p.id}: orchestrate build (full) in ${relative(repoRoot, aDir)}`);
+  const first = orchestrate(['build'], aDir, store);
+  if (first.report.mode !== 'full') throw new Error(`first orchestrate build was ${first.report.mode}, expected full`);
+  const listed = JSON.parse(sh(process.execPath, [cli, 'list', '--cwd', aDir, '--store', store, '--json'], aDir).stdout);
+  const checkpoint = listed.checkpoints.find((c) => c.id === first.report.saved);
+  const targetBytes = p.stateSize ? duBytes(join(aDir, 'target')) : undefined;
+
+  // Restore at the same path (no relocation): A cloned again in place, edit 1, --no-save.
+  clone(pristine, aDir);
+  applyEdits(p, aDir, 1);
+  log(`${p.id}: orchestrate build --no-save at the checkpoint's own path`);
+  const samePath = orchestrate(['build', '--no-save'], aDir, store);
+
+  const edits = [];
+  for (let n = 1; n <= runs; n++) {
+    // Native: the warm tree, one more edit.
+    log(`${p.id}: edit ${n}/${runs}: native incremental`);
+    applyEdits({ ...p, comment: () => p.comment(n) }, native, 1);
+    let since = nowNs();
+    const nat = timed(p.build[0], p.build[1], native);
+    const nativeUnits = p.units(native, since);
+    const nativeOut = behaviour(p, native);
+
+    // orchestrate: a fresh clone at another path, with the same content.
+    const bDir = join(base, `b${n}`, p.id);
+    clone(pristine, bDir);
+    applyEdits(p, bDir, n);
+    log(`${p.id}: edit ${n}/${runs}: orchestrate build in ${relative(repoRoot, bDir)}`);
+    since = nowNs();
+    const orch = orchestrate(['build'], bDir, store);
+    const orchUnits = p.units(bDir, since);
+    const orchOut = behaviour(p, bDir);
+
+    const problems = [];
+    const r = orch.report;
+    if (r.mode !== 'incremental') problems.push(`mode ${r.mode} (${r.reason})`);
+    if (!r.changes?.modified?.includes(p.edit)) problems.push(`${p.edit} not listed as modified (${JSON.stringify(r.changes)})`);
+    const productNs = existsSync(join(bDir, p.product)) ? statSync(join(bDir, p.product), { bigint: true }).mtimeNs : undefined;
+    const editNs = statSync(join(bDir, p.edit), { bigint: true }).mtimeNs;
+    if (productNs === undefined || productNs < editNs) problems.push(`${p.product} was not rebuilt after the edit`);
+    if (orchOut !== nativeOut) problems.push(`program output differs from the native build's:\n--- native\n${nativeOut}\n--- orchestrate\n${orchOut}`);
+    const others = [join(base, 'a', p.id), ...Array.from({ length: n - 1 }, (_, k) => join(base, `b${k + 1}`, p.id))];
+    const stale = filesNaming(bDir, others);
+    edits.push({
+      n,
+      nativeSeconds: nat.seconds,
+      nativeUnits,
+      orchestrateSeconds: orch.seconds,
+      orchestrateUnits: orchUnits,
+      report: r,
+      sameOutput: orchOut === nativeOut,
+      filesNamingOtherCopies: stale,
+      problems,
+    });
+    if (problems.length) log(`${p.id}: edit ${n}: PROBLEM: ${problems.join('; ')}`);
+  }
+  const nativeIncr = median(edits.map((e) => e.nativeSeconds));
+  const orchIncr = median(edits.map((e) => e.orchestrateSeconds));
+  return {
+    id: p.id,
+    title: p.title,
+    status: edits.some((e) => e.problems.length) ? 'problems' : 'ok',
+    paths: { pristine, native, a: aDir, store },
+    clean: { configureSeconds: configure, buildSeconds: full.seconds, seconds: configure + full.seconds, units: cleanUnits },
+    orchestrateFull: { seconds: first.seconds, report: first.report },
+    checkpoint: checkpoint && { id: checkpoint.id, files: checkpoint.files, bytes: checkpoint.bytes },
+    targetBytes,
+    samePath: { seconds: samePath.seconds, report: samePath.report },
+    edits,
+    nativeIncrementalSeconds: nativeIncr,
+    orchestrateSeconds: orchIncr,
+    ratio: orchIncr / nativeIncr,
+    restoreMs: median(edits.map((e) => e.report.timings?.restore)),
+    captureMs: median(edits.map((e) => e.report.timings?.capture)),
+    durationMs: median(edits.map((e) => e.report.durationMs)),
+    peakRssKb: Math.max(...edits.map((e) => e.report.peakRssKb ?? 0), first.report.peakRssKb ?? 0) || undefined,
+    // Restore into another path (b1, same checkpoint, same change) vs. into the checkpoint's own path.
+    relocation: { restoreMs: edits[0]?.report.timings?.restore, samePathRestoreMs: samePath.report.timings?.restore },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+const secs = (s) => (s === undefined ? '-' : `${s.toFixed(2)} s`);
+const ms = (v) => (v === undefined ? '-' : `${Math.round(v)} ms`);
+const mb = (b) => (b === undefined ? '-' : `${(b / 1e6).toFixed(1)} MB`);
+
+function table(results, opts) {
+  const rows = results.map((r) => {
+    if (r.status === 'skipped' || r.status === 'failed') {
+      return [r.id, `${r.status}: ${r.why}`, '', '', '', '', '', '', '', ''];
+    }
+    const notes = [];
+    const units = (e) => `${e.length}`;
+    notes.push(`units ${r.clean.units} / ${units(r.edits[0].nativeUnits)} native / ${units(r.edits[0].orchestrateUnits)} orch.`);
+    if (r.id.startsWith('cmark')) {
+      notes.push(`relocation: restore ${ms(r.relocation.restoreMs)} vs ${ms(r.relocation.samePathRestoreMs)} at the same path`);
+    }
+    if (r.targetBytes !== undefined) notes.push(`target/ ${mb(r.targetBytes)}, state kept ${mb(r.checkpoint?.bytes)} (${r.checkpoint?.files} files)`);
+    if (r.status === 'problems') notes.push('PROBLEMS, see above');
+    return [
+      r.id,
+      secs(r.clean.seconds),
+      secs(r.orchestrateFull.seconds),
+      secs(r.nativeIncrementalSeconds),
+      secs(r.orchestrateSeconds),
+      `${r.ratio.toFixed(2)}x`,
+      ms(r.restoreMs),
+      ms(r.captureMs),
+      r.peakRssKb ? `${Math.round(r.peakRssKb / 1024)} MB` : '-',
+      notes.join('; '),
+    ];
+  });
+  return [
+    `orchestrate vs native (jobs ${opts.jobs}; one-line edit: median of ${opts.runs}; goal: ratio <= 1.3x)`,
+    formatTable(
+      ['project', 'clean', 'orch. full', 'native incr.', 'orchestrate', 'ratio', 'restore', 'capture', 'peak RSS', 'notes'],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function details(results) {
+  const lines = [];
+  for (const r of results) {
+    if (!r.edits) continue;
+    lines.push(`${r.id}:`);
+    for (const e of r.edits) {
+      const t = e.report.timings ?? {};
+      lines.push(
+        `  edit ${e.n}: native ${secs(e.nativeSeconds)} [${e.nativeUnits.join(' ')}], orchestrate ${secs(e.orchestrateSeconds)} (in-process ${e.report.durationMs} ms: ` +
+          `${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}) [${e.orchestrateUnits.join(' ')}]` +
+          `${e.sameOutput ? ', same output' : ', OUTPUT DIFFERS'}${e.filesNamingOtherCopies.length ? `, ${e.filesNamingOtherCopies.length} files name another copy's path: ${e.filesNamingOtherCopies.slice(0, 6).join(' ')}` : ''}`,
+      );
+      for (const problem of e.problems) lines.push(`    PROBLEM: ${problem}`);
+    }
+    const t = r.samePath.report.timings ?? {};
+    lines.push(`  same path (no relocation): ${secs(r.samePath.seconds)}, restore ${t.restore} ms, mode ${r.samePath.report.mode}`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const opts = { only: null, runs: 3, jobs: os.availableParallelism?.() ?? os.cpus().length, json: false, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--only') opts.only = value().split(',').filter(Boolean);
+    else if (a === '--runs') opts.runs = Number(value());
+    else if (a === '--jobs' || a === '-j') opts.jobs = Number(value());
+    else if (a === '--json') opts.json = true;
+    else if (a === '--keep') opts.keep = true;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: node bench/run.mjs [--only lua,cmark-ninja,cmark-make,rust-app] [--runs N] [--jobs N] [--json] [--keep]\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs must be a positive integer');
+  if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new Error('--jobs must be a positive integer');
+  return opts;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  let list = projects(opts.jobs);
+  if (opts.only) {
+    const unknown = opts.only.filter((id) => !list.some((p) => p.id === id));
+    if (unknown.length) throw new Error(`unknown project ${unknown.join(', ')}; known: ${list.map((p) => p.id).join(', ')}`);
+    list = list.filter((p) => opts.only.includes(p.id));
+  }
+  const log = (m) => process.stderr.write(`bench: ${m}\n`);
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first (pnpm bench does)`);
+
+  if (checkPrerequisites(list).length) {
+    log(`fetching sources: bash bench/fetch.sh`);
+    const r = spawnSync('bash', [join(benchDir, 'fetch.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) throw new Error(`bench/fetch.sh failed (exit ${r.status})`);
+    const still = checkPrerequisites(list);
+    if (still.length) throw new Error(`still missing after bench/fetch.sh: ${still.join(', ')}`);
+  }
+
+  const results = [];
+  for (const p of list) {
+    if (!pluginInstalled(p.plugin)) {
+      log(`${p.id}: skipped: plugin not installed (${p.plugin})`);
+      results.push({ id: p.id, title: p.title, status: 'skipped', why: `plugin not installed (${p.plugin})` });
+      continue;
+    }
+    try {
+      results.push(measure(p, { runs: opts.runs, log }));
+    } catch (error) {
+      log(`${p.id}: FAILED: ${error.message}`);
+      results.push({ id: p.id, title: p.title, status: 'failed', why: error.message.split('\n')[0], error: error.message });
+    }
+    if (!opts.keep) {
+      // Keep the store and the trees of the last run only while inspecting (--keep).
+      for (const d of ['a', 'native', ...Array.from({ length: opts.runs }, (_, k) => `b${k + 1}`)]) {
+        rmSync(join(runDir, p.id, d), { recursive: true, force: true });
+      }
+    }
+  }
+
+  const machine = `${os.availableParallelism?.() ?? os.cpus().length} CPUs, node ${process.version}`;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ machine, jobs: opts.jobs, runs: opts.runs, results }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`\n${details(results)}\n\n${table(results, opts)}\n`);
+  }
+  if (results.some((r) => r.status === 'failed' || r.status === 'problems')) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench/run.mjs: ${err.message}\n`);
+  process.exit(1);
+});
