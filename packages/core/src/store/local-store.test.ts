@@ -1,0 +1,225 @@
+import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest } from '../checkpoint/manifest.js';
+import { isOrchestrateError } from '../errors.js';
+import { sha256 } from '../sources/hash.js';
+import { LocalStore, projectKey } from './local-store.js';
+
+async function newStore(): Promise<LocalStore> {
+  return LocalStore.open(join(await mkdtemp(join(tmpdir(), 'orchestrate-store-')), 'store'));
+}
+
+function blobPath(store: LocalStore, hash: string): string {
+  return join(store.location, 'objects', hash.slice(0, 2), hash);
+}
+
+function manifest(project: string, createdAt: string, blobs: string[]): CheckpointManifest {
+  return {
+    schema: MANIFEST_SCHEMA_VERSION,
+    project,
+    createdAt,
+    orchestrate: '0.0.0-test',
+    fingerprint: { 'test.key': 'value' },
+    roots: { project: '/p', source: '/p', build: '/p' },
+    sourceDir: '',
+    buildDir: '',
+    sources: {},
+    state: Object.fromEntries(blobs.map((blob, i) => [`out/${i}.o`, { kind: 'file', blob, size: 1, mtimeNs: '1000' }])),
+    data: {},
+  };
+}
+
+async function storeError(promise: Promise<unknown>): Promise<{ code: string; message: string; exitCode: number }> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isOrchestrateError(error)) throw new Error(`expected an orchestrate error, got ${String(error)}`);
+  return error;
+}
+
+async function tempFiles(store: LocalStore): Promise<string[]> {
+  return (await readdir(join(store.location, 'tmp'))).filter((name) => !name.startsWith('capture-'));
+}
+
+describe('LocalStore blobs', () => {
+  it('stores content under its SHA-256 and reads it back verified', async () => {
+    const store = await newStore();
+    const content = Buffer.from('int main(void) { return 0; }\n');
+    const hash = await store.putBlob(content);
+    expect(hash).toBe(sha256(content));
+    expect(await readFile(blobPath(store, hash))).toEqual(content);
+    expect(await store.hasBlob(hash)).toBe(true);
+    expect(await store.readBlob(hash)).toEqual(content);
+    await expect(store.verifyBlob(hash)).resolves.toBeUndefined();
+    expect(await tempFiles(store)).toEqual([]);
+  });
+
+  it('copies a blob to a destination file', async () => {
+    const store = await newStore();
+    const hash = await store.putBlob(Buffer.from('state'));
+    const dest = join(store.location, '..', 'restored.o');
+    await store.copyBlobTo(hash, dest);
+    expect(await readFile(dest, 'utf8')).toBe('state');
+  });
+
+  it('reuses a blob that is present: same hash, not written again, its time refreshed for gc', async () => {
+    const store = await newStore();
+    const hash = await store.putBlob(Buffer.from('same'));
+    const path = blobPath(store, hash);
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(path, old, old);
+    const before = await stat(path);
+    expect(await store.putBlob(Buffer.from('same'))).toBe(hash);
+    const after = await stat(path);
+    expect(after.ino).toBe(before.ino);
+    expect(after.mtimeMs).toBeGreaterThan(before.mtimeMs);
+  });
+
+  it('leaves one valid blob when parallel writers store the same content', async () => {
+    const store = await newStore();
+    const content = Buffer.alloc(256 * 1024, 7);
+    const hashes = await Promise.all(Array.from({ length: 24 }, () => store.putBlob(content)));
+    expect(new Set(hashes)).toEqual(new Set([sha256(content)]));
+    const hash = hashes[0] as string;
+    expect(await readdir(join(store.location, 'objects', hash.slice(0, 2)))).toEqual([hash]);
+    expect(sha256(await readFile(blobPath(store, hash)))).toBe(hash);
+    expect(await tempFiles(store)).toEqual([]);
+  });
+
+  it('refuses a blob whose bytes do not match its hash, naming the blob, and removes it so it can be stored again', async () => {
+    const store = await newStore();
+    const content = Buffer.from('the real object file');
+    const hash = await store.putBlob(content);
+    const path = blobPath(store, hash);
+    await writeFile(path, 'damaged bytes');
+    const error = await storeError(store.verifyBlob(hash));
+    expect(error).toMatchObject({ code: 'ERR_STORE', exitCode: 3 });
+    expect(error.message).toContain(`${path}: blob content does not match its hash`);
+    expect(await store.hasBlob(hash)).toBe(false);
+    // The next capture of the same content writes it again.
+    expect(await store.putBlob(content)).toBe(hash);
+    expect(await store.readBlob(hash)).toEqual(content);
+  });
+
+  it('refuses a damaged blob on read too', async () => {
+    const store = await newStore();
+    const hash = await store.putBlob(Buffer.from('abc'));
+    await writeFile(blobPath(store, hash), 'abd');
+    const error = await storeError(store.readBlob(hash));
+    expect(error.message).toContain('blob content does not match its hash');
+  });
+
+  it('says a missing blob is missing, naming it', async () => {
+    const store = await newStore();
+    const hash = sha256('never stored');
+    const error = await storeError(store.readBlob(hash));
+    expect(error.message).toContain(`${blobPath(store, hash)}: blob is missing`);
+    expect((await storeError(store.verifyBlob(hash))).message).toContain('blob is missing');
+  });
+
+  it('rejects a hash that is not a SHA-256 digest instead of building a path from it', async () => {
+    const store = await newStore();
+    const error = await storeError(store.readBlob('../../etc/passwd'));
+    expect(error.message).toContain("invalid blob hash '../../etc/passwd'");
+  });
+});
+
+describe('LocalStore checkpoints', () => {
+  it('saves a manifest under the SHA-256 of its bytes and loads it back', async () => {
+    const store = await newStore();
+    const blob = await store.putBlob(Buffer.from('o'));
+    const m = manifest('proj', '2024-01-01T00:00:00.000Z', [blob]);
+    const ref = await store.putCheckpoint(m);
+    const file = join(store.location, 'checkpoints', projectKey('proj'), `${ref.id}.json`);
+    expect(ref.id).toBe(sha256(await readFile(file)));
+    expect(await store.loadCheckpoints('proj')).toEqual([{ ref, manifest: m }]);
+    expect(await store.loadCheckpoints('other')).toEqual([]);
+  });
+
+  it('loads newest first, and reports an edited manifest and one that fails the schema by file', async () => {
+    const store = await newStore();
+    const older = await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', []));
+    const newer = await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', []));
+    const dir = join(store.location, 'checkpoints', projectKey('proj'));
+    const edited = join(dir, `${older.id}.json`);
+    await writeFile(edited, (await readFile(edited, 'utf8')).replace('0.0.0-test', '0.0.0-edit'));
+    const bad = `${JSON.stringify({ ...manifest('proj', '2024-03-01T00:00:00.000Z', []), schema: 99 })}\n`;
+    const badFile = join(dir, `${sha256(bad)}.json`);
+    await writeFile(badFile, bad);
+
+    const loaded = await store.loadCheckpoints('proj');
+    expect(loaded.filter((l) => l.error === undefined).map((l) => l.ref?.id)).toEqual([newer.id]);
+    expect(loaded).toContainEqual({ file: edited, error: 'content does not match its id (corrupted or edited)' });
+    expect(loaded).toContainEqual({ file: badFile, error: expect.stringMatching(/^fails the manifest schema at 'schema'/) });
+  });
+
+  it('keeps project names apart even when they read alike', () => {
+    expect(projectKey('git@host:a/b.git')).not.toBe(projectKey('git@host:a-b.git'));
+    expect(projectKey('https://example.com/x/y.git')).toMatch(/^[A-Za-z0-9._-]+-[0-9a-f]{12}$/);
+  });
+});
+
+describe('LocalStore gc', () => {
+  it('keeps the newest N checkpoints per project and the blobs they reference, removes the rest', async () => {
+    const store = await newStore();
+    const shared = await store.putBlob(Buffer.from('shared'));
+    const oldOnly = await store.putBlob(Buffer.from('old only'));
+    const newOnly = await store.putBlob(Buffer.from('new only'));
+    const stray = await store.putBlob(Buffer.from('referenced by nothing'));
+    const other = await store.putBlob(Buffer.from('other project'));
+    await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', [shared, oldOnly]));
+    const kept = await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', [shared, newOnly]));
+    const otherRef = await store.putCheckpoint(manifest('other', '2023-01-01T00:00:00.000Z', [other]));
+
+    const result = await store.gc({ keep: 1, project: 'proj' });
+    expect(result).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 2 });
+    expect(result.bytesFreed).toBe('old only'.length + 'referenced by nothing'.length);
+    expect((await store.loadCheckpoints()).map((l) => l.ref?.id).sort()).toEqual([kept.id, otherRef.id].sort());
+    for (const hash of [shared, newOnly, other]) await expect(store.verifyBlob(hash)).resolves.toBeUndefined();
+    for (const hash of [oldOnly, stray]) expect(await store.hasBlob(hash)).toBe(false);
+  });
+
+  it('keeps blobs written while a capture is in progress, and removes them once it ended without a manifest', async () => {
+    const store = await newStore();
+    const before = await store.putBlob(Buffer.from('written before the capture began'));
+    const past = new Date(Date.now() - 60_000);
+    await utimes(blobPath(store, before), past, past);
+
+    const end = await store.beginWrite();
+    const during = await store.putBlob(Buffer.from('written by the capture'));
+    const first = await store.gc({ keep: 1 });
+    expect(first.blobsRemoved).toBe(1);
+    expect(await store.hasBlob(before)).toBe(false);
+    expect(await store.hasBlob(during)).toBe(true);
+
+    await end();
+    const second = await store.gc({ keep: 1 });
+    expect(second.blobsRemoved).toBe(1);
+    expect(await store.hasBlob(during)).toBe(false);
+  });
+
+  it('treats a capture marker older than a day as a crashed run', async () => {
+    const store = await newStore();
+    await store.beginWrite(); // never ended
+    const [marker] = (await readdir(join(store.location, 'tmp'))).filter((n) => n.startsWith('capture-'));
+    const longAgo = new Date(Date.now() - 25 * 3_600_000);
+    await utimes(join(store.location, 'tmp', marker as string), longAgo, longAgo);
+    const blob = await store.putBlob(Buffer.from('orphan'));
+    expect((await store.gc({ keep: 1 })).blobsRemoved).toBe(1);
+    expect(await store.hasBlob(blob)).toBe(false);
+  });
+});
+
+describe('LocalStore.open', () => {
+  it('fails with a store error naming the path when the store lies below a regular file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orchestrate-store-'));
+    await writeFile(join(dir, 'file'), '');
+    const root = join(dir, 'file', 'store');
+    const error = await storeError(LocalStore.open(root));
+    expect(error).toMatchObject({ code: 'ERR_STORE', exitCode: 3 });
+    expect(error.message).toContain(`${root}: the store directory cannot be written`);
+  });
+});
