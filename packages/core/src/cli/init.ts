@@ -1,9 +1,9 @@
 /**
  * `orchestrate init`: writes a config for the build system found in a directory.
  */
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CONFIG_SEARCH_PLACES } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 
@@ -19,17 +19,73 @@ export function detectPlugin(dir: string): string | undefined {
   return DETECTORS.find((d) => d.files.some((f) => existsSync(join(dir, f))))?.plugin;
 }
 
-/** Writes `orchestrate.config.json` in `dir` and returns its path. */
+function hasOrchestrateKey(packageJson: string): boolean {
+  try {
+    const value = JSON.parse(readFileSync(packageJson, 'utf8')) as Record<string, unknown> | null;
+    return typeof value === 'object' && value !== null && value['orchestrate'] !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The config file of `dir` that the config search finds first, if any: a new
+ * `orchestrate.config.json` beside it would not be the one in effect.
+ */
+export function tryExistingConfig(dir: string): string | undefined {
+  for (const place of CONFIG_SEARCH_PLACES) {
+    const file = join(dir, place);
+    if (!existsSync(file)) continue;
+    if (place === 'package.json' && !hasOrchestrateKey(file)) continue;
+    return file;
+  }
+  return undefined;
+}
+
+/** True when `.js` files below `dir` are ES modules (the nearest package.json says `"type": "module"`). */
+function isEsmScope(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        return (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(d) === d) return false;
+  }
+}
+
+/** The text of a config holding `value`, in the format of `file`. */
+async function configText(file: string, value: Record<string, unknown>): Promise<string> {
+  const json = JSON.stringify(value, null, 2);
+  if (file.endsWith('/package.json')) {
+    const pkg = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    return `${JSON.stringify({ ...pkg, orchestrate: value }, null, 2)}\n`;
+  }
+  if (file.endsWith('.mjs') || file.endsWith('.ts')) return `export default ${json};\n`;
+  if (file.endsWith('.js')) return isEsmScope(dirname(file)) ? `export default ${json};\n` : `module.exports = ${json};\n`;
+  // JSON, and YAML (a superset of JSON), with or without an extension.
+  return `${json}\n`;
+}
+
+/**
+ * Writes a config for the build system of `dir` and returns its path: a new
+ * `orchestrate.config.json`, or with `force` the existing config in effect,
+ * replaced in its own format (in package.json, its `orchestrate` key).
+ */
 export async function initConfig(dir: string, options: { force?: boolean } = {}): Promise<string> {
-  const existing = CONFIG_SEARCH_PLACES.filter((f) => f !== 'package.json').find((f) => existsSync(join(dir, f)));
+  const existing = tryExistingConfig(dir);
   if (existing && !options.force) {
-    throw new UsageError(`'${join(dir, existing)}' exists already (use --force to overwrite)`);
+    const what = existing.endsWith('/package.json') ? `'${existing}' has an "orchestrate" key already` : `'${existing}' exists already`;
+    throw new UsageError(`${what} (use --force to overwrite)`);
   }
   const plugin = detectPlugin(dir);
   if (!plugin) {
     throw new UsageError(`no Cargo.toml, CMakeLists.txt or Makefile in '${dir}': cannot tell the build system`);
   }
-  const file = join(dir, 'orchestrate.config.json');
-  await writeFile(file, `${JSON.stringify({ plugins: [plugin] }, null, 2)}\n`);
+  const file = existing ?? join(dir, 'orchestrate.config.json');
+  await writeFile(file, await configText(file, { plugins: [plugin] }));
   return file;
 }
