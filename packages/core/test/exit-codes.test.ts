@@ -1,0 +1,115 @@
+/**
+ * The documented exit codes, each from a real failure: the build tool's
+ * failure (1), usage or config error (2), store error (3), a plugin that
+ * throws (4) and an interrupt (130).
+ */
+import { execa } from 'execa';
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI_BIN } from '@orchestrate/core/testing';
+import { ExitCode } from '../src/errors.js';
+import { orchestrate, storeManifests, tinyProject } from './helpers.js';
+
+describe('exit codes', () => {
+  it('are distinct', () => {
+    const codes = Object.values(ExitCode);
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(ExitCode).toEqual({ Ok: 0, BuildFailed: 1, Usage: 2, Store: 3, Plugin: 4, Interrupted: 130 });
+  });
+
+  it('1 when the build tool fails, with the compiler error on stderr and no checkpoint saved', async () => {
+    const { dir, store } = await tinyProject({
+      files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "hello" }\n' },
+    });
+    const run = await orchestrate(['build', '--json'], { cwd: dir, store });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/error: 'make [^']*' failed with exit code 2:/);
+    // gcc quotes with ' or with ‘’ depending on the locale.
+    expect(run.stderr).toMatch(/greet\.c:2:\d+: error: expected .;. before/);
+    expect(run.json).toEqual({ error: { code: 'ERR_BUILD_TOOL', message: expect.stringMatching(/greet\.c:2:\d+: error/), exitCode: 1 } });
+    expect(await storeManifests(store)).toEqual([]);
+  });
+
+  it('2 for an unknown option', async () => {
+    const { dir, store } = await tinyProject();
+    const run = await orchestrate(['build', '--frobnicate'], { cwd: dir, store });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain("error: unknown option '--frobnicate'");
+  });
+
+  it('2 for an unknown command', async () => {
+    const { dir } = await tinyProject();
+    const run = await orchestrate(['frobnicate'], { cwd: dir });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain("error: unknown command 'frobnicate'");
+  });
+
+  it('0 for --help and --version', async () => {
+    const { dir } = await tinyProject();
+    const help = await orchestrate(['--help'], { cwd: dir });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Usage: orchestrate');
+    const version = await orchestrate(['--version'], { cwd: dir });
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('3 when the store cannot be written (a damaged checkpoint is not an error: the build goes on in full)', async () => {
+    const { dir, root } = await tinyProject();
+    await writeFile(join(root, 'file'), '');
+    const run = await orchestrate(['restore', '--json'], { cwd: dir, store: join(root, 'file', 'store') });
+    expect(run.exitCode).toBe(3);
+    expect(run.json).toEqual({ error: { code: 'ERR_STORE', message: expect.stringContaining(join(root, 'file', 'store')), exitCode: 3 } });
+  });
+
+  it('4 when a plugin throws, naming the plugin and the hook', async () => {
+    const { dir, store } = await tinyProject({ config: false });
+    await writeFile(
+      join(dir, 'orchestrate.config.mjs'),
+      [
+        'export default {',
+        '  plugins: [{',
+        "    name: 'exploding',",
+        "    apply(o) { o.hooks.fingerprint.tapPromise('exploding', async () => { throw new Error('no fingerprint today'); }); },",
+        '  }],',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const run = await orchestrate(['restore', '--json'], { cwd: dir, store });
+    expect(run.exitCode).toBe(4);
+    expect(run.stderr).toContain("error: plugin 'exploding' failed in hook 'fingerprint': no fingerprint today");
+    expect(run.json?.['error']).toMatchObject({ code: 'ERR_PLUGIN', exitCode: 4 });
+  });
+
+  it('130 soon after SIGINT during the build, without saving a checkpoint', async () => {
+    const { dir, store } = await tinyProject({
+      files: { Makefile: 'all:\n\ttouch started\n\tsleep 30\n\ttouch finished\n' },
+    });
+    const child = execa(process.execPath, [CLI_BIN, 'build', '--json', '--store', store], {
+      cwd: dir,
+      env: { CI: 'true' },
+      reject: false,
+      stdin: 'ignore',
+    });
+    const started = Date.now();
+    // Wait until make runs the recipe.
+    for (;;) {
+      if (await access(join(dir, 'started')).then(() => true, () => false)) break;
+      if (Date.now() - started > 60_000) throw new Error('the build never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(10_000); // not the 30 s of the recipe
+    expect(String(result.stderr)).toContain('orchestrate: interrupted');
+    expect(JSON.parse(String(result.stdout).trim())).toEqual({
+      error: { code: 'ERR_INTERRUPTED', message: 'interrupted by SIGINT', exitCode: 130 },
+    });
+    expect(await storeManifests(store)).toEqual([]);
+    expect(await access(join(dir, 'finished')).then(() => true, () => false)).toBe(false);
+  });
+});
