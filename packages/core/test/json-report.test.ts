@@ -1,0 +1,118 @@
+/**
+ * `--json` is an interface for machines: the shape of what `build --json`
+ * prints (keys and value types, not values or timings) is pinned here.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { orchestrate, tinyProject } from './helpers.js';
+
+/** Each value replaced by its type; arrays by the types of their elements. */
+function shapeOf(value: unknown): unknown {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    const types = [...new Set(value.map((v) => JSON.stringify(shapeOf(v))))];
+    return types.length === 0 ? 'array' : `${types.map((t) => JSON.parse(t) as string).join(' | ')}[]`;
+  }
+  if (typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, shapeOf(v)]));
+  }
+  return typeof value;
+}
+
+describe('build --json', () => {
+  it('prints exactly one JSON object on stdout, of this shape, for a full and an incremental build', async () => {
+    const { dir, store } = await tinyProject();
+    const full = await orchestrate(['build', '--json'], { cwd: dir, store });
+    expect(full.exitCode, full.stderr).toBe(0);
+    expect(full.stdout.trim().split('\n')).toHaveLength(1);
+    expect(shapeOf(full.json)).toMatchInlineSnapshot(`
+      {
+        "changes": {
+          "added": "string[]",
+          "linkChanged": "array",
+          "modeChanged": "array",
+          "modified": "array",
+          "removed": "array",
+        },
+        "command": "string",
+        "durationMs": "number",
+        "mode": "string",
+        "peakRssKb": "number",
+        "reason": "string",
+        "restored": "null",
+        "saved": "string",
+        "timings": {
+          "build": "number",
+          "capture": "number",
+          "config": "number",
+          "configure": "number",
+          "find": "number",
+          "fingerprint": "number",
+          "restore": "number",
+          "sources": "number",
+        },
+      }
+    `);
+
+    await writeFile(join(dir, 'greet.c'), '#include "greet.h"\nconst char *greeting(void) { return "hi"; }\n');
+    const incremental = await orchestrate(['build', '--json'], { cwd: dir, store });
+    expect(incremental.exitCode, incremental.stderr).toBe(0);
+    expect(shapeOf(incremental.json)).toMatchInlineSnapshot(`
+      {
+        "changes": {
+          "added": "array",
+          "linkChanged": "array",
+          "modeChanged": "array",
+          "modified": "string[]",
+          "removed": "array",
+        },
+        "command": "string",
+        "durationMs": "number",
+        "mode": "string",
+        "peakRssKb": "number",
+        "reason": "null",
+        "restored": "string",
+        "saved": "string",
+        "timings": {
+          "build": "number",
+          "capture": "number",
+          "config": "number",
+          "configure": "number",
+          "find": "number",
+          "fingerprint": "number",
+          "restore": "number",
+          "sources": "number",
+        },
+      }
+    `);
+
+    // Values a machine relies on.
+    expect(full.json).toMatchObject({ command: 'build', mode: 'full', restored: null });
+    expect(incremental.json).toMatchObject({
+      command: 'build',
+      mode: 'incremental',
+      reason: null,
+      restored: full.json?.['saved'],
+      changes: { added: [], modified: ['greet.c'], removed: [], modeChanged: [], linkChanged: [] },
+    });
+    expect(incremental.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('prints an error object on stdout when the run fails', async () => {
+    const { dir } = await tinyProject({ config: '{ "plugins": ["@orchestrate/plugin-make"], "kep": 1 }\n' });
+    const run = await orchestrate(['build', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(shapeOf(run.json)).toMatchInlineSnapshot(`
+      {
+        "error": {
+          "code": "string",
+          "exitCode": "number",
+          "message": "string",
+        },
+      }
+    `);
+    expect(run.json?.['error']).toMatchObject({ code: 'ERR_CONFIG', exitCode: 2 });
+  });
+});
