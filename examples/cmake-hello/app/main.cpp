@@ -1,12 +1,12 @@
-#include <iostream>
+#include <cstdio>
 
 #include "hello/farewell.hpp"
 #include "hello/hello.hpp"
 #include "hello/version.hpp"
 
 int main() {
-  std::cout << hello::sentence() << '\n';
-  std::cout << "cmake-hello " << HELLO_VERSION << '\n';
-  std::cout << hello::farewell() << '\n';
+  hello::print_sentence(stdout);
+  std::printf("cmake-hello %s\n", HELLO_VERSION);
+  std::printf("%s\n", hello::farewell());
   return 0;
 }

@@ -2,6 +2,6 @@
 
 namespace hello {
 
-std::string farewell() { return "Goodbye."; }
+const char* farewell() { return "Goodbye."; }
 
 }  // namespace hello

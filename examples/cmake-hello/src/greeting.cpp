@@ -3,6 +3,6 @@
 
 namespace hello {
 
-std::string greeting() { return HELLO_STYLE("Hello", "HELLO"); }
+const char* greeting() { return HELLO_STYLE("Hello", "HELLO"); }
 
 }  // namespace hello

@@ -3,6 +3,6 @@
 
 namespace hello {
 
-std::string name() { return std::string("world (v") + HELLO_VERSION + ")"; }
+const char* name() { return "world (v" HELLO_VERSION ")"; }
 
 }  // namespace hello

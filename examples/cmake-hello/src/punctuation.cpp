@@ -3,6 +3,6 @@
 
 namespace hello {
 
-std::string punctuation() { return HELLO_STYLE(".", "!!!"); }
+const char* punctuation() { return HELLO_STYLE(".", "!!!"); }
 
 }  // namespace hello

@@ -154,7 +154,7 @@ describe('a Ninja build dir restored at another path', () => {
 
   it('rebuilds exactly the edited unit, then the library and program', async () => {
     const file = join(moved.src, 'src/punctuation.cpp');
-    await rewriteKeepingMtime(file, Buffer.from(readFileSync(file, 'utf8').replace('return ".";', 'return "?";')));
+    await rewriteKeepingMtime(file, Buffer.from(readFileSync(file, 'utf8').replace('HELLO_STYLE(".",', 'HELLO_STYLE("?",')));
     await editSource(file, '// edited at the new path', newestMtime([moved.src, moved.build]));
     const { stdout } = await execa('ninja', ['-C', moved.build, '-d', 'explain']);
     expect(compiled(stdout)).toEqual(['CMakeFiles/hello.dir/src/punctuation.cpp.o']);

@@ -1,9 +1,8 @@
 #pragma once
-#include <string>
 
 namespace hello {
 
 /// The last line the program prints; only the program uses it.
-std::string farewell();
+const char* farewell();
 
 }  // namespace hello

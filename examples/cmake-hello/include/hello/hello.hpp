@@ -1,18 +1,20 @@
 #pragma once
-#include <string>
+// Shared by every unit of the library and by the program. Plain C strings and
+// <cstdio> keep each unit quick to compile.
+#include <cstdio>
 
 namespace hello {
 
 /// The word used to greet, upper case when built with HELLO_SHOUT.
-std::string greeting();
+const char* greeting();
 
 /// The mark that ends the sentence.
-std::string punctuation();
+const char* punctuation();
 
 /// Who is greeted.
-std::string name();
+const char* name();
 
-/// The whole sentence, assembled from the three units above.
-inline std::string sentence() { return greeting() + ", " + name() + punctuation(); }
+/// Prints the whole sentence, assembled from the three units above.
+inline void print_sentence(std::FILE* out) { std::fprintf(out, "%s, %s%s\n", greeting(), name(), punctuation()); }
 
 }  // namespace hello
