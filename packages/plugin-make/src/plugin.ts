@@ -17,6 +17,7 @@ import {
   type StateFileSpec,
 } from '@orchestrate/core';
 import { parseDepFile } from './dep-files.js';
+import { dependentsOf, parseMakeDatabase, type MakeGraph } from './make-database.js';
 import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, type MakeOptions } from './options.js';
 
 export const PLUGIN_NAME = 'make';
@@ -60,6 +61,11 @@ export function make(options: MakeOptions = {}): Plugin {
   const buildFileMatcher = picomatch(options.buildFiles ?? DEFAULT_BUILD_FILES, { dot: true });
   const makefile = options.makefile;
   const isBuildFile = (path: string): boolean => buildFileMatcher(path) || path === makefile;
+  const commonArgs = (): string[] => [
+    ...(makefile ? ['-f', makefile] : []),
+    ...(options.targets ?? []),
+    ...Object.entries(variables).map(([name, value]) => `${name}=${value}`),
+  ];
 
   return {
     name: PLUGIN_NAME,
@@ -101,22 +107,43 @@ export function make(options: MakeOptions = {}): Plugin {
       hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
         const removed = new Set(ctx.changes?.removed ?? []);
         if (removed.size === 0) return;
-        // Make's targets are relative to the source directory; state paths to the build directory.
+        // Make names files relative to the source directory; state paths are relative to the build directory.
         const buildPrefix = relative(ctx.sourceDir, ctx.buildDir).split('\\').join('/');
         const toState = (target: string): string | undefined => {
           if (buildPrefix === '') return target;
           return target.startsWith(`${buildPrefix}/`) ? target.slice(buildPrefix.length + 1) : undefined;
         };
-        for (const [path, record] of [...plan.entries]) {
-          if (!path.endsWith('.d') || !record.blob) continue;
-          const deps = parseDepFile((await ctx.store.readBlob(record.blob)).toString('utf8'));
-          for (const [target, prerequisites] of deps) {
-            if (!prerequisites.some((p) => removed.has(p))) continue;
-            const statePath = toState(target);
-            if (statePath === undefined) continue;
-            plan.skip(statePath, 'built from a removed source');
-            plan.skip(path, 'dependency file of an output of a removed source');
+        const recorded = (plan.manifest.data[PLUGIN_NAME] as { graph?: MakeGraph } | undefined)?.graph;
+        const graph: MakeGraph = { ...recorded };
+        if (!recorded) {
+          // No database recorded: the dependency files are all we know.
+          for (const [path, record] of plan.entries) {
+            if (!path.endsWith('.d') || !record.blob) continue;
+            for (const [target, prerequisites] of parseDepFile((await ctx.store.readBlob(record.blob)).toString('utf8'))) {
+              graph[target] = [...(graph[target] ?? []), ...prerequisites];
+            }
           }
+        }
+        // Make never notices a removed prerequisite: whatever was built from a removed file, directly or
+        // through other outputs (an object, then the program linked from it), is not restored, so make
+        // builds it again from what is there now.
+        const stale = dependentsOf(graph, removed);
+        const known = new Set<string>();
+        for (const target of Object.keys(graph)) {
+          const statePath = toState(target);
+          if (statePath !== undefined) known.add(statePath);
+        }
+        for (const target of stale) {
+          const statePath = toState(target);
+          if (statePath === undefined) continue;
+          plan.skip(statePath, 'built from a removed file');
+          if (statePath.endsWith('.o')) plan.skip(`${statePath.slice(0, -2)}.d`, 'dependency file of a dropped output');
+        }
+        // Outputs whose prerequisites make never told us (e.g. built by a recursive make) may depend on the
+        // removed file too.
+        for (const [path, record] of [...plan.entries]) {
+          if (record.kind === 'dir' || known.has(path) || path.endsWith('.d')) continue;
+          plan.skip(path, 'its prerequisites are unknown and a source was removed');
         }
       });
 
@@ -125,15 +152,37 @@ export function make(options: MakeOptions = {}): Plugin {
         snapshot = { files: await snapshotTree(ctx.buildDir, () => false) };
       });
 
+      const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
+        // -q runs no recipe; -p prints the database make built from the makefiles and included .d files.
+        const result = await ctx.exec(command, ['-pq', ...commonArgs()], { cwd: ctx.sourceDir, reject: false, echo: false });
+        const graph = parseMakeDatabase(result.stdout);
+        if (Object.keys(graph).length === 0) {
+          logger.debug(`no dependency graph from '${command} -pq' (exit ${result.exitCode})`);
+          return undefined;
+        }
+        return graph;
+      };
+
       hooks.build.tapPromise(PLUGIN_NAME, async (ctx: BuildContext) => {
         const args: string[] = [`-j${options.jobs ?? availableParallelism()}`];
-        if (makefile) args.push('-f', makefile);
         if (ctx.mode === 'full' && options.alwaysMakeOnFull !== false) args.push('-B');
-        args.push(...(options.targets ?? []));
-        for (const [name, value] of Object.entries(variables)) args.push(`${name}=${value}`);
+        args.push(...commonArgs());
         logger.info(`${command} ${args.join(' ')}`);
         const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, logger });
         return { command: result.command };
+      });
+
+      hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
+        const graph = await readGraph(ctx);
+        if (!graph) return;
+        // Only what concerns the state is kept: edges into state files.
+        const kept: MakeGraph = {};
+        const buildPrefix = relative(ctx.sourceDir, ctx.buildDir).split('\\').join('/');
+        for (const [target, prerequisites] of Object.entries(graph)) {
+          const statePath = buildPrefix === '' ? target : target.startsWith(`${buildPrefix}/`) ? target.slice(buildPrefix.length + 1) : undefined;
+          if (statePath !== undefined && manifest.state[statePath] && prerequisites.length > 0) kept[target] = prerequisites;
+        }
+        manifest.data[PLUGIN_NAME] = { graph: kept };
       });
 
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
