@@ -207,6 +207,13 @@ export function cmake(options: CMakeOptions = {}): Plugin {
       });
 
       hooks.build.tapPromise(PLUGIN_NAME, async (ctx) => {
+        // The last line of defence against building on a tree that names other directories (CMake would read the old sources).
+        const cache = await tryReadCache(ctx.buildDir);
+        if (cache && (cache.homeDirectory !== ctx.sourceDir || cache.cacheFileDir !== ctx.buildDir)) {
+          throw new Error(
+            `CMakeCache.txt in '${ctx.buildDir}' names source '${cache.homeDirectory}' and build '${cache.cacheFileDir}'; remove the build directory and build again`,
+          );
+        }
         const args = ['--build', ctx.buildDir, '--parallel', String(options.jobs ?? availableParallelism())];
         for (const target of options.targets ?? []) args.push('--target', target);
         // A full build over a tree that already had state (a refused checkpoint's leftovers, a user's own build) rebuilds everything.
