@@ -5,11 +5,12 @@
  * and selects the build state: the object directory, or for an in-source
  * build every file the build created or changed.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import {
+  setTimes,
   toolIdentity,
   type BuildContext,
   type Plugin,
@@ -44,6 +45,18 @@ async function snapshotTree(root: string, skip: (rel: string) => boolean): Promi
   };
   await visit('');
   return out;
+}
+
+/** Replaces `from` by `to` where it starts a path (`from` followed by `/` or the end of a word). */
+function relocateText(text: string, from: string, to: string): string {
+  const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`${escaped}(?=/|\\s|:|$)`, 'gm'), to);
+}
+
+/** Maps a path under `from` to the same path under `to`; other paths are returned as they are. */
+function pathRelocator(from: string, to: string): (path: string) => string {
+  if (from === to) return (path) => path;
+  return (path) => (path === from ? to : path.startsWith(`${from}/`) ? `${to}${path.slice(from.length)}` : path);
 }
 
 /** Drops MAKEFLAGS parts that change from run to run (jobserver descriptors). */
@@ -114,13 +127,17 @@ export function make(options: MakeOptions = {}): Plugin {
           return target.startsWith(`${buildPrefix}/`) ? target.slice(buildPrefix.length + 1) : undefined;
         };
         const recorded = (plan.manifest.data[PLUGIN_NAME] as { graph?: MakeGraph } | undefined)?.graph;
-        const graph: MakeGraph = { ...recorded };
+        const relocate = pathRelocator(plan.manifest.roots.source, ctx.sourceDir);
+        const graph: MakeGraph = {};
+        for (const [target, prerequisites] of Object.entries(recorded ?? {})) {
+          graph[relocate(target)] = prerequisites.map(relocate);
+        }
         if (!recorded) {
           // No database recorded: the dependency files are all we know.
           for (const [path, record] of plan.entries) {
             if (!path.endsWith('.d') || !record.blob) continue;
             for (const [target, prerequisites] of parseDepFile((await ctx.store.readBlob(record.blob)).toString('utf8'))) {
-              graph[target] = [...(graph[target] ?? []), ...prerequisites];
+              graph[relocate(target)] = [...(graph[relocate(target)] ?? []), ...prerequisites.map(relocate)];
             }
           }
         }
@@ -145,6 +162,25 @@ export function make(options: MakeOptions = {}): Plugin {
           if (record.kind === 'dir' || known.has(path) || path.endsWith('.d')) continue;
           plan.skip(path, 'its prerequisites are unknown and a source was removed');
         }
+      });
+
+      hooks.afterRestore.tapPromise(PLUGIN_NAME, async (result, ctx) => {
+        // Dependency files name headers as the compiler resolved them: absolute with -I/abs. In a tree
+        // restored at another path they would point into the old tree (stale, if it still exists).
+        const from = result.manifest.roots.source;
+        if (from === ctx.sourceDir) return;
+        const times: [string, bigint][] = [];
+        for (const path of result.restored) {
+          if (!path.endsWith('.d')) continue;
+          const abs = join(ctx.buildDir, path);
+          const text = await readFile(abs, 'utf8');
+          if (!text.includes(from)) continue;
+          await writeFile(abs, relocateText(text, from, ctx.sourceDir));
+          const record = result.manifest.state[path];
+          if (record) times.push([abs, BigInt(record.mtimeNs)]);
+        }
+        await setTimes(times);
+        if (times.length > 0) logger.info(`relocated ${times.length} dependency files from ${from}`);
       });
 
       hooks.beforeBuild.tapPromise(PLUGIN_NAME, async (ctx) => {

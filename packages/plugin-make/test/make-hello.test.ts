@@ -293,3 +293,38 @@ describe('make-hello with a separate object directory', () => {
     expect(await programOutput('./build/hello', result.b)).toBe(await programOutput('./build/hello', result.c));
   });
 });
+
+describe('make-hello compiled with absolute include paths, restored at another path', () => {
+  it('follows the edited header of the new tree, not the old tree that still exists', async () => {
+    const log = await createCompilerLog(await tempDir('orchestrate-cc-'));
+    // A header named by its absolute path lands in the .d files with that path.
+    const cppflags = '-include $(CURDIR)/src/common.h';
+    const config = JSON.stringify({ plugins: [['@orchestrate/plugin-make', { variables: { CPPFLAGS: cppflags } }]] });
+    const absolute = async (dir: string): Promise<void> => writeFile(join(dir, 'orchestrate.config.json'), config);
+    const h = scenarioHarness({
+      project: EXAMPLE,
+      env: { CC: log.path, ...log.env },
+      cleanBuild: async (dir, env) => {
+        await execa('make', ['-j2', `CPPFLAGS=${cppflags}`], { cwd: dir, env, stdin: 'ignore' });
+      },
+      resetUnits: log.reset,
+      units: log.units,
+    });
+    const first = await h.prepare(absolute);
+    expect(first.run.exitCode, first.run.stderr).toBe(0);
+    expect(await readFile(join(first.dir, 'src/greet.d'), 'utf8')).toContain(`${first.dir}/src/common.h`);
+    const result = await h.run('absolute-deps', {
+      change: async (dir) => {
+        await absolute(dir);
+        const file = join(dir, 'src/common.h');
+        await writeFile(file, (await readFile(file, 'utf8')).replace('#define', '#define COMMON_EDITED 1\n#define'));
+      },
+    });
+    expect(result.run.report).toMatchObject({ mode: 'incremental', changes: { modified: ['src/common.h'] } });
+    // Every unit includes the header now; without relocating the .d files make would look at the old
+    // tree's unchanged header and compile nothing.
+    expect(result.units).toEqual(ALL_UNITS);
+    expect(await readFile(join(result.b, 'src/greet.d'), 'utf8')).toContain(`${result.b}/src/common.h`);
+    expect(await h.diff(result, (p) => p.endsWith('.d'))).toEqual([]);
+  });
+});
