@@ -6,7 +6,7 @@
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeConfig, orchestrate, tinyProject } from './helpers.js';
+import { makeConfig, orchestrate, orchestrateInProcess, tinyProject } from './helpers.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 
@@ -20,7 +20,7 @@ async function projectWith(file: string, content: string) {
 describe('bad config', () => {
   it('without any config, exits 2, says none was found and hints at init', async () => {
     const { dir, store } = await tinyProject({ config: false });
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`no orchestrate config found in '${dir}'`);
     expect(run.stderr).toContain("hint: run 'orchestrate init'");
@@ -28,14 +28,14 @@ describe('bad config', () => {
 
   it('with malformed JSON, exits 2 and names the file', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.json', '{ "plugins": ["@orchestrate/plugin-make"], }\n');
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: cannot read the config`);
   });
 
   it('with malformed YAML, exits 2 and names the file', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.yaml', 'plugins:\n  - "@orchestrate/plugin-make"\n bad: [\n');
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: cannot read the config`);
     expect(run.stderr).toContain('bad indentation');
@@ -43,7 +43,7 @@ describe('bad config', () => {
 
   it('with a malformed package.json, exits 2 and names it (no crash)', async () => {
     const { dir, store, file } = await projectWith('package.json', '{ "name": "x",\n');
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: cannot read the config`);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -65,14 +65,14 @@ describe('bad config', () => {
 
   it('with an empty config file, exits 2 and says it is empty', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.json', '');
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: the config file is empty`);
   });
 
   it('with an unknown key, exits 2 and names the key and the file', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.json', makeConfig({ buildDirectory: 'out' }));
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: unknown key 'buildDirectory'`);
     expect(run.stderr).toContain('expected one of: name, plugins, sourceDir, buildDir');
@@ -80,7 +80,7 @@ describe('bad config', () => {
 
   it('with a key of the wrong type, exits 2 and names the key and the expected type', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.yaml', 'plugins: ["@orchestrate/plugin-make"]\nkeep: "three"\n');
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: key 'keep': `);
     expect(run.stderr).toContain('expected number');
@@ -88,7 +88,7 @@ describe('bad config', () => {
 
   it('with an unknown plugin, exits 2 and names the plugin and the config file', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.json', makeConfig({ plugins: ['@orchestrate/plugin-nonexistent'] }));
-    const run = await orchestrate(['build', '--json'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: cannot load plugin '@orchestrate/plugin-nonexistent': not found`);
     expect(run.stderr).toContain('hint: install it');
@@ -97,7 +97,7 @@ describe('bad config', () => {
 
   it('with no plugins, exits 2 and says a build-system plugin is needed', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.json', '{ "plugins": [] }\n');
-    const run = await orchestrate(['build'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: no plugins`);
   });
@@ -115,7 +115,7 @@ describe('config forms', () => {
       const { dir, store } = await projectWith(file, content);
       const name = /"?name"?: "?(form-[a-z-]+)/.exec(content)?.[1];
       // restore loads the config and its plugins; its reason names the project the config names.
-      const run = await orchestrate(['restore', '--json'], { cwd: dir, store });
+      const run = await orchestrateInProcess(['restore', '--json'], { cwd: dir, store });
       expect(run.exitCode, run.stderr).toBe(0);
       expect(run.json).toMatchObject({ command: 'restore', mode: 'full', reason: `no checkpoint of project '${name}' in ${store}` });
     });

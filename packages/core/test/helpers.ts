@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CLI_BIN, listTree, tempDir } from '@orchestrate/core/testing';
+import { runCli } from '../src/cli/main.js';
 
 export interface Run {
   exitCode: number;
@@ -42,6 +43,37 @@ export async function orchestrate(
   let json: Record<string, any> | undefined;
   if (last.startsWith('{')) json = JSON.parse(last) as Record<string, any>;
   return { exitCode: result.exitCode ?? -1, stdout, stderr: String(result.stderr), json, ms: Date.now() - t0 };
+}
+
+/**
+ * Runs the CLI in this process through `runCli` (what `bin.js` runs, minus
+ * the signal handlers), `-C cwd` and `--store` added: the same exit code and
+ * output as the subprocess without a node start per run. For runs that need
+ * no signals and load no JavaScript config.
+ */
+export async function orchestrateInProcess(
+  args: readonly string[],
+  options: { cwd: string; store?: string; env?: Record<string, string | undefined> },
+): Promise<Run> {
+  const t0 = Date.now();
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await runCli([...args, '-C', options.cwd, ...(options.store === undefined ? [] : ['--store', options.store])], {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: { ...process.env, CI: 'true', ORCHESTRATE_STORE: undefined, ORCHESTRATE_CWD: undefined, ...options.env },
+    isTTY: false,
+  });
+  // As execa gives it for a subprocess.
+  stdout = stdout.replace(/\n$/, '');
+  stderr = stderr.replace(/\n$/, '');
+  const last = stdout.trim().split('\n').pop() ?? '';
+  const json = last.startsWith('{') ? (JSON.parse(last) as Record<string, any>) : undefined;
+  return { exitCode, stdout, stderr, json, ms: Date.now() - t0 };
 }
 
 /** Writes `files` (path → content) below `dir`. */

@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listTree, tempDir } from '@orchestrate/core/testing';
-import { orchestrate, TINY_SOURCES, writeFiles } from './helpers.js';
+import { orchestrate, orchestrateInProcess, TINY_SOURCES, writeFiles } from './helpers.js';
 
 async function dirWith(files: Record<string, string>): Promise<string> {
   const dir = join(await tempDir('orchestrate-init-'), 'project');
@@ -24,7 +24,7 @@ describe('orchestrate init', () => {
   for (const [system, files, plugin] of systems) {
     it(`writes a config naming ${plugin} for a ${system} project`, async () => {
       const dir = await dirWith(files);
-      const run = await orchestrate(['init', '--json'], { cwd: dir });
+      const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
       expect(run.exitCode, run.stderr).toBe(0);
       const file = join(dir, 'orchestrate.config.json');
       expect(run.json).toEqual({ config: file });
@@ -34,15 +34,15 @@ describe('orchestrate init', () => {
 
   it('prefers Cargo over CMake over make when several are present', async () => {
     const dir = await dirWith({ Makefile: '', 'CMakeLists.txt': '', 'Cargo.toml': '' });
-    await orchestrate(['init'], { cwd: dir });
+    await orchestrateInProcess(['init'], { cwd: dir });
     expect(JSON.parse(await readFile(join(dir, 'orchestrate.config.json'), 'utf8'))).toEqual({ plugins: ['@orchestrate/plugin-cargo'] });
   });
 
   it('writes a config that builds', async () => {
     const dir = await dirWith(TINY_SOURCES);
-    const init = await orchestrate(['init'], { cwd: dir });
+    const init = await orchestrateInProcess(['init'], { cwd: dir });
     expect(init.stderr).toBe(`wrote ${join(dir, 'orchestrate.config.json')}`);
-    const run = await orchestrate(['build', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
+    const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ mode: 'full' });
   });
@@ -50,17 +50,17 @@ describe('orchestrate init', () => {
   it('refuses to overwrite an existing config without --force (exit 2, naming it), and replaces that file with it', async () => {
     const dir = await dirWith({ Makefile: '', 'orchestrate.config.yaml': 'name: mine\nplugins: ["./my-plugin.mjs"]\n' });
     const existing = join(dir, 'orchestrate.config.yaml');
-    const run = await orchestrate(['init'], { cwd: dir });
+    const run = await orchestrateInProcess(['init'], { cwd: dir });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: '${existing}' exists already (use --force to overwrite)`);
     expect(await readFile(existing, 'utf8')).toBe('name: mine\nplugins: ["./my-plugin.mjs"]\n');
 
-    const forced = await orchestrate(['init', '--force', '--json'], { cwd: dir });
+    const forced = await orchestrateInProcess(['init', '--force', '--json'], { cwd: dir });
     expect(forced.exitCode, forced.stderr).toBe(0);
     // The config in effect is replaced, not shadowed by a second file.
     expect(forced.json).toEqual({ config: existing });
     expect(await listTree(dir)).toEqual(['Makefile', 'orchestrate.config.yaml']);
-    const restore = await orchestrate(['restore', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
+    const restore = await orchestrateInProcess(['restore', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect(restore.json?.['reason']).toContain("project 'project'");
   });
@@ -68,12 +68,12 @@ describe('orchestrate init', () => {
   it("treats package.json's orchestrate key as an existing config, and replaces only that key with --force", async () => {
     const pkg = { name: 'app', version: '1.0.0', orchestrate: { name: 'mine', plugins: [] } };
     const dir = await dirWith({ Makefile: '', 'package.json': JSON.stringify(pkg) });
-    const run = await orchestrate(['init'], { cwd: dir });
+    const run = await orchestrateInProcess(['init'], { cwd: dir });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`'${join(dir, 'package.json')}' has an "orchestrate" key already (use --force to overwrite)`);
     expect(await listTree(dir)).toEqual(['Makefile', 'package.json']);
 
-    expect((await orchestrate(['init', '--force'], { cwd: dir })).exitCode).toBe(0);
+    expect((await orchestrateInProcess(['init', '--force'], { cwd: dir })).exitCode).toBe(0);
     expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))).toEqual({
       name: 'app',
       version: '1.0.0',
@@ -83,14 +83,14 @@ describe('orchestrate init', () => {
 
   it('ignores a package.json without an orchestrate key', async () => {
     const dir = await dirWith({ Makefile: '', 'package.json': '{ "name": "app" }' });
-    const run = await orchestrate(['init', '--json'], { cwd: dir });
+    const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toEqual({ config: join(dir, 'orchestrate.config.json') });
   });
 
   it('refuses a directory without a known build system (exit 2)', async () => {
     const dir = await dirWith({ 'README.md': 'no build here\n' });
-    const run = await orchestrate(['init'], { cwd: dir });
+    const run = await orchestrateInProcess(['init'], { cwd: dir });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`no Cargo.toml, CMakeLists.txt or Makefile in '${dir}'`);
   });

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCompilerLog, tempDir } from '@orchestrate/core/testing';
 import { sha256 } from '../src/sources/hash.js';
-import { makeConfig, orchestrate, storeBlobs, storeManifests, tinyProject, treeDigest } from './helpers.js';
+import { makeConfig, orchestrate, orchestrateInProcess, storeBlobs, storeManifests, tinyProject, treeDigest } from './helpers.js';
 
 const SOURCES = (path: string): boolean => /\.(c|h|json)$|^Makefile$/.test(path);
 
@@ -24,7 +24,7 @@ async function readManifest(file: string): Promise<Record<string, any>> {
 /** A project with one saved checkpoint; returns it and the manifest file. */
 async function withCheckpoint(name: string, env?: Record<string, string>) {
   const project = await tinyProject({ config: makeConfig({ name }) });
-  const run = await orchestrate(['build', '--json'], { cwd: project.dir, store: project.store, ...(env ? { env } : {}) });
+  const run = await orchestrateInProcess(['build', '--json'], { cwd: project.dir, store: project.store, ...(env ? { env } : {}) });
   expect(run.exitCode, run.stderr).toBe(0);
   const saved = run.json?.['saved'] as string;
   const [manifest] = await storeManifests(project.store);
@@ -70,7 +70,7 @@ describe('a damaged checkpoint manifest', () => {
     await writeFile(edited, text);
     await rm(manifest);
 
-    const run = await orchestrate(['build', '--json'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain(`warning: ignoring checkpoint ${edited}: fails the manifest schema at 'state.../escape.o'`);
     expect(run.json).toMatchObject({ mode: 'full', reason: `no checkpoint of project 'schema' in ${store}` });
@@ -84,12 +84,12 @@ describe('a damaged checkpoint manifest', () => {
     json['createdAt'] = '2001-01-01T00:00:00.000Z';
     await writeFile(manifest, `${JSON.stringify(json)}\n`);
 
-    const run = await orchestrate(['build', '--json'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain(`warning: ignoring checkpoint ${manifest}: content does not match its id`);
     expect(run.json).toMatchObject({ mode: 'full' });
 
-    const list = await orchestrate(['list'], { cwd: dir, store });
+    const list = await orchestrateInProcess(['list'], { cwd: dir, store });
     expect(list.stdout).toContain(`${manifest}  unreadable: content does not match its id`);
   });
 });
@@ -109,7 +109,7 @@ describe('a damaged blob', () => {
   it('makes the build say the checkpoint is damaged and build in full, the user\'s files untouched', async () => {
     const { a, b, blobPath } = await damaged('blob');
     const before = await treeDigest(b.dir);
-    const run = await orchestrate(['build', '--json'], { cwd: b.dir, store: a.store });
+    const run = await orchestrateInProcess(['build', '--json'], { cwd: b.dir, store: a.store });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain(`warning: checkpoint ${a.saved.slice(0, 12)} is damaged, building in full: ${blobPath}: blob content does not match its hash`);
     expect(run.json).toMatchObject({ mode: 'full', restored: null });
@@ -120,7 +120,7 @@ describe('a damaged blob', () => {
     // The damaged blob is gone and the new checkpoint stored it again: the next build restores.
     expect(await sha256File(blobPath)).toBe(basename(blobPath));
     const c = await tinyProject({ config: makeConfig({ name: 'blob' }), files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "howdy"; }\n' } });
-    const next = await orchestrate(['build', '--json'], { cwd: c.dir, store: a.store });
+    const next = await orchestrateInProcess(['build', '--json'], { cwd: c.dir, store: a.store });
     expect(next.exitCode, next.stderr).toBe(0);
     expect(next.json).toMatchObject({ mode: 'incremental', restored: run.json?.['saved'] });
   });
@@ -128,7 +128,7 @@ describe('a damaged blob', () => {
   it('makes restore write nothing, say the checkpoint is damaged and exit 0', async () => {
     const { a, b, blobPath } = await damaged('blob-restore');
     const before = await treeDigest(b.dir);
-    const run = await orchestrate(['restore', '--json'], { cwd: b.dir, store: a.store });
+    const run = await orchestrateInProcess(['restore', '--json'], { cwd: b.dir, store: a.store });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ command: 'restore', mode: 'full', restored: null, saved: null });
     expect(run.json?.['reason']).toContain(blobPath);
@@ -144,18 +144,18 @@ describe('list and gc', () => {
   it('list shows the checkpoints newest first, as text and as JSON', async () => {
     const { dir, store, saved } = await withCheckpoint('listed');
     await writeFile(join(dir, 'greet.c'), '#include "greet.h"\nconst char *greeting(void) { return "bonjour"; }\n');
-    const second = await orchestrate(['build', '--json'], { cwd: dir, store });
+    const second = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(second.json).toMatchObject({ mode: 'incremental', restored: saved });
     const newest = second.json?.['saved'] as string;
 
-    const text = await orchestrate(['list'], { cwd: dir, store });
+    const text = await orchestrateInProcess(['list'], { cwd: dir, store });
     expect(text.exitCode, text.stderr).toBe(0);
     const lines = text.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(new RegExp(`^${newest.slice(0, 12)}  \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z  \\d+ files  \\d+ bytes  listed$`));
     expect(lines[1]).toMatch(new RegExp(`^${saved.slice(0, 12)}  `));
 
-    const json = await orchestrate(['list', '--json'], { cwd: dir, store });
+    const json = await orchestrateInProcess(['list', '--json'], { cwd: dir, store });
     expect(json.json).toMatchObject({
       store,
       checkpoints: [
@@ -169,7 +169,7 @@ describe('list and gc', () => {
 
   it('list says so when the project has no checkpoints', async () => {
     const { dir, store } = await tinyProject({ config: makeConfig({ name: 'empty' }) });
-    const run = await orchestrate(['list'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['list'], { cwd: dir, store });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(`no checkpoints of 'empty' in ${store}`);
   });
@@ -179,12 +179,12 @@ describe('list and gc', () => {
     const env = { CC: cc.path, ...cc.env };
     const { dir, store, saved } = await withCheckpoint('gc', env);
     await writeFile(join(dir, 'greet.c'), '#include "greet.h"\nconst char *greeting(void) { return "salut"; }\n');
-    const second = await orchestrate(['build', '--json'], { cwd: dir, store, env });
+    const second = await orchestrateInProcess(['build', '--json'], { cwd: dir, store, env });
     const newest = second.json?.['saved'] as string;
     expect(newest).not.toBe(saved);
     const blobsBefore = await storeBlobs(store);
 
-    const gc = await orchestrate(['gc', '--keep', '1', '--json'], { cwd: dir, store });
+    const gc = await orchestrateInProcess(['gc', '--keep', '1', '--json'], { cwd: dir, store });
     expect(gc.exitCode, gc.stderr).toBe(0);
     expect(gc.json).toMatchObject({ checkpointsRemoved: 1 });
     expect(gc.json?.['blobsRemoved']).toBeGreaterThan(0);
@@ -201,19 +201,19 @@ describe('list and gc', () => {
     // A fresh copy with the same edit restores from the kept checkpoint and compiles nothing.
     const copy = await tinyProject({ config: makeConfig({ name: 'gc' }), files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "salut"; }\n' } });
     await cc.reset();
-    const restored = await orchestrate(['build', '--json'], { cwd: copy.dir, store, env });
+    const restored = await orchestrateInProcess(['build', '--json'], { cwd: copy.dir, store, env });
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(restored.json).toMatchObject({ mode: 'incremental', restored: newest });
     expect(await cc.units()).toEqual([]);
     expect(await program(copy.dir)).toBe('salut');
 
-    const text = await orchestrate(['gc', '--keep', '1'], { cwd: dir, store });
+    const text = await orchestrateInProcess(['gc', '--keep', '1'], { cwd: dir, store });
     expect(text.stdout).toMatch(/^removed \d+ checkpoints and \d+ blobs \(\d+ bytes\)$/);
   });
 
   it('gc --keep with something else than a whole number is a usage error', async () => {
     const { dir, store } = await tinyProject();
-    const run = await orchestrate(['gc', '--keep', 'all'], { cwd: dir, store });
+    const run = await orchestrateInProcess(['gc', '--keep', 'all'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain("--keep expects a whole number, got 'all'");
   });
