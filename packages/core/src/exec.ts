@@ -4,7 +4,7 @@
  * becomes a {@link BuildToolError} with the command line and the tail of its
  * output.
  */
-import { execa } from 'execa';
+import { spawnCapture } from './process.js';
 import { BuildToolError, InterruptedError } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -35,32 +35,30 @@ export async function runCommand(
   options: ExecOptions & { logger: Logger; signal: AbortSignal },
 ): Promise<ExecResult> {
   const echo = options.echo ?? 'info';
-  const subprocess = execa(file, args, {
+  // Whole lines to the logger, however the output is chunked.
+  let pending = '';
+  const onOutput =
+    echo === false
+      ? undefined
+      : (text: string): void => {
+          const lines = (pending + text).split('\n');
+          pending = lines.pop() ?? '';
+          for (const line of lines) if (line.length > 0) options.logger[echo](line);
+        };
+  const result = await spawnCapture(file, args, {
     cwd: options.cwd,
-    env: options.env ?? {},
-    extendEnv: options.env === undefined,
-    cancelSignal: options.signal,
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-    buffer: true,
-    stripFinalNewline: true,
+    env: options.env === undefined ? process.env : options.env,
+    signal: options.signal,
+    ...(onOutput ? { onOutput } : {}),
   });
-  if (echo !== false) {
-    subprocess.all?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.length > 0) options.logger[echo](line);
-      }
-    });
-  }
-  const result = await subprocess;
-  if (result.isCanceled || options.signal.aborted) throw new InterruptedError('SIGINT');
+  if (onOutput && pending.length > 0) options.logger[echo as 'info' | 'debug'](pending);
+  if (result.canceled || options.signal.aborted) throw new InterruptedError('SIGINT');
   const out: ExecResult = {
     command: result.command,
     exitCode: result.exitCode,
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    all: String(result.all ?? ''),
+    stdout: result.stdout,
+    stderr: result.stderr,
+    all: result.error ? [result.all, result.error.message].filter(Boolean).join('\n') : result.all,
   };
   if (result.failed && options.reject !== false) {
     const tail = out.all.split('\n').slice(-TAIL_LINES).join('\n');

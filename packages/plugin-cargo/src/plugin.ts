@@ -172,7 +172,7 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
           const m = /^(.+)\/build\/([^/]+)\/(output|out\/.+)$/.exec(path);
           if (!m || !record.blob) continue;
           const [, profile, dirName, file] = m as unknown as [string, string, string, string];
-          const key = `${profile}/${dirName}`;
+          const key = `${profile}/build/${dirName}`;
           if (file === 'output') {
             const text = (await ctx.store.readBlob(record.blob)).toString('latin1');
             const pkg = packageOfUnitDir(dirName);
@@ -193,12 +193,12 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
             reruns.set(key, `its generated file '${file}' holds the old path`);
           }
         }
+        // Without its `output` the script's unit is stale on the file system, not only by its
+        // fingerprint file, so cargo reruns it and rebuilds every unit that depends on it too
+        // (a missing fingerprint file alone would rerun the script and leave the dependents Fresh).
         for (const [key, why] of reruns) {
-          const [profile, dirName] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
-          const prefix = `${profile}/.fingerprint/${dirName}`;
-          for (const path of [...plan.entries.keys()]) {
-            if (path === prefix || path.startsWith(`${prefix}/`)) plan.skip(path, `build script ${dirName} runs again: ${why}`);
-          }
+          const dirName = key.slice(key.lastIndexOf('/') + 1);
+          plan.skip(`${key}/output`, `build script ${dirName} runs again: ${why}`);
           logger.info(`build script ${dirName} will run again after the move: ${why}`);
         }
       });

@@ -2,6 +2,8 @@
 
 use hello_macros::Describe;
 
+pub mod style;
+
 /// A greeting addressed to someone.
 #[derive(Debug, Describe)]
 pub struct Greeting {
@@ -15,11 +17,7 @@ impl Greeting {
     /// Renders the greeting; upper-case with the `shout` feature.
     pub fn render(&self) -> String {
         let text = hello_leaf::punctuate(&format!("{}, {}", self.salutation, self.name));
-        if cfg!(feature = "shout") {
-            text.to_uppercase()
-        } else {
-            text
-        }
+        style::apply(text, cfg!(feature = "shout"))
     }
 }
 
