@@ -432,6 +432,8 @@ export class Orchestrator {
         data: {},
       };
       await this.hooks.afterCapture.promise(manifest, ctx);
+      // Interrupted during the capture: save nothing (the blobs written go at the next gc).
+      if (ctx.signal.aborted) throw new InterruptedError('SIGINT');
       const ref = await ctx.store.putCheckpoint(manifest);
       const files = Object.values(state).filter((r) => r.blob).length;
       ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
