@@ -112,4 +112,68 @@ describe('exit codes', () => {
     expect(await storeManifests(store)).toEqual([]);
     expect(await access(join(dir, 'finished')).then(() => true, () => false)).toBe(false);
   });
+
+  it('130 for Ctrl-C in a terminal, which signals the whole process group (the build tool too)', async () => {
+    const { dir, store } = await tinyProject({
+      files: { Makefile: 'all:\n\ttouch started\n\tsleep 30\n' },
+    });
+    const child = execa(process.execPath, [CLI_BIN, 'build', '--json', '--store', store], {
+      cwd: dir,
+      env: { CI: 'true' },
+      reject: false,
+      stdin: 'ignore',
+      detached: true, // its own process group, as a terminal's foreground job
+    });
+    await waitFor(join(dir, 'started'));
+    process.kill(-(child.pid as number), 'SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(JSON.parse(String(result.stdout).trim())).toMatchObject({ error: { code: 'ERR_INTERRUPTED' } });
+    expect(await storeManifests(store)).toEqual([]);
+  });
+
+  it('130 and no checkpoint when interrupted after the build tool finished, during the capture', async () => {
+    const { dir, store } = await tinyProject({ config: false });
+    // A build plugin that runs no tool while capturing, so only the core can notice the interrupt.
+    await writeFile(
+      join(dir, 'orchestrate.config.mjs'),
+      [
+        "import { writeFileSync } from 'node:fs';",
+        'export default {',
+        '  plugins: [{',
+        "    name: 'slow-capture',",
+        '    apply({ hooks }) {',
+        "      hooks.build.tapPromise('slow-capture', async (ctx) => { writeFileSync(ctx.buildDir + '/out.txt', 'built'); return { command: 'write out.txt' }; });",
+        "      hooks.selectState.tapPromise('slow-capture', async (selection, ctx) => {",
+        "        writeFileSync(ctx.buildDir + '/capturing', '');",
+        '        await new Promise((resolve) => setTimeout(resolve, 3000));',
+        "        return { files: [...selection.files, { path: 'out.txt' }] };",
+        '      });',
+        '    },',
+        '  }],',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const child = execa(process.execPath, [CLI_BIN, 'build', '--json', '--store', store], {
+      cwd: dir,
+      env: { CI: 'true' },
+      reject: false,
+      stdin: 'ignore',
+    });
+    await waitFor(join(dir, 'capturing'));
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(JSON.parse(String(result.stdout).trim())).toMatchObject({ error: { code: 'ERR_INTERRUPTED' } });
+    expect(await storeManifests(store)).toEqual([]);
+  });
 });
+
+async function waitFor(file: string): Promise<void> {
+  const started = Date.now();
+  while (!(await access(file).then(() => true, () => false))) {
+    if (Date.now() - started > 60_000) throw new Error(`'${file}' never appeared`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
