@@ -2,6 +2,7 @@
  * Builds the source manifest of the working tree: from git in a work tree,
  * from a walk elsewhere.
  */
+import { execFile } from 'node:child_process';
 import { relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { gitSources, tryGitTopLevel } from './git.js';
@@ -29,6 +30,13 @@ export function nestedBuildDir(sourceDir: string, buildDir: string): string | un
   return rel.split(sep).join('/');
 }
 
+/** True when git ignores `dir` itself (`git check-ignore` exits 0). */
+function isIgnoredByGit(dir: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('git', ['check-ignore', '-q', '.'], { cwd: dir }, (error) => resolve(error === null));
+  });
+}
+
 /** Scans the sources; see {@link ScanOptions}. */
 export async function scanSources(options: ScanOptions): Promise<ScanResult> {
   const buildRel = nestedBuildDir(options.sourceDir, options.buildDir);
@@ -38,7 +46,10 @@ export async function scanSources(options: ScanOptions): Promise<ScanResult> {
     (options.statePaths?.has(path) ?? false) ||
     isExcluded(path);
   if (await tryGitTopLevel(options.sourceDir)) {
-    return { sources: await gitSources(options.sourceDir, skip), method: 'git' };
+    const sources = await gitSources(options.sourceDir, skip);
+    // A directory git ignores (a copy under an ignored path of another
+    // repository) lists nothing in git, so changes would go unseen: walk it.
+    if (sources.size > 0 || !(await isIgnoredByGit(options.sourceDir))) return { sources, method: 'git' };
   }
   const paths = await walkTree(options.sourceDir, {
     include: options.include,
