@@ -133,6 +133,18 @@ describe('source listing in git and by walk', () => {
     }
   });
 
+  it('walks a project that lies in a directory git ignores, instead of listing nothing', async () => {
+    const project = join(dir, 'ignored-dir/project');
+    await writeFiles(project, { 'Makefile': 'all:\n', 'src/a.c': 'int a;\n' });
+    try {
+      const scanned = await scanSources({ sourceDir: project, buildDir: project, include: [], exclude: [] });
+      expect(scanned.method).toBe('walk');
+      expect([...scanned.sources.keys()]).toEqual(['Makefile', 'src/a.c']);
+    } finally {
+      await rm(project, { recursive: true });
+    }
+  });
+
   it('scans a subdirectory of a work tree relative to itself', async () => {
     const sub = await scanSources({ sourceDir: join(dir, 'src'), buildDir: join(dir, 'src'), include: [], exclude: [] });
     expect(sub.method).toBe('git');
