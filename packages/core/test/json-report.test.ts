@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orchestrate, tinyProject } from './helpers.js';
 
-/** Each value replaced by its type; arrays by the types of their elements. */
+/** Each value replaced by its type; an array by `type[]`, or by the distinct shapes of its objects. */
 function shapeOf(value: unknown): unknown {
   if (value === null) return 'null';
   if (Array.isArray(value)) {
-    const types = [...new Set(value.map((v) => JSON.stringify(shapeOf(v))))];
-    return types.length === 0 ? 'array' : `${types.map((t) => JSON.parse(t) as string).join(' | ')}[]`;
+    if (value.length === 0) return 'array';
+    const shapes = [...new Map(value.map((v) => shapeOf(v)).map((s) => [JSON.stringify(s), s] as const)).values()];
+    return shapes.every((s) => typeof s === 'string') ? `${shapes.join(' | ')}[]` : shapes;
   }
   if (typeof value === 'object') {
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, shapeOf(v)]));
@@ -97,6 +98,42 @@ describe('build --json', () => {
       changes: { added: [], modified: ['greet.c'], removed: [], modeChanged: [], linkChanged: [] },
     });
     expect(incremental.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('list --json and gc --json print objects of this shape', async () => {
+    const { dir, store } = await tinyProject();
+    const build = await orchestrate(['build', '--json'], { cwd: dir, store });
+    expect(build.exitCode, build.stderr).toBe(0);
+    const list = await orchestrate(['list', '--json'], { cwd: dir, store });
+    expect(list.exitCode, list.stderr).toBe(0);
+    const shape = shapeOf(list.json) as { checkpoints: Array<{ fingerprint: Record<string, string> }> };
+    expect(shape.checkpoints).toHaveLength(1);
+    // Fingerprint keys belong to the plugins; only their type is the core's.
+    expect(Object.values(shape.checkpoints[0]?.fingerprint ?? {}).every((t) => t === 'string')).toBe(true);
+    expect({ ...shape, checkpoints: shape.checkpoints.map((c) => ({ ...c, fingerprint: 'record<string, string>' })) }).toMatchInlineSnapshot(`
+      {
+        "checkpoints": [
+          {
+            "bytes": "number",
+            "createdAt": "string",
+            "files": "number",
+            "fingerprint": "record<string, string>",
+            "id": "string",
+            "project": "string",
+          },
+        ],
+        "store": "string",
+      }
+    `);
+    const gc = await orchestrate(['gc', '--keep', '1', '--json'], { cwd: dir, store });
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    expect(shapeOf(gc.json)).toMatchInlineSnapshot(`
+      {
+        "blobsRemoved": "number",
+        "bytesFreed": "number",
+        "checkpointsRemoved": "number",
+      }
+    `);
   });
 
   it('prints an error object on stdout when the run fails', async () => {
