@@ -26,6 +26,13 @@ describe('bad config', () => {
     expect(run.stderr).toContain("hint: run 'orchestrate init'");
   });
 
+  it('with -c naming a file that does not exist, exits 2 and names it', async () => {
+    const { dir, store } = await tinyProject();
+    const run = await orchestrateInProcess(['build', '-c', 'elsewhere.json'], { cwd: dir, store });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`error: ${join(dir, 'elsewhere.json')}: cannot read the config: ENOENT`);
+  });
+
   it('with malformed JSON, exits 2 and names the file', async () => {
     const { dir, store, file } = await projectWith('orchestrate.config.json', '{ "plugins": ["@orchestrate/plugin-make"], }\n');
     const run = await orchestrateInProcess(['build'], { cwd: dir, store });
