@@ -20,6 +20,7 @@ import {
   createCompilerLog,
   listTree,
   programOutput,
+  runOrchestrate,
   scenarioHarness,
   setMtimeNs,
   tempDir,
@@ -248,6 +249,17 @@ describe.each(GENERATORS)('cmake-hello checkpoint builds with %s', (generator) =
     expect(unitsOf(result)).toEqual(['src/punctuation.cpp']);
     await expectEqualToClean(result);
     expect((await programOutput('./build/hello_app', result.b)).split('\n')[1]).toBe('Hello, world (v1.2.0)?');
+  });
+
+  it.runIf(generator === 'Ninja')('builds in full, saying why, at a path it cannot relocate to', async () => {
+    // A blank is written as `$ ` in build.ninja and `\ ` in Makefiles: a plain replacement would half-relocate the tree.
+    const dir = await harness.freshCopy('with space', useConfig());
+    await cxx.reset();
+    const result = await runOrchestrate(['build', '--no-save'], { cwd: dir, store: harness.store, env: { CXX: cxx.path, ...cxx.env } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.report?.['mode']).toBe('full');
+    expect(result.report?.['reason']).toMatch(/cannot be relocated .* contains characters that CMake escapes/);
+    expect(await programOutput('./build/hello_app', dir)).toContain('Hello, world (v1.2.0).');
   });
 
   it('relocates a checkpoint captured from a relocated tree', async () => {
