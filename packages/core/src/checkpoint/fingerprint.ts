@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, constants, realpath } from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
+import { spawnCapture } from '../process.js';
 import type { Fingerprint } from '../hooks.js';
 
 /** Finds `command` on PATH like a shell would; `undefined` when absent. */
@@ -35,6 +36,40 @@ async function fileSha256(path: string): Promise<string> {
 const identityCache = new Map<string, Promise<string>>();
 
 /**
+ * Identities are also kept across runs, under the user's cache directory, keyed
+ * by the binary's path, inode, size, mtime and ctime: an upgrade in place
+ * changes them, and running `cc --version` three times per build is a visible
+ * part of a small incremental build. Scripts (`#!`) are not kept: their
+ * version line may depend on the environment.
+ */
+function identityCacheDir(): string {
+  const cacheHome = process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+  return join(cacheHome, 'orchestrate', 'tools');
+}
+
+async function isScript(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    await handle.read(head, 0, 2, 0);
+    return head.toString('latin1') === '#!';
+  } finally {
+    await handle.close();
+  }
+}
+
+async function persistentKey(real: string, versionArgs: readonly string[], cwd: string | undefined): Promise<string | undefined> {
+  try {
+    const info = await stat(real, { bigint: true });
+    if (!info.isFile() || (await isScript(real))) return undefined;
+    const key = [real, info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs, ...versionArgs, cwd ?? ''].join('\0');
+    return createHash('sha256').update(key).digest('hex').slice(0, 32);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Describes a tool as `<real path> | <first line of its version output> | sha256:<binary hash>`.
  * A missing tool is described as `missing: <command>`.
  */
@@ -46,9 +81,24 @@ export function toolIdentity(command: string, versionArgs: readonly string[] = [
       const resolved = isAbsolute(command) ? command : await tryWhich(command);
       if (!resolved) return `missing: ${command}`;
       const real = await realpath(resolved).catch(() => resolved);
-      const version = await execa(resolved, [...versionArgs], { reject: false, stdin: 'ignore', ...(cwd ? { cwd } : {}) });
-      const line = String(version.stdout || version.stderr).split('\n')[0]?.trim() ?? '';
-      return `${real} | ${line} | sha256:${(await fileSha256(real)).slice(0, 16)}`;
+      const persistent = await persistentKey(real, versionArgs, cwd);
+      const file = persistent && join(identityCacheDir(), persistent);
+      if (file) {
+        const known = await readFile(file, 'utf8').catch(() => undefined);
+        if (known) return known;
+      }
+      const version = await spawnCapture(resolved, versionArgs, cwd ? { cwd } : {});
+      const line = (version.stdout || version.stderr).split('\n')[0]?.trim() ?? '';
+      const identity = `${real} | ${line} | sha256:${(await fileSha256(real)).slice(0, 16)}`;
+      if (file && version.exitCode === 0) {
+        // Best effort: a cache that cannot be written only costs the next run a spawn.
+        const temp = `${file}.${process.pid}.tmp`;
+        await mkdir(identityCacheDir(), { recursive: true })
+          .then(() => writeFile(temp, identity))
+          .then(() => rename(temp, file))
+          .catch(() => undefined);
+      }
+      return identity;
     })();
     identityCache.set(key, cached);
   }

@@ -4,7 +4,7 @@
  * native helper (`native/set-times.c`, built with the package and, when
  * missing, compiled on first use into the user's cache directory).
  */
-import { execa } from 'execa';
+import { spawnCapture } from '../process.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
@@ -29,11 +29,11 @@ async function compileHelper(): Promise<string> {
   await mkdir(dir, { recursive: true });
   const temp = `${binary}.${process.pid}.tmp`;
   const cc = process.env['ORCHESTRATE_HOST_CC'] || 'cc';
-  const result = await execa(cc, ['-O2', '-o', temp, SOURCE], { reject: false, stdin: 'ignore' });
-  if (result.exitCode !== 0) {
+  const result = await spawnCapture(cc, ['-O2', '-o', temp, SOURCE]);
+  if (result.failed) {
     throw new OrchestrateError(
       'ERR_HELPER',
-      `cannot build the nanosecond time helper from ${SOURCE} with '${cc}': ${String(result.stderr).trim()}`,
+      `cannot build the nanosecond time helper from ${SOURCE} with '${cc}': ${(result.error?.message ?? result.stderr).trim()}`,
       ExitCode.Plugin,
       { hint: 'install a C compiler (cc) or set ORCHESTRATE_HOST_CC' },
     );
@@ -54,11 +54,11 @@ export async function setTimes(entries: Iterable<readonly [path: string, mtimeNs
   for (const [path, ns] of entries) parts.push(ns.toString(), path);
   if (parts.length === 0) return;
   const input = `${parts.join('\0')}\0`;
-  const result = await execa(await timeHelper(), [], { input, reject: false });
-  if (result.exitCode !== 0) {
+  const result = await spawnCapture(await timeHelper(), [], { input });
+  if (result.failed) {
     throw new OrchestrateError(
       'ERR_SET_TIMES',
-      `cannot set file times: ${String(result.stderr).trim().split('\n').slice(0, 5).join('; ')}`,
+      `cannot set file times: ${(result.error?.message ?? result.stderr).trim().split('\n').slice(0, 5).join('; ')}`,
       ExitCode.Plugin,
     );
   }
@@ -83,6 +83,13 @@ const probeCache = new Map<string, bigint>();
 export async function probeGranularity(dir: string): Promise<bigint> {
   const cached = probeCache.get(dir);
   if (cached !== undefined) return cached;
+  // A time the file system already holds with a non-zero last digit can only come
+  // from a 1 ns grid: no probe file, no helper run.
+  const own = await stat(dir, { bigint: true }).then((s) => s.mtimeNs, () => 0n);
+  if (own % 10n !== 0n) {
+    probeCache.set(dir, 1n);
+    return 1n;
+  }
   const probe = join(dir, `.orchestrate-probe-${process.pid}`);
   await writeFile(probe, '');
   try {

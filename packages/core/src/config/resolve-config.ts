@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
-import { execa } from 'execa';
+import { spawnCapture } from '../process.js';
 import type { Plugin } from '../plugin.js';
 import { DEFAULT_KEEP, type ConfigDraft, type ResolvedConfig } from './schema.js';
 
@@ -23,15 +23,11 @@ export function defaultStoreDir(env: Readonly<Record<string, string | undefined>
  */
 export async function projectIdentity(projectDir: string, name: string | undefined): Promise<string> {
   if (name) return name;
-  const origin = await execa('git', ['config', '--get', 'remote.origin.url'], {
-    cwd: projectDir,
-    reject: false,
-    stdin: 'ignore',
-  });
-  if (origin.exitCode === 0 && String(origin.stdout).trim()) {
-    const top = await execa('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir, reject: false, stdin: 'ignore' });
-    const sub = top.exitCode === 0 ? relative(String(top.stdout).trim(), projectDir) : '';
-    return sub ? `${String(origin.stdout).trim()}#${sub}` : String(origin.stdout).trim();
+  const origin = await spawnCapture('git', ['config', '--get', 'remote.origin.url'], { cwd: projectDir });
+  if (origin.exitCode === 0 && origin.stdout.trim()) {
+    const top = await spawnCapture('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir });
+    const sub = top.exitCode === 0 ? relative(top.stdout.trim(), projectDir) : '';
+    return sub ? `${origin.stdout.trim()}#${sub}` : origin.stdout.trim();
   }
   return basename(projectDir);
 }

@@ -5,24 +5,24 @@
  */
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { spawnCapture } from '../process.js';
 import { hashFiles } from './walk.js';
 import type { SourceEntry } from './manifest.js';
 
 /** The work tree's top directory, or `undefined` outside git. */
 export async function tryGitTopLevel(dir: string): Promise<string | undefined> {
-  const result = await execa('git', ['rev-parse', '--show-toplevel'], { cwd: dir, reject: false, stdin: 'ignore' });
-  return result.exitCode === 0 ? String(result.stdout).trim() : undefined;
+  const result = await spawnCapture('git', ['rev-parse', '--show-toplevel'], { cwd: dir });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
 async function git(dir: string, args: string[]): Promise<string> {
-  const result = await execa('git', ['-c', 'core.quotepath=off', ...args], {
-    cwd: dir,
-    stdin: 'ignore',
-    stripFinalNewline: false,
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  return String(result.stdout);
+  const result = await spawnCapture('git', ['-c', 'core.quotepath=off', ...args], { cwd: dir, keepFinalNewline: true });
+  if (result.failed) {
+    throw new Error(
+      `${result.command} failed in '${dir}' (exit ${result.exitCode ?? result.signal ?? 'none'}): ${(result.error?.message ?? result.stderr).trim()}`,
+    );
+  }
+  return result.stdout;
 }
 
 function splitZ(text: string): string[] {
@@ -36,14 +36,15 @@ function splitZ(text: string): string[] {
  * `skip` filters paths that are not sources (build directory, state files).
  */
 export async function gitSources(dir: string, skip: (path: string) => boolean): Promise<Map<string, SourceEntry>> {
-  const prefix = (await git(dir, ['rev-parse', '--show-prefix'])).trim();
-  const strip = (fullName: string): string | undefined =>
-    fullName.startsWith(prefix) ? fullName.slice(prefix.length) : undefined;
-
-  const [staged, status] = await Promise.all([
+  // Three git processes at once: each is a fork and exec on the critical path.
+  const [prefixOut, staged, status] = await Promise.all([
+    git(dir, ['rev-parse', '--show-prefix']),
     git(dir, ['ls-files', '-z', '-s', '--full-name', '--', '.']),
     git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', '.']),
   ]);
+  const prefix = prefixOut.trim();
+  const strip = (fullName: string): string | undefined =>
+    fullName.startsWith(prefix) ? fullName.slice(prefix.length) : undefined;
 
   const dirty = new Set<string>();
   const deleted = new Set<string>();
