@@ -23,7 +23,7 @@ log() { printf 'fetch: %s\n' "$*" >&2; }
 rust_pkgs=(librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
            librust-itoa-dev librust-regex-dev
            librust-aho-corasick-dev librust-memchr-dev)  # regex's default perf-literal feature
-tool_pkgs=(dpkg-dev cmake ninja-build make gcc)
+tool_pkgs=(dpkg-dev cmake ninja-build make gcc git time)  # time: GNU time, CPU seconds in bench/run.mjs
 src_pkgs=(lua5.4 cmark)
 
 # 1. deb-src entries. The original deb822 file is left alone; a separate file

@@ -62,7 +62,12 @@ function projects(jobs) {
     id,
     title: `cmark 0.30.2, CMake (${generator})`,
     plugin: '@orchestrate/plugin-cmake',
-    config: { name: `bench-${id}`, plugins: [['@orchestrate/plugin-cmake', { generator, buildType: 'Release', jobs }]] },
+    // allowPathsInBinaries: api_test links libcmark.so with CMake's build RUNPATH (the absolute build dir),
+    // which the plugin otherwise reads as "cannot relocate" and builds in full. The edit relinks api_test.
+    config: {
+      name: `bench-${id}`,
+      plugins: [['@orchestrate/plugin-cmake', { generator, buildType: 'Release', jobs, allowPathsInBinaries: true }]],
+    },
     lay: (dir) => cpSync(join(srcDir, 'cmark') + '/', dir, { recursive: true }),
     configure: ['cmake', ['-S', '.', '-B', 'build', '-G', generator, '-DCMAKE_BUILD_TYPE=Release']],
     build: ['cmake', ['--build', 'build', '-j', String(jobs)]],
@@ -70,7 +75,7 @@ function projects(jobs) {
     comment: (n) => `/* bench edit ${n} */`,
     // Compiled units: object files written by the build.
     units: (dir, since) => newerFiles(join(dir, 'build'), since, (p) => p.endsWith('.o')),
-    product: 'build/src/CMakeFiles/libcmark_static.dir/inlines.c.o',
+    product: 'build/src/CMakeFiles/cmark_static.dir/inlines.c.o',
     check: [
       ['build/src/cmark', ['--version']],
       ['build/src/cmark', ['--smart'], '# Title\n\nSome *emphasis*, `code`, a [link](https://example.org) -- "quoted".\n\n- one\n- two\n'],
@@ -99,7 +104,7 @@ function projects(jobs) {
       id: 'rust-app',
       title: 'bench/rust-app, cargo (dev profile, offline, Debian crates)',
       plugin: '@orchestrate/plugin-cargo',
-      config: { name: 'bench-rust-app', plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, jobs }]] },
+      config: { name: 'bench-rust-app', plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]] },
       lay: (dir) => {
         cpSync(join(benchDir, 'rust-app'), dir, { recursive: true, filter: (p) => !/\/target$|\/Cargo\.lock$/.test(p) });
         // A binary crate commits its lock file; generate it from the installed crates.
@@ -120,19 +125,34 @@ function projects(jobs) {
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** Runs a command; throws with the output's tail on failure. */
-function sh(cmd, args, cwd, { input, env } = {}) {
-  const r = spawnSync(cmd, args, { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 });
+const timeBin = '/usr/bin/time';
+const cpuFile = join(os.tmpdir(), `orchestrate-bench-cpu-${process.pid}`);
+
+/**
+ * Runs a command; throws with the output's tail on failure. With `cpu`, it runs
+ * under GNU time and `cpuSeconds` is the user + system time of the process and
+ * all its children: steadier than wall time on a machine shared with other work.
+ */
+function sh(cmd, args, cwd, { input, env, cpu } = {}) {
+  const wrapped = cpu && existsSync(timeBin);
+  const r = wrapped
+    ? spawnSync(timeBin, ['-q', '-f', '%U %S', '-o', cpuFile, cmd, ...args], { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 })
+    : spawnSync(cmd, args, { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  let cpuSeconds;
+  if (wrapped) {
+    const [u, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    cpuSeconds = u + sys;
+  }
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${r.status}):\n${output.slice(-4000)}`);
-  return { stdout: r.stdout ?? '', output };
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, output, cpuSeconds };
 }
 
 /** Times a command (wall, seconds). */
 function timed(cmd, args, cwd, opts) {
   const t0 = process.hrtime.bigint();
-  const r = sh(cmd, args, cwd, opts);
+  const r = sh(cmd, args, cwd, { cpu: true, ...opts });
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, ...r };
 }
 
@@ -141,12 +161,12 @@ function orchestrate(args, cwd, store) {
   const env = { ...process.env, CI: 'true' };
   delete env.ORCHESTRATE_STORE;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [cli, ...args, '--cwd', cwd, '--store', store, '--json'], {
-    cwd,
-    env,
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-  });
+  let r;
+  try {
+    r = sh(process.execPath, [cli, ...args, '--cwd', cwd, '--store', store, '--json'], cwd, { env, cpu: true });
+  } catch (error) {
+    r = { stdout: '', stderr: error.message, status: 'failed' };
+  }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let report;
   try {
@@ -161,7 +181,7 @@ function orchestrate(args, cwd, store) {
     err.report = report;
     throw err;
   }
-  return { seconds, report, stderr: r.stderr };
+  return { seconds, cpuSeconds: r.cpuSeconds, report, stderr: r.stderr };
 }
 
 const nowNs = () => BigInt(Date.now() - 20) * 1_000_000n; // file times come from a coarser clock
@@ -288,8 +308,10 @@ function measure(p, { runs, log }) {
     edits.push({
       n,
       nativeSeconds: nat.seconds,
+      nativeCpuSeconds: nat.cpuSeconds,
       nativeUnits,
       orchestrateSeconds: orch.seconds,
+      orchestrateCpuSeconds: orch.cpuSeconds,
       orchestrateUnits: orchUnits,
       report: r,
       sameOutput: orchOut === nativeOut,
@@ -314,6 +336,9 @@ function measure(p, { runs, log }) {
     nativeIncrementalSeconds: nativeIncr,
     orchestrateSeconds: orchIncr,
     ratio: orchIncr / nativeIncr,
+    nativeIncrementalCpuSeconds: median(edits.map((e) => e.nativeCpuSeconds)),
+    orchestrateCpuSeconds: median(edits.map((e) => e.orchestrateCpuSeconds)),
+    cpuRatio: median(edits.map((e) => e.orchestrateCpuSeconds / e.nativeCpuSeconds)),
     restoreMs: median(edits.map((e) => e.report.timings?.restore)),
     captureMs: median(edits.map((e) => e.report.timings?.capture)),
     durationMs: median(edits.map((e) => e.report.durationMs)),
@@ -333,7 +358,7 @@ const mb = (b) => (b === undefined ? '-' : `${(b / 1e6).toFixed(1)} MB`);
 function table(results, opts) {
   const rows = results.map((r) => {
     if (r.status === 'skipped' || r.status === 'failed') {
-      return [r.id, `${r.status}: ${r.why}`, '', '', '', '', '', '', '', ''];
+      return [r.id, `${r.status}: ${r.why}`, '', '', '', '', '', '', '', '', ''];
     }
     const notes = [];
     const units = (e) => `${e.length}`;
@@ -350,6 +375,7 @@ function table(results, opts) {
       secs(r.nativeIncrementalSeconds),
       secs(r.orchestrateSeconds),
       `${r.ratio.toFixed(2)}x`,
+      r.cpuRatio === undefined ? '-' : `${r.cpuRatio.toFixed(2)}x (${r.nativeIncrementalCpuSeconds.toFixed(2)}/${r.orchestrateCpuSeconds.toFixed(2)})`,
       ms(r.restoreMs),
       ms(r.captureMs),
       r.peakRssKb ? `${Math.round(r.peakRssKb / 1024)} MB` : '-',
@@ -359,7 +385,7 @@ function table(results, opts) {
   return [
     `orchestrate vs native (jobs ${opts.jobs}; one-line edit: median of ${opts.runs}; goal: ratio <= 1.3x)`,
     formatTable(
-      ['project', 'clean', 'orch. full', 'native incr.', 'orchestrate', 'ratio', 'restore', 'capture', 'peak RSS', 'notes'],
+      ['project', 'clean', 'orch. full', 'native incr.', 'orchestrate', 'ratio', 'CPU ratio (native/orch. s)', 'restore', 'capture', 'peak RSS', 'notes'],
       rows,
     ),
   ].join('\n');
@@ -373,7 +399,7 @@ function details(results) {
     for (const e of r.edits) {
       const t = e.report.timings ?? {};
       lines.push(
-        `  edit ${e.n}: native ${secs(e.nativeSeconds)} [${e.nativeUnits.join(' ')}], orchestrate ${secs(e.orchestrateSeconds)} (in-process ${e.report.durationMs} ms: ` +
+        `  edit ${e.n}: native ${secs(e.nativeSeconds)} (CPU ${secs(e.nativeCpuSeconds)}) [${e.nativeUnits.join(' ')}], orchestrate ${secs(e.orchestrateSeconds)} (CPU ${secs(e.orchestrateCpuSeconds)}; in-process ${e.report.durationMs} ms: ` +
           `${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}) [${e.orchestrateUnits.join(' ')}]` +
           `${e.sameOutput ? ', same output' : ', OUTPUT DIFFERS'}${e.filesNamingOtherCopies.length ? `, ${e.filesNamingOtherCopies.length} files name another copy's path: ${e.filesNamingOtherCopies.slice(0, 6).join(' ')}` : ''}`,
       );
@@ -388,7 +414,7 @@ function details(results) {
 // ---------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const opts = { only: null, runs: 3, jobs: os.availableParallelism?.() ?? os.cpus().length, json: false, keep: false };
+  const opts = { only: null, runs: 3, jobs: os.availableParallelism?.() ?? os.cpus().length, json: false, keep: false, report: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -401,8 +427,12 @@ function parseArgs(argv) {
     else if (a === '--jobs' || a === '-j') opts.jobs = Number(value());
     else if (a === '--json') opts.json = true;
     else if (a === '--keep') opts.keep = true;
+    else if (a === '--report') opts.report = value();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: node bench/run.mjs [--only lua,cmark-ninja,cmark-make,rust-app] [--runs N] [--jobs N] [--json] [--keep]\n');
+      process.stdout.write(
+        'usage: node bench/run.mjs [--only lua,cmark-ninja,cmark-make,rust-app] [--runs N] [--jobs N] [--json] [--keep]\n' +
+          '       node bench/run.mjs --report FILE   (the tables of a saved --json output)\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -413,6 +443,11 @@ function parseArgs(argv) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.report) {
+    const saved = JSON.parse(readFileSync(opts.report, 'utf8'));
+    process.stdout.write(`${saved.machine}\n\n${details(saved.results)}\n\n${table(saved.results, saved)}\n`);
+    return;
+  }
   let list = projects(opts.jobs);
   if (opts.only) {
     const unknown = opts.only.filter((id) => !list.some((p) => p.id === id));
@@ -430,6 +465,7 @@ async function main() {
     if (still.length) throw new Error(`still missing after bench/fetch.sh: ${still.join(', ')}`);
   }
 
+  const loadBefore = os.loadavg()[0];
   const results = [];
   for (const p of list) {
     if (!pluginInstalled(p.plugin)) {
@@ -451,9 +487,10 @@ async function main() {
     }
   }
 
-  const machine = `${os.availableParallelism?.() ?? os.cpus().length} CPUs, node ${process.version}`;
+  const machine = `${os.availableParallelism?.() ?? os.cpus().length} CPUs, node ${process.version}, load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ machine, jobs: opts.jobs, runs: opts.runs, results }, null, 2)}\n`);
+    process.stderr.write(`\n${table(results, opts)}\n`);
   } else {
     process.stdout.write(`\n${details(results)}\n\n${table(results, opts)}\n`);
   }
