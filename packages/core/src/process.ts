@@ -1,13 +1,13 @@
 /**
- * Child processes on `node:child_process`, for the CLI's hot path.
+ * Child processes, run with execa. Everything orchestrate starts (build
+ * tools, git, the time helper, `--version` probes) goes through
+ * {@link spawnCapture}: stdout, stderr and both interleaved, stdin fed from a
+ * string, cancellation on an abort signal, no throw on a non-zero exit.
  *
- * The core used execa for every command; loading execa and its dependencies
- * (about 180 module files) cost ~220 ms of CPU on every CLI start, as much as
- * a whole incremental make build of a small project spends in make. What the
- * core needs is small: capture stdout, stderr and both interleaved, feed
- * stdin, cancel on an abort signal, and never throw for a non-zero exit.
+ * execa is imported on first use and the CLI starts that import as it
+ * starts ({@link preloadProcessRunner}), so loading its modules overlaps the
+ * config search and the source scan instead of delaying the first command.
  */
-import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface SpawnOptions {
@@ -42,82 +42,55 @@ export interface SpawnResult {
   error: Error | undefined;
 }
 
-const strip = (text: string): string => (text.endsWith('\n') ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text);
+let execaModule: Promise<typeof import('execa')> | undefined;
+
+/** Starts loading execa without waiting for it. */
+export function preloadProcessRunner(): void {
+  execaModule ??= import('execa');
+  execaModule.catch(() => undefined);
+}
 
 /** Runs `file args…` to completion; never rejects. */
-export function spawnCapture(file: string, args: readonly string[], options: SpawnOptions = {}): Promise<SpawnResult> {
-  const command = [file, ...args].join(' ');
-  return new Promise((resolvePromise) => {
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(file, [...args], {
-        cwd: options.cwd,
-        env: (options.env ?? process.env) as NodeJS.ProcessEnv,
-        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-        windowsHide: true,
-      });
-    } catch (error) {
-      resolvePromise({ command, exitCode: undefined, signal: undefined, stdout: '', stderr: '', all: '', failed: true, canceled: false, error: error as Error });
-      return;
-    }
-    const out: string[] = [];
-    const err: string[] = [];
-    const all: string[] = [];
-    const collect = (stream: NodeJS.ReadableStream, into: string[]): void => {
-      const decoder = new StringDecoder('utf8');
-      stream.on('data', (chunk: Buffer) => {
-        const text = decoder.write(chunk);
-        if (text === '') return;
-        into.push(text);
-        all.push(text);
-        options.onOutput?.(text);
-      });
-      stream.on('end', () => {
-        const text = decoder.end();
-        if (text === '') return;
-        into.push(text);
-        all.push(text);
-        options.onOutput?.(text);
-      });
-    };
-    if (child.stdout) collect(child.stdout, out);
-    if (child.stderr) collect(child.stderr, err);
-
-    let canceled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      canceled = true;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      killTimer.unref();
-    };
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    if (options.input !== undefined && child.stdin) {
-      child.stdin.on('error', () => {}); // EPIPE when the process exits early: its exit code tells
-      child.stdin.end(options.input);
-    }
-
-    let startError: Error | undefined;
-    child.on('error', (error) => {
-      startError = error;
-    });
-    child.on('close', (code, signal) => {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
-      const finish = options.keepFinalNewline ? (s: string) => s : strip;
-      resolvePromise({
-        command,
-        exitCode: startError ? undefined : (code ?? undefined),
-        signal: signal ?? undefined,
-        stdout: finish(out.join('')),
-        stderr: finish(err.join('')),
-        all: finish(all.join('')),
-        failed: startError !== undefined || code !== 0,
-        canceled,
-        error: startError,
-      });
-    });
+export async function spawnCapture(file: string, args: readonly string[], options: SpawnOptions = {}): Promise<SpawnResult> {
+  execaModule ??= import('execa');
+  const { execa } = await execaModule;
+  const subprocess = execa(file, [...args], {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: (options.env ?? process.env) as Record<string, string>,
+    extendEnv: false,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+    forceKillAfterDelay: 5000,
+    reject: false,
+    all: true,
+    stripFinalNewline: options.keepFinalNewline !== true,
+    maxBuffer: 1024 * 1024 * 1024,
+    windowsHide: true,
   });
+  if (options.onOutput) {
+    const onOutput = options.onOutput;
+    const decoder = new StringDecoder('utf8');
+    subprocess.all?.on('data', (chunk: Buffer) => {
+      const text = decoder.write(chunk);
+      if (text !== '') onOutput(text);
+    });
+    subprocess.all?.on('end', () => {
+      const text = decoder.end();
+      if (text !== '') onOutput(text);
+    });
+  }
+  const result = await subprocess;
+  const signal = result.signal as NodeJS.Signals | undefined;
+  const startFailed = result.failed && result.exitCode === undefined && signal === undefined && !result.isCanceled;
+  return {
+    command: [file, ...args].join(' '),
+    exitCode: result.exitCode,
+    signal,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    all: String(result.all ?? ''),
+    failed: result.failed,
+    canceled: result.isCanceled,
+    error: startFailed ? new Error(result.originalMessage || result.shortMessage) : undefined,
+  };
 }

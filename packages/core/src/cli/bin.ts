@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { ExitCode } from '../errors.js';
+import { preloadProcessRunner } from '../process.js';
 import { runCli } from './main.js';
+
+preloadProcessRunner();
 
 const controller = new AbortController();
 let interrupts = 0;
