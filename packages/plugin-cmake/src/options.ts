@@ -15,9 +15,10 @@ export interface CMakeOptions {
   /** The cmake program. @default "cmake" */
   cmake?: string;
   /**
-   * Relocate a checkpoint even when some binary state file (an object with
-   * debug info, say) names the old absolute directories. Such outputs then
-   * differ from a clean build's at the new path. @default false
+   * At another path, restore binary state files that name the old absolute
+   * directories too (a build RUNPATH, objects with debug info). By default
+   * they are left out, so the build makes them again; restored, they may load
+   * the old tree's libraries or differ from a clean build's. @default false
    */
   allowPathsInBinaries?: boolean;
 }

@@ -137,18 +137,21 @@ export function cmake(options: CMakeOptions = {}): Plugin {
         if (data.roots.source !== to.source || data.roots.build !== to.build) {
           const why = tryUnrelocatable(data.roots, to) ?? tryUnsupportedNinjaLogs({ log: data.ninjaLogVersion, deps: data.ninjaDepsVersion });
           if (why) return { reason: `it cannot be relocated from '${data.roots.build}' to '${to.build}': ${why}` };
-          if (data.unrelocated.length > 0 && options.allowPathsInBinaries !== true) {
-            return {
-              reason: `it cannot be relocated from '${data.roots.build}' to '${to.build}': '${data.unrelocated[0]}'${
-                data.unrelocated.length > 1 ? ` and ${data.unrelocated.length - 1} more files` : ''
-              } name the old directories (compile with -ffile-prefix-map, or set allowPathsInBinaries)`,
-            };
-          }
         }
         return undefined;
       });
 
       hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
+        // Binaries that name the old directories (a build RUNPATH, debug info) are not restored at another
+        // path: the build tool sees them missing and builds exactly those again.
+        const data = tryData(plan.manifest);
+        const to = currentRoots(ctx);
+        if (data && options.allowPathsInBinaries !== true && (data.roots.source !== to.source || data.roots.build !== to.build)) {
+          for (const path of data.unrelocated) plan.skip(path, `it names '${data.roots.build}' or '${data.roots.source}'`);
+          if (data.unrelocated.length > 0) {
+            logger.info(`${data.unrelocated.length} binaries name the old directories and will be built again (${data.unrelocated.slice(0, 3).join(', ')})`);
+          }
+        }
         // Objects of removed sources: a build that no longer lists them never deletes them.
         const removed = new Set(ctx.changes?.removed ?? []);
         if (removed.size === 0) return;
