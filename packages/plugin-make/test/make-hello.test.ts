@@ -27,14 +27,20 @@ async function cleanMake(dir: string, env: Record<string, string>): Promise<void
   await execa('make', ['-j2'], { cwd: dir, env, stdin: 'ignore' });
 }
 
-const cc = await createCompilerLog(await tempDir('orchestrate-cc-'));
-const harness = scenarioHarness({
-  project: EXAMPLE,
-  env: { CC: cc.path, ...cc.env },
-  cleanBuild: cleanMake,
-  resetUnits: cc.reset,
-  units: cc.units,
-});
+/** A harness over make-hello with its own compiler log (and store, once prepared). */
+async function makeHelloHarness(cleanBuild: (dir: string, env: Record<string, string>) => Promise<void> = cleanMake) {
+  const log = await createCompilerLog(await tempDir('orchestrate-cc-'));
+  const h = scenarioHarness({
+    project: EXAMPLE,
+    env: { CC: log.path, ...log.env },
+    cleanBuild,
+    resetUnits: log.reset,
+    units: log.units,
+  });
+  return { h, log };
+}
+
+const { h: harness, log: cc } = await makeHelloHarness();
 
 /** Units whose dependency file lists `header`, from copy A's full build. */
 let includersOf: (header: string) => string[];
@@ -212,14 +218,7 @@ describe('make-hello checkpoint builds', () => {
 
 describe('make-hello with the executable bit set again', () => {
   it('rebuilds when a cleared executable bit is restored', async () => {
-    const log = await createCompilerLog(await tempDir('orchestrate-cc-'));
-    const h = scenarioHarness({
-      project: EXAMPLE,
-      env: { CC: log.path, ...log.env },
-      cleanBuild: cleanMake,
-      resetUnits: log.reset,
-      units: log.units,
-    });
+    const { h } = await makeHelloHarness();
     const first = await h.prepare(async (dir) => chmod(join(dir, 'tools/features.sh'), 0o644));
     expect(first.run.report?.['mode']).toBe('full');
     const result = await h.run('chmod+x');
@@ -232,14 +231,7 @@ describe('make-hello with the executable bit set again', () => {
 
 describe('choosing among several checkpoints', () => {
   it('restores the checkpoint closest to the working tree, the newest on a tie', async () => {
-    const log = await createCompilerLog(await tempDir('orchestrate-cc-'));
-    const h = scenarioHarness({
-      project: EXAMPLE,
-      env: { CC: log.path, ...log.env },
-      cleanBuild: cleanMake,
-      resetUnits: log.reset,
-      units: log.units,
-    });
+    const { h } = await makeHelloHarness();
     const first = await h.prepare();
     const original = first.run.report?.['saved'] as string;
     const edit = async (dir: string): Promise<void> => {
@@ -265,19 +257,12 @@ describe('choosing among several checkpoints', () => {
 
 describe('make-hello with a separate object directory', () => {
   it('restores the object directory and recompiles exactly the edited unit', async () => {
-    const log = await createCompilerLog(await tempDir('orchestrate-cc-'));
     const config = JSON.stringify({
       plugins: [['@orchestrate/plugin-make', { objDir: 'build', variables: { OBJDIR: 'build' } }]],
     });
     const useObjDir = async (dir: string): Promise<void> => writeFile(join(dir, 'orchestrate.config.json'), config);
-    const h = scenarioHarness({
-      project: EXAMPLE,
-      env: { CC: log.path, ...log.env },
-      cleanBuild: async (dir, env) => {
-        await execa('make', ['-j2', 'OBJDIR=build'], { cwd: dir, env, stdin: 'ignore' });
-      },
-      resetUnits: log.reset,
-      units: log.units,
+    const { h } = await makeHelloHarness(async (dir, env) => {
+      await execa('make', ['-j2', 'OBJDIR=build'], { cwd: dir, env, stdin: 'ignore' });
     });
     const first = await h.prepare(useObjDir);
     expect(first.run.exitCode, first.run.stderr).toBe(0);
@@ -296,19 +281,12 @@ describe('make-hello with a separate object directory', () => {
 
 describe('make-hello compiled with absolute include paths, restored at another path', () => {
   it('follows the edited header of the new tree, not the old tree that still exists', async () => {
-    const log = await createCompilerLog(await tempDir('orchestrate-cc-'));
     // A header named by its absolute path lands in the .d files with that path.
     const cppflags = '-include $(CURDIR)/src/common.h';
     const config = JSON.stringify({ plugins: [['@orchestrate/plugin-make', { variables: { CPPFLAGS: cppflags } }]] });
     const absolute = async (dir: string): Promise<void> => writeFile(join(dir, 'orchestrate.config.json'), config);
-    const h = scenarioHarness({
-      project: EXAMPLE,
-      env: { CC: log.path, ...log.env },
-      cleanBuild: async (dir, env) => {
-        await execa('make', ['-j2', `CPPFLAGS=${cppflags}`], { cwd: dir, env, stdin: 'ignore' });
-      },
-      resetUnits: log.reset,
-      units: log.units,
+    const { h } = await makeHelloHarness(async (dir, env) => {
+      await execa('make', ['-j2', `CPPFLAGS=${cppflags}`], { cwd: dir, env, stdin: 'ignore' });
     });
     const first = await h.prepare(absolute);
     expect(first.run.exitCode, first.run.stderr).toBe(0);

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCompilerLog, programOutput, scenarioHarness, tempDir } from '@orchestrate/core/testing';
+import { createCompilerLog, programOutput, scenarioHarness, setMtimeNs, tempDir } from '@orchestrate/core/testing';
 
 const GENERATOR = resolve(import.meta.dirname, '../../../examples/gen-many/generate.mjs');
 const UNITS = 200;
@@ -91,6 +91,28 @@ describe(`a generated project with ${UNITS} units`, () => {
       changes: { added: ['src/renamed_100.c', 'src/zz_extra.c'], removed: ['src/unit_100.c', 'src/unit_199.c'], modified: ['src/main.c'] },
     });
     expect(result.units).toEqual(['src/main.c', 'src/renamed_100.c', 'src/zz_extra.c']);
+    await expectEqualToClean(result);
+  });
+
+  it('rebuilds an edited unit whose mtime is older than the checkpoint', async () => {
+    const result = await harness.run('old-mtime', {
+      change: async (dir) => {
+        const file = join(dir, 'src/unit_007.c');
+        await writeFile(file, (await readFile(file, 'utf8')).replace('GEN_SALT + 7u', 'GEN_SALT + 77u'));
+        await setMtimeNs(file, 946_684_800_000_000_000n);
+      },
+    });
+    expect(result.units).toEqual(['src/unit_007.c']);
+    await expectEqualToClean(result);
+  });
+
+  it('builds in full, saying why, when the Makefile changed', async () => {
+    const result = await harness.run('makefile', {
+      change: async (dir) => appendFile(join(dir, 'Makefile'), '\n# edited\n'),
+    });
+    expect(result.run.report).toMatchObject({ mode: 'full' });
+    expect(result.run.report?.['reason']).toMatch(/'Makefile' changed/);
+    expect(result.units.length).toBe(UNITS + 1);
     await expectEqualToClean(result);
   });
 
