@@ -52,7 +52,9 @@ export async function runCommand(
     ...(onOutput ? { onOutput } : {}),
   });
   if (onOutput && pending.length > 0) options.logger[echo as 'info' | 'debug'](pending);
-  if (result.canceled || options.signal.aborted) throw new InterruptedError('SIGINT');
+  // Ctrl-C signals the whole foreground process group: the tool may die of it before our own handler
+  // has aborted the signal, so a tool killed by SIGINT counts as an interrupt too.
+  if (result.canceled || options.signal.aborted || result.signal === 'SIGINT') throw new InterruptedError('SIGINT');
   const out: ExecResult = {
     command: result.command,
     exitCode: result.exitCode,

@@ -12,7 +12,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Hook } from 'tapable';
-import { createRequire } from 'node:module';
 import { captureSources, captureState, type FileStamp } from './checkpoint/capture.js';
 import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
@@ -40,11 +39,11 @@ import type { Logger } from './logger.js';
 import type { Plugin, PluginApi } from './plugin.js';
 import { changeCount, diffManifests, NO_CHANGES, type ChangeSet, type SourceEntry } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
+import { VERSION } from './package-info.js';
 import { LocalStore } from './store/local-store.js';
 import type { CheckpointStore } from './store/store.js';
 
 const CORE = 'orchestrate';
-const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** What a run should do. */
 export interface RunOptions {

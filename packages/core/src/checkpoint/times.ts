@@ -10,11 +10,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-info.js';
 import { OrchestrateError, ExitCode } from '../errors.js';
 
-const SOURCE = fileURLToPath(new URL('../../native/set-times.c', import.meta.url));
-const PREBUILT = fileURLToPath(new URL('../../native/set-times', import.meta.url));
+const SOURCE = join(PACKAGE_ROOT, 'native/set-times.c');
+const PREBUILT = join(PACKAGE_ROOT, 'native/set-times');
 
 let helperPromise: Promise<string> | undefined;
 

@@ -3,7 +3,6 @@
  * exiting, so it can be tested in-process.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
@@ -13,10 +12,10 @@ import { createLogger, formatRecord, type LogRecord, type LogSink } from '../log
 import { projectIdentity } from '../config/resolve-config.js';
 import { createOrchestrator } from '../setup.js';
 import { LocalStore } from '../store/local-store.js';
+import { VERSION } from '../package-info.js';
 import { initConfig } from './init.js';
 import { runWithProgress } from './progress.js';
 
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Where the CLI writes; replaceable in tests. */
 export interface CliIo {

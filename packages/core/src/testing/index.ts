@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH } from '../package-info.js';
 import { setTimes } from '../checkpoint/times.js';
 
 /** The `orchestrate` executable of this package. */
-export const CLI_BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
+export const CLI_BIN = CLI_PATH;
 
 /** A new empty temporary directory. */
 export async function tempDir(prefix = 'orchestrate-test-'): Promise<string> {
