@@ -39,6 +39,7 @@ export {
 } from './errors.js';
 export { createLogger, type Logger, type LogRecord, type LogSink } from './logger.js';
 export type { ExecOptions, ExecResult } from './exec.js';
+export { spawnCapture as runProcess, type SpawnOptions as RunProcessOptions, type SpawnResult as RunProcessResult } from './process.js';
 export { changedPaths, changeCount, type ChangeSet, type SourceEntry, type SourceKind } from './sources/manifest.js';
 export { gitBlobId, sha256 } from './sources/hash.js';
 export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } from './checkpoint/manifest.js';

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import path from 'node:path';
-import { execa } from 'execa';
+import { runProcess } from '@orchestrate/core';
 
 /** Options of {@link resolveTargetDir} and {@link readCargoDirs}. */
 export interface ResolveTargetDirOptions {
@@ -66,18 +66,15 @@ export class CargoMetadataError extends Error {
 export async function readCargoDirs(workspaceDir: string, options: ResolveTargetDirOptions = {}): Promise<CargoDirs> {
   const cwd = path.resolve(workspaceDir);
   let stdout: string;
-  try {
-    const result = await execa(
-      options.cargo ?? 'cargo',
-      ['metadata', '--format-version', '1', '--no-deps', '--offline'],
-      { cwd, env: options.env ?? process.env, extendEnv: false, stripFinalNewline: true },
-    );
-    stdout = result.stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: unknown }).stderr;
-    const tail = typeof stderr === 'string' ? stderr.trim().split('\n').slice(-3).join(' | ') : String(error);
-    throw new CargoMetadataError(tail, cwd, { cause: error });
+  const result = await runProcess(options.cargo ?? 'cargo', ['metadata', '--format-version', '1', '--no-deps', '--offline'], {
+    cwd,
+    env: options.env ?? process.env,
+  });
+  if (result.failed) {
+    const tail = result.error ? result.error.message : result.stderr.trim().split('\n').slice(-3).join(' | ');
+    throw new CargoMetadataError(tail, cwd, { cause: result.error });
   }
+  stdout = result.stdout;
   let json: unknown;
   try {
     json = JSON.parse(stdout);

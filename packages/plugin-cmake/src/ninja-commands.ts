@@ -23,7 +23,7 @@
  */
 
 import { resolve } from 'node:path';
-import { execa } from 'execa';
+import { runProcess } from '@orchestrate/core';
 import { type NinjaEdge, type NinjaManifest, parseNinjaManifest } from './ninja-manifest.js';
 
 /** The string ninja hashes for `edge` (`Edge::EvaluateCommand(true)`). */
@@ -103,10 +103,13 @@ interface CompdbEntry {
 }
 
 async function compdb(buildDir: string, ninja: string, manifest: string, expand: boolean): Promise<CompdbEntry[]> {
-  const { stdout } = await execa(ninja, ['-C', buildDir, '-f', manifest, '-t', 'compdb', ...(expand ? ['-x'] : [])], {
-    stripFinalNewline: false,
+  const result = await runProcess(ninja, ['-C', buildDir, '-f', manifest, '-t', 'compdb', ...(expand ? ['-x'] : [])], {
+    keepFinalNewline: true,
   });
-  return JSON.parse(stdout) as CompdbEntry[];
+  if (result.failed) {
+    throw new Error(`'${result.command}' failed: ${result.error?.message ?? result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return JSON.parse(result.stdout) as CompdbEntry[];
 }
 
 /** `EvaluateCommandWithRspfile(edge, ECM_EXPAND_RSPFILE)` from ninja 1.11. */
