@@ -165,6 +165,18 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
           external: new Set(),
           unrelocatable: [],
         };
+        if (moved) {
+          // rustc keys its incremental caches on command lines that hold absolute paths (--out-dir, -L,
+          // --extern): after a move it discards them, so restoring incremental/ would only cost time.
+          let skipped = 0;
+          for (const path of [...plan.entries.keys()]) {
+            if (/^[^/]+\/incremental(\/|$)/.test(path) || /^[^/]+\/[^/]+\/incremental(\/|$)/.test(path)) {
+              plan.skip(path, 'rustc does not reuse incremental caches after a move');
+              skipped++;
+            }
+          }
+          if (skipped > 0) logger.debug(`not restoring ${skipped} incremental/ entries: the tree moved`);
+        }
         const packageDirs = new Map(current.packages.map((p) => [p.name, relative(current.workspaceRoot, p.manifestDir)]));
         // <profile>/build/<pkg>-<hash>/output → why that script must run again
         const reruns = new Map<string, string>();
