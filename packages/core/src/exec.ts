@@ -52,8 +52,10 @@ export async function runCommand(
     ...(onOutput ? { onOutput } : {}),
   });
   if (onOutput && pending.length > 0) options.logger[echo as 'info' | 'debug'](pending);
-  // Ctrl-C signals the whole foreground process group: the tool may die of it before our own handler
-  // has aborted the signal, so a tool killed by SIGINT counts as an interrupt too.
+  // Ctrl-C signals the whole foreground process group: the tool may end of it (killed by SIGINT, or
+  // exiting with an error as make does when its job was interrupted) before this process has handled its
+  // own SIGINT. A failed tool therefore gives the signal handler a moment before the failure counts.
+  if (result.failed && !options.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 100));
   if (result.canceled || options.signal.aborted || result.signal === 'SIGINT') throw new InterruptedError('SIGINT');
   const out: ExecResult = {
     command: result.command,
