@@ -5,7 +5,7 @@
 import { cosmiconfig, defaultLoaders, type Loader, type Loaders } from 'cosmiconfig';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { userConfigSchema } from './schema.js';
 

@@ -1,7 +1,7 @@
 /**
  * The config's schema: the single source of its types and its validation.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Plugin } from '../plugin.js';
 
 /** A plugin as a JSON or YAML config names it: the package, or `[package, options]`. */
