@@ -5,18 +5,15 @@
  */
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnCapture } from '../process.js';
+import { spawnCapture, type SpawnResult } from '../process.js';
 import { hashFiles } from './walk.js';
 import type { SourceEntry } from './manifest.js';
 
-/** The work tree's top directory, or `undefined` outside git. */
-export async function tryGitTopLevel(dir: string): Promise<string | undefined> {
-  const result = await spawnCapture('git', ['rev-parse', '--show-toplevel'], { cwd: dir });
-  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+function git(dir: string, args: string[]): Promise<SpawnResult> {
+  return spawnCapture('git', ['-c', 'core.quotepath=off', ...args], { cwd: dir, keepFinalNewline: true });
 }
 
-async function git(dir: string, args: string[]): Promise<string> {
-  const result = await spawnCapture('git', ['-c', 'core.quotepath=off', ...args], { cwd: dir, keepFinalNewline: true });
+function stdoutOf(result: SpawnResult, dir: string): string {
   if (result.failed) {
     throw new Error(
       `${result.command} failed in '${dir}' (exit ${result.exitCode ?? result.signal ?? 'none'}): ${(result.error?.message ?? result.stderr).trim()}`,
@@ -32,17 +29,23 @@ function splitZ(text: string): string[] {
 }
 
 /**
- * Lists the sources below `dir` in a git work tree, relative to `dir`.
- * `skip` filters paths that are not sources (build directory, state files).
+ * Lists the sources below `dir` in a git work tree, relative to `dir`, or
+ * returns `undefined` when `dir` is not in a work tree. `skip` filters paths
+ * that are not sources (build directory, state files).
  */
-export async function gitSources(dir: string, skip: (path: string) => boolean): Promise<Map<string, SourceEntry>> {
-  // Three git processes at once: each is a fork and exec on the critical path.
-  const [prefixOut, staged, status] = await Promise.all([
-    git(dir, ['rev-parse', '--show-prefix']),
+export async function tryGitSources(dir: string, skip: (path: string) => boolean): Promise<Map<string, SourceEntry> | undefined> {
+  // Three git processes at once, the work-tree test among them: each is a fork and exec on the critical path.
+  const [where, listed, changed] = await Promise.all([
+    git(dir, ['rev-parse', '--is-inside-work-tree', '--show-prefix']),
     git(dir, ['ls-files', '-z', '-s', '--full-name', '--', '.']),
     git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', '.']),
   ]);
-  const prefix = prefixOut.trim();
+  // Outside a repository, or in a .git directory or a bare one: not a work tree.
+  const [inside = '', prefixLine = ''] = where.exitCode === 0 ? where.stdout.split('\n') : [];
+  if (inside !== 'true') return undefined;
+  const prefix = prefixLine.trim();
+  const staged = stdoutOf(listed, dir);
+  const status = stdoutOf(changed, dir);
   const strip = (fullName: string): string | undefined =>
     fullName.startsWith(prefix) ? fullName.slice(prefix.length) : undefined;
 

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { gitSources, tryGitTopLevel } from './git.js';
+import { tryGitSources } from './git.js';
 import type { SourceEntry } from './manifest.js';
 import { hashFiles, walkTree } from './walk.js';
 
@@ -45,12 +45,10 @@ export async function scanSources(options: ScanOptions): Promise<ScanResult> {
     (buildRel !== undefined && (path === buildRel || path.startsWith(`${buildRel}/`))) ||
     (options.statePaths?.has(path) ?? false) ||
     isExcluded(path);
-  if (await tryGitTopLevel(options.sourceDir)) {
-    const sources = await gitSources(options.sourceDir, skip);
-    // A directory git ignores (a copy under an ignored path of another
-    // repository) lists nothing in git, so changes would go unseen: walk it.
-    if (sources.size > 0 || !(await isIgnoredByGit(options.sourceDir))) return { sources, method: 'git' };
-  }
+  const sources = await tryGitSources(options.sourceDir, skip);
+  // A directory git ignores (a copy under an ignored path of another
+  // repository) lists nothing in git, so changes would go unseen: walk it.
+  if (sources && (sources.size > 0 || !(await isIgnoredByGit(options.sourceDir)))) return { sources, method: 'git' };
   const paths = await walkTree(options.sourceDir, {
     include: options.include,
     exclude: options.exclude,
