@@ -68,6 +68,27 @@ describe('recomputeNinjaLogHashes', () => {
     expect(text).toBe(SAMPLE.replace('1501c3ca410b9805', hash).replace('\tabc\n', `\t${hash}\n`));
   });
 
+  it('with the recorded command, rehashes only entries logged with that command and keeps the others for ninja to run', () => {
+    const old = 'cc -I/old/src -c /old/src/a.c';
+    const now = 'cc -I/new/src -c /new/src/a.c';
+    const text = [
+      '# ninja log v5',
+      `0\t5\t1700000000123456789\ta.o\t${ninjaCommandHash(old)}`,
+      `2\t9\t1700000000223456789\tb.o\t${ninjaCommandHash('cc -c /old/src/b.c -DOLDFLAG')}`,
+      '',
+    ].join('\n');
+    const commands = new Map([
+      ['a.o', now],
+      ['b.o', 'cc -c /new/src/b.c'],
+    ]);
+    const recorded = (command: string): string => command.replaceAll('/new/', '/old/');
+    const { log, changed, stale } = recomputeNinjaLogHashes(parseNinjaLog(text), commands, { recorded });
+    expect(changed).toEqual(['a.o']);
+    // b.o was logged with another command (a flag since removed): ninja runs it again, at the old place or the new.
+    expect(stale).toEqual(['b.o']);
+    expect(serializeNinjaLog(log)).toBe(text.replace(ninjaCommandHash(old), ninjaCommandHash(now)));
+  });
+
   it('refuses v7 logs, whose hash is rapidhash', () => {
     expect(() => recomputeNinjaLogHashes(parseNinjaLog('# ninja log v7\n'), new Map())).toThrow(
       expect.objectContaining({ code: 'NINJA_LOG_UNSUPPORTED_VERSION' }),

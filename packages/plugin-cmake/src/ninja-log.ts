@@ -180,6 +180,24 @@ export interface RecomputeNinjaLogHashesResult {
   readonly changed: readonly string[];
   /** Outputs in the log with no command in the map; their lines are left as they were. */
   readonly missing: readonly string[];
+  /**
+   * With `recorded`: outputs whose logged hash is not that of their recorded
+   * command; their lines are left as they were, so ninja runs them again.
+   */
+  readonly stale: readonly string[];
+}
+
+/** Options of {@link recomputeNinjaLogHashes}. */
+export interface RecomputeNinjaLogHashesOptions {
+  /**
+   * The command each entry was logged with, from its current command (e.g.
+   * the same command at the tree's old location). When given, an entry is
+   * rehashed only when its logged hash is that command's: an entry ninja
+   * would already run again (its command changed since it was logged), or a
+   * command evaluated differently from ninja's own, keeps its hash and is
+   * run again, never taken as up to date.
+   */
+  readonly recorded?: (command: string) => string;
 }
 
 /**
@@ -193,12 +211,15 @@ export interface RecomputeNinjaLogHashesResult {
 export function recomputeNinjaLogHashes(
   log: NinjaLog,
   commands: ReadonlyMap<string, string>,
+  options: RecomputeNinjaLogHashesOptions = {},
 ): RecomputeNinjaLogHashesResult {
   // Fail before doing anything when the version is foreign.
   ninjaLogHash(log.version, '');
   const changed = new Set<string>();
   const missing = new Set<string>();
+  const stale = new Set<string>();
   const hashes = new Map<string, string>();
+  const recordedHashes = new Map<string, string>();
   const lines = log.lines.map((line): NinjaLogLine => {
     if (line.kind !== 'entry') return line;
     const { output } = line.entry;
@@ -206,6 +227,17 @@ export function recomputeNinjaLogHashes(
     if (command === undefined) {
       missing.add(output);
       return line;
+    }
+    if (options.recorded) {
+      let logged = recordedHashes.get(output);
+      if (logged === undefined) {
+        logged = ninjaLogHash(log.version, options.recorded(command));
+        recordedHashes.set(output, logged);
+      }
+      if (logged !== line.entry.hash) {
+        stale.add(output);
+        return line;
+      }
     }
     let hash = hashes.get(output);
     if (hash === undefined) {
@@ -216,7 +248,7 @@ export function recomputeNinjaLogHashes(
     changed.add(output);
     return { kind: 'entry', entry: { ...line.entry, hash } };
   });
-  return { log: { ...log, lines }, changed: [...changed], missing: [...missing] };
+  return { log: { ...log, lines }, changed: [...changed], missing: [...missing], stale: [...stale] };
 }
 
 /**

@@ -94,7 +94,6 @@ function compilerEntries(text: Buffer): [string, string][] {
 export function cmake(options: CMakeOptions = {}): Plugin {
   const generator = options.generator ?? 'Ninja';
   const cmakeCommand = options.cmake ?? 'cmake';
-  const ninjaCommand = 'ninja';
 
   return {
     name: PLUGIN_NAME,
@@ -174,8 +173,11 @@ export function cmake(options: CMakeOptions = {}): Plugin {
         const to = currentRoots(ctx);
         const moved = data.roots.source !== to.source || data.roots.build !== to.build;
         if (moved && generator === 'Ninja') {
-          const changed = await repairNinjaLog(ctx.buildDir, data.roots, to, ninjaCommand);
+          const { changed, stale } = await repairNinjaLog(ctx.buildDir, data.roots, to);
           logger.debug(`relocated from '${data.roots.build}': ${changed.length} ninja log hashes recomputed`);
+          if (stale.length > 0) {
+            logger.debug(`${stale.length} ninja log entries do not match their command and will run again (${stale.slice(0, 3).join(', ')})`);
+          }
         }
         // Never build on a tree that names other directories: CMake would refuse, or read the old sources.
         const cache = await tryReadCache(ctx.buildDir);

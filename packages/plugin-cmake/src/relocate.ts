@@ -150,26 +150,39 @@ export function tryUnsupportedNinjaLogs(versions: { log?: number | undefined; de
 
 /**
  * After a restore at new roots: renames absolute outputs in `.ninja_log` and
- * recomputes every command hash from the relocated manifest (checked against
- * `ninja -t compdb`), keeping the file's mtime. Returns the outputs whose hash changed.
+ * recomputes the command hashes from the relocated manifest, keeping the
+ * file's mtime. No ninja run is needed to trust the evaluation: an entry is
+ * rehashed only when its logged hash is the hash of the same command at the
+ * old roots, i.e. when the evaluation matches what ninja itself hashed at
+ * capture. Any other entry keeps its hash, and ninja runs it again.
  */
-export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots: Roots, ninja = 'ninja'): Promise<string[]> {
+export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots: Roots): Promise<RepairedNinjaLog> {
   const file = join(buildDir, '.ninja_log');
   const mtime = await tryMtimeNs(file);
-  if (mtime === undefined) return [];
+  if (mtime === undefined) return { changed: [], stale: [] };
   try {
     const moved = mapNinjaLogOutputs(
       parseNinjaLog(await readFile(file)),
       pathMapper(ordered([[oldRoots.build, newRoots.build], [oldRoots.source, newRoots.source]])),
     );
-    const commands = await readNinjaCommands(buildDir, { ninja, verify: true });
-    const { log, changed } = recomputeNinjaLogHashes(moved, commands);
+    const commands = await readNinjaCommands(buildDir, { verify: false });
+    const back = ordered([[newRoots.build, oldRoots.build], [newRoots.source, oldRoots.source]]);
+    const recorded = (command: string): string => replaceRoots(Buffer.from(command), back).toString();
+    const { log, changed, stale } = recomputeNinjaLogHashes(moved, commands, { recorded });
     await writeFile(file, serializeNinjaLog(log));
     await setTimes([[file, mtime]]);
-    return [...changed];
+    return { changed, stale };
   } catch (error) {
     throw new CheckpointRefusedError(`its .ninja_log cannot be relocated: ${(error as Error).message}`);
   }
+}
+
+/** What {@link repairNinjaLog} did. */
+export interface RepairedNinjaLog {
+  /** Outputs whose hash was recomputed for the new roots. */
+  readonly changed: readonly string[];
+  /** Outputs whose logged hash is not their command's: left for ninja to run again. */
+  readonly stale: readonly string[];
 }
 
 /** Why the move from `from` to `to` cannot be relocated, or `undefined`. */
