@@ -4,7 +4,7 @@
  * restored (same inode, size, mtime and ctime) reuses its blob without being
  * read, so a rolling checkpoint writes only what the build changed.
  */
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { BigIntStats } from 'node:fs';
@@ -60,15 +60,12 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
     [...transforms].map(([path, transform]) =>
       limit(async () => {
         const abs = join(context.buildDir, path);
-        let info: BigIntStats;
-        try {
-          info = await lstat(abs, { bigint: true });
-        } catch {
-          return; // vanished since the selection
-        }
+        // Synchronous stats and reads: many small local operations, each a thread-pool round trip otherwise.
+        const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+        if (!info) return; // vanished since the selection
         const mtimeNs = info.mtimeNs.toString();
         if (info.isSymbolicLink()) {
-          state.set(path, { kind: 'link', target: await readlink(abs), mtimeNs });
+          state.set(path, { kind: 'link', target: readlinkSync(abs), mtimeNs });
           return;
         }
         if (info.isDirectory()) {
@@ -83,7 +80,7 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
           state.set(path, { ...previous, kind, mtimeNs });
           return;
         }
-        let content: Buffer = await readFile(abs);
+        let content: Buffer = readFileSync(abs);
         if (transform !== undefined) {
           content = await options.transform(transform, content, { path, absolutePath: abs, context });
         }
@@ -98,14 +95,10 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
       }),
     ),
   );
-  await Promise.all(
-    [...dirs].map((dir) =>
-      limit(async () => {
-        const info = await lstat(join(context.buildDir, dir), { bigint: true }).catch(() => undefined);
-        if (info?.isDirectory()) state.set(dir, { kind: 'dir', mtimeNs: info.mtimeNs.toString() });
-      }),
-    ),
-  );
+  for (const dir of dirs) {
+    const info = lstatSync(join(context.buildDir, dir), { bigint: true, throwIfNoEntry: false });
+    if (info?.isDirectory()) state.set(dir, { kind: 'dir', mtimeNs: info.mtimeNs.toString() });
+  }
   return Object.fromEntries([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -114,23 +107,16 @@ export async function captureSources(
   sourceDir: string,
   sources: ReadonlyMap<string, SourceEntry>,
 ): Promise<Record<string, SourceRecord>> {
-  const limit = pLimit(32);
   const out: Record<string, SourceRecord> = {};
-  const entries = await Promise.all(
-    [...sources].map(([path, entry]) =>
-      limit(async () => {
-        const info = await lstat(join(sourceDir, path), { bigint: true }).catch(() => undefined);
-        if (!info) return undefined;
-        const record: SourceRecord = {
-          hash: entry.hash,
-          kind: entry.kind,
-          ...(entry.target === undefined ? {} : { target: entry.target }),
-          mtimeNs: info.mtimeNs.toString(),
-        };
-        return [path, record] as const;
-      }),
-    ),
-  );
-  for (const item of entries) if (item) out[item[0]] = item[1];
+  for (const [path, entry] of sources) {
+    const info = lstatSync(join(sourceDir, path), { bigint: true, throwIfNoEntry: false });
+    if (!info) continue;
+    out[path] = {
+      hash: entry.hash,
+      kind: entry.kind,
+      ...(entry.target === undefined ? {} : { target: entry.target }),
+      mtimeNs: info.mtimeNs.toString(),
+    };
+  }
   return out;
 }

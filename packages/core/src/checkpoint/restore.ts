@@ -3,7 +3,8 @@
  * write the state back, then replay time. Nothing is written before every
  * check has passed; a failure while writing removes what was written.
  */
-import { chmod, lstat, mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmodSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmod, lstat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import pLimit from 'p-limit';
 import type { BuildContext } from '../context.js';
@@ -96,12 +97,44 @@ async function checkPlan(options: RestoreOptions): Promise<void> {
   }
 }
 
-/** Verifies every blob the plan needs. */
-async function verifyBlobs(options: RestoreOptions): Promise<void> {
+/** Blobs up to this size are read once, checked and written from memory; larger ones are checked, then copied. */
+const IN_MEMORY_BLOB_BYTES = 1024 * 1024;
+/** At most this much blob content is held at once. */
+const IN_MEMORY_TOTAL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Verifies every blob the plan needs before anything is written. Transformed
+ * files and small ones are read once and kept (blob -> bytes); the others are
+ * verified in a stream and copied later.
+ */
+async function loadBlobs(options: RestoreOptions): Promise<Map<string, Buffer>> {
   const limit = pLimit(8);
-  const blobs = new Set<string>();
-  for (const record of options.entries.values()) if (record.blob) blobs.add(record.blob);
-  await Promise.all([...blobs].map((blob) => limit(() => options.context.store.verifyBlob(blob))));
+  const wanted = new Map<string, boolean>();
+  let kept = 0;
+  for (const record of options.entries.values()) {
+    if (!record.blob || wanted.get(record.blob)) continue;
+    const small = record.size !== undefined && record.size <= IN_MEMORY_BLOB_BYTES && kept + record.size <= IN_MEMORY_TOTAL_BYTES;
+    const keep = record.transform !== undefined || small;
+    if (keep && !wanted.has(record.blob)) kept += record.size ?? 0;
+    wanted.set(record.blob, keep);
+  }
+  const contents = new Map<string, Buffer>();
+  const store = options.context.store;
+  await Promise.all(
+    [...wanted].map(([blob, keep]) =>
+      limit(async () => {
+        if (keep) contents.set(blob, await store.readBlob(blob));
+        else await store.verifyBlob(blob);
+      }),
+    ),
+  );
+  return contents;
+}
+
+/** Removes what stands at `abs` (a file, link or directory; links are not followed). */
+function clearPath(abs: string): void {
+  const info = lstatSync(abs, { throwIfNoEntry: false });
+  if (info) rmSync(abs, { force: true, recursive: info.isDirectory() });
 }
 
 /** The time given to added and modified sources: strictly newer than anything recorded, on the file system's grid. */
@@ -131,51 +164,72 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
     linkTargets.push(target);
   }
 
-  await verifyBlobs(options);
-
-  const written: string[] = [];
-  const limit = pLimit(16);
+  const contents = await loadBlobs(options);
   const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const files = sorted.filter(([, record]) => record.kind !== 'dir' && record.kind !== 'link');
+  // Plugins' transforms run before any write, so a refusal leaves the tree untouched.
+  const transformed = new Map<string, Buffer>();
+  await Promise.all(
+    files.map(async ([path, record]) => {
+      if (record.transform === undefined) return;
+      // A copy: the same blob may back other files.
+      const content = Buffer.from(contents.get(record.blob as string) as Buffer);
+      const info = { path, absolutePath: join(context.buildDir, path), context };
+      transformed.set(path, await options.transform(record.transform, content, info));
+    }),
+  );
+
+  // The writes are many small local operations: done synchronously, without a
+  // thread-pool round trip each (the copies of large blobs excepted).
+  const written: string[] = [];
+  const limit = pLimit(8);
+  const umask = process.umask();
   try {
+    const made = new Set<string>();
+    const makeDir = (abs: string): void => {
+      if (made.has(abs)) return;
+      mkdirSync(abs, { recursive: true });
+      made.add(abs);
+    };
     for (const [path, record] of sorted) {
       if (record.kind !== 'dir') continue;
       const abs = join(context.buildDir, path);
-      const info = await tryLstat(abs);
-      if (info && !info.isDirectory()) await rm(abs, { force: true });
+      const info = lstatSync(abs, { throwIfNoEntry: false });
+      if (info && !info.isDirectory()) rmSync(abs, { force: true });
       if (!info?.isDirectory()) written.push(path);
-      await mkdir(abs, { recursive: true });
+      makeDir(abs);
+    }
+    const copies: [abs: string, blob: string, mode: number][] = [];
+    for (const [path, record] of sorted) {
+      if (record.kind === 'dir') continue;
+      const abs = join(context.buildDir, path);
+      makeDir(dirname(abs));
+      clearPath(abs);
+      written.push(path);
+      if (record.kind === 'link') {
+        symlinkSync(record.target ?? '', abs);
+        continue;
+      }
+      const mode = record.kind === 'exec' ? 0o755 : 0o644;
+      const content = transformed.get(path) ?? contents.get(record.blob as string);
+      if (content === undefined) {
+        copies.push([abs, record.blob as string, mode]);
+        continue;
+      }
+      // 'wx': a new file, never through a link that appeared since the check.
+      writeFileSync(abs, content, { flag: 'wx', mode });
+      if ((mode & ~umask) !== mode) chmodSync(abs, mode);
     }
     await Promise.all(
-      sorted
-        .filter(([, record]) => record.kind !== 'dir')
-        .map(([path, record]) =>
-          limit(async () => {
-            const abs = join(context.buildDir, path);
-            await mkdir(dirname(abs), { recursive: true });
-            const info = await tryLstat(abs);
-            if (info) await rm(abs, { force: true, recursive: info.isDirectory() });
-            written.push(path);
-            if (record.kind === 'link') {
-              await symlink(record.target ?? '', abs);
-              return;
-            }
-            const blob = record.blob as string;
-            if (record.transform === undefined) {
-              await context.store.copyBlobTo(blob, abs);
-            } else {
-              const content = await options.transform(record.transform, await context.store.readBlob(blob), {
-                path,
-                absolutePath: abs,
-                context,
-              });
-              await writeFile(abs, content);
-            }
-            await chmod(abs, record.kind === 'exec' ? 0o755 : 0o644);
-          }),
-        ),
+      copies.map(([abs, blob, mode]) =>
+        limit(async () => {
+          await context.store.copyBlobTo(blob, abs);
+          await chmod(abs, mode);
+        }),
+      ),
     );
   } catch (error) {
-    await Promise.all(written.map((path) => rm(join(context.buildDir, path), { force: true, recursive: true })));
+    for (const path of written) rmSync(join(context.buildDir, path), { force: true, recursive: true });
     throw error;
   }
 
@@ -206,14 +260,9 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
   await setTimes(ordered);
 
   const stamps = new Map<string, FileStamp>();
-  await Promise.all(
-    sorted.map(([path, record]) =>
-      limit(async () => {
-        if (record.kind !== 'file' && record.kind !== 'exec') return;
-        const info = await lstat(join(context.buildDir, path), { bigint: true }).catch(() => undefined);
-        if (info) stamps.set(path, stampOf(info));
-      }),
-    ),
-  );
+  for (const [path] of files) {
+    const info = lstatSync(join(context.buildDir, path), { bigint: true, throwIfNoEntry: false });
+    if (info) stamps.set(path, stampOf(info));
+  }
   return { restored: written, newestRecordedNs: newest, changedSourceTimeNs: newTime, stamps };
 }

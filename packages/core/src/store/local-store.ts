@@ -9,7 +9,7 @@
  * concurrent writers never leave a partial file under a final name.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, readFileSync } from 'node:fs';
 import {
   access,
   copyFile,
@@ -119,7 +119,8 @@ export class LocalStore implements CheckpointStore {
     const path = this.#blobPath(hash);
     let content: Buffer;
     try {
-      content = await readFile(path);
+      // Synchronous: one read of a local file, not a chain of thread-pool round trips.
+      content = readFileSync(path);
     } catch (error) {
       throw new StoreError(path, `blob is missing (${(error as Error).message})`, { cause: error });
     }
