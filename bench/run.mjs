@@ -30,7 +30,7 @@ import process from 'node:process';
 import { benchDir, checkPrerequisites, formatTable, repoRoot, srcDir } from './native.mjs';
 
 const runDir = join(benchDir, '.work', 'run');
-const cli = join(repoRoot, 'packages', 'core', 'dist', 'bundle', 'cli', 'bin.js');
+const cli = join(repoRoot, 'packages', 'core', 'dist', 'bundle', 'cli', 'bin.cjs');
 const gitId = ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'init.defaultBranch=main', '-c', 'advice.detachedHead=false'];
 
 // ---------------------------------------------------------------------------

@@ -1,36 +1,70 @@
-// Bundles @orchestrate/core's entry points with their dependencies into
-// dist/bundle/ (ESM, code split so the CLI, the library and the test helpers
-// share one copy of every module). The CLI starts by loading a handful of
-// files instead of several hundred: module loading was most of its start-up.
+// Bundles @orchestrate/core with its dependencies into dist/bundle/:
+//
+//   core.cjs          the public API and the CLI, one CommonJS file (see src/cli/bin.ts for why CommonJS)
+//   index.js          `@orchestrate/core` for plugins: an ES module re-exporting core.cjs
+//   cli/bin.cjs       the `orchestrate` launcher: loads core.cjs with a V8 code cache
+//   testing/index.js  `@orchestrate/core/testing`, an ES module of its own
+//
+// The CLI starts by reading two files instead of several hundred modules:
+// module loading and compiling was most of its start-up.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Chunk names carry content hashes: clear the old ones.
-rmSync(join(root, 'dist/bundle'), { recursive: true, force: true });
-await build({
+const out = join(root, 'dist/bundle');
+rmSync(out, { recursive: true, force: true });
+
+const common = {
   absWorkingDir: root,
-  entryPoints: {
-    index: 'src/index.ts',
-    'cli/bin': 'src/cli/bin.ts',
-    'testing/index': 'src/testing/index.ts',
-  },
-  outdir: 'dist/bundle',
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   // cosmiconfig loads TypeScript only for .ts configs, from the user's installation.
   external: ['typescript'],
-  // Bundled CommonJS dependencies call require() for node's modules.
-  banner: { js: "import { createRequire as __orchestrateCreateRequire } from 'node:module'; const require = __orchestrateCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   legalComments: 'linked',
   // Less source to read and pre-parse at start-up; identifiers stay readable in stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
+};
+// ES-module sources in a CommonJS file: import.meta from the file's own location.
+const cjsImportMeta = { 'import.meta.url': '__orchestrateImportMetaUrl', 'import.meta.dirname': '__dirname' };
+
+await build({ ...common, define: cjsImportMeta, entryPoints: ['src/core-bundle.ts'], outfile: join(out, 'core.cjs'), format: 'cjs' });
+
+// import() (plugins, ES-module configs) cannot run in code restored from a V8
+// code cache in node 20 ("A dynamic import callback was not specified"): the
+// calls go through the importer the launcher puts on `module`, and through
+// node's own import() when the file is loaded by require (plugins' tests).
+const core = join(out, 'core.cjs');
+let calls = 0;
+const text = readFileSync(core, 'utf8').replace(/(?<![\w$.])import\(/g, () => {
+  calls++;
+  return '__orchestrateImport(';
 });
+if (calls === 0) throw new Error('bundle.mjs: no import() found in core.cjs; the importer rewrite is stale');
+const strict = '"use strict";';
+if (!text.startsWith(strict)) throw new Error('bundle.mjs: core.cjs does not start with "use strict"');
+const prelude = [
+  "var __orchestrateImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+  'var __orchestrateImport = typeof module.orchestrateImport === "function" ? module.orchestrateImport : (specifier) => import(specifier);',
+].join('\n');
+writeFileSync(core, `${strict}\n${prelude}\n${text.slice(strict.length)}`);
+await build({
+  ...common,
+  entryPoints: ['src/cli/bin.ts'],
+  outfile: join(out, 'cli/bin.cjs'),
+  format: 'cjs',
+  legalComments: 'none',
+});
+await build({
+  ...common,
+  entryPoints: ['src/testing/index.ts'],
+  outfile: join(out, 'testing/index.js'),
+  format: 'esm',
+  // Bundled CommonJS dependencies call require() for node's modules.
+  banner: { js: "import { createRequire as __orchestrateCreateRequire } from 'node:module'; const require = __orchestrateCreateRequire(import.meta.url);" },
+});
+writeFileSync(join(out, 'index.js'), "// @orchestrate/core: the API of the CLI bundle, shared with the CLI (see src/cli/bin.ts).\nexport * from './core.cjs';\n");

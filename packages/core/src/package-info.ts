@@ -35,4 +35,4 @@ export const PACKAGE_ROOT = found.root;
 /** @orchestrate/core's version. */
 export const VERSION = found.json.version ?? '0.0.0';
 /** The `orchestrate` executable of this installation. */
-export const CLI_PATH = join(found.root, found.json.bin?.['orchestrate'] ?? 'dist/cli/bin.js');
+export const CLI_PATH = join(found.root, found.json.bin?.['orchestrate'] ?? 'dist/bundle/cli/bin.cjs');
