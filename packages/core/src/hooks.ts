@@ -120,7 +120,10 @@ export function createHooks() {
     resolveConfig: new AsyncSeriesWaterfallHook<[ConfigDraft, ConfigEnv]>(['config', 'env']),
     /** The frozen config. */
     configResolved: new SyncHook<[ResolvedConfig]>(['config']),
-    /** Plugins add keyed entries; a checkpoint is usable only when every entry matches. */
+    /**
+     * Plugins add keyed entries; a checkpoint is usable only when every entry matches.
+     * Runs while the sources are scanned: `context.sources` is not set yet.
+     */
     fingerprint: new AsyncSeriesWaterfallHook<[Fingerprint, BuildContext]>(['fingerprint', 'context']),
 
     // checkpoint selection

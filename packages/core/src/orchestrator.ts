@@ -41,7 +41,7 @@ import { changeCount, diffManifests, NO_CHANGES, type ChangeSet, type SourceEntr
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { LocalStore } from './store/local-store.js';
-import type { CheckpointStore } from './store/store.js';
+import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 
 const CORE = 'orchestrate';
 
@@ -146,6 +146,8 @@ export class Orchestrator {
   readonly hooks: OrchestratorHooks = createHooks();
   readonly #options: OrchestratorOptions;
   readonly #plugins: readonly Plugin[];
+  /** Checkpoints being read while the fingerprint and the sources are computed. */
+  #prefetched: { store: CheckpointStore; project: string; loading: Promise<LoadedCheckpoint[]> } | undefined;
 
   constructor(options: OrchestratorOptions) {
     this.#options = options;
@@ -210,16 +212,21 @@ export class Orchestrator {
       const store = this.#options.store ?? (await LocalStore.open(config.store));
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
-      const fingerprint = await time('fingerprint', () => this.#fingerprint(context));
-
-      const scan = await time('sources', () =>
-        scanSources({
-          sourceDir: config.sourceDir,
-          buildDir: config.buildDir,
-          include: config.include,
-          exclude: config.exclude,
-        }),
-      );
+      // Independent, and each mostly waits on other processes or the disk: the
+      // fingerprint (tool identities), the source scan (git) and reading the
+      // project's checkpoints run at once.
+      if (options.command !== 'prepare') this.#prefetchCheckpoints(store, config.project);
+      const [fingerprint, scan] = await Promise.all([
+        time('fingerprint', () => this.#fingerprint(context)),
+        time('sources', () =>
+          scanSources({
+            sourceDir: config.sourceDir,
+            buildDir: config.buildDir,
+            include: config.include,
+            exclude: config.exclude,
+          }),
+        ),
+      ]);
       ctx.sources = scan.sources;
       logger.debug(`${scan.sources.size} sources (${scan.method})`);
 
@@ -285,9 +292,21 @@ export class Orchestrator {
     return this.hooks.fingerprint.promise(base, ctx);
   }
 
+  /** Starts reading `project`'s checkpoints from `store` for {@link #findInStore}. */
+  #prefetchCheckpoints(store: CheckpointStore, project: string): void {
+    const loading = store.loadCheckpoints(project);
+    loading.catch(() => undefined); // reported when awaited
+    this.#prefetched = { store, project, loading };
+  }
+
   /** The core's `findCheckpoint`: the matching checkpoint of this project closest to the working tree. */
   async #findInStore(project: string, fingerprint: Readonly<Fingerprint>, ctx: BuildContext): Promise<CheckpointLookup> {
-    const loaded = await ctx.store.loadCheckpoints(project);
+    const prefetched = this.#prefetched;
+    this.#prefetched = undefined;
+    const loaded =
+      prefetched !== undefined && prefetched.store === ctx.store && prefetched.project === project
+        ? await prefetched.loading
+        : await ctx.store.loadCheckpoints(project);
     const sources = ctx.sources ?? new Map<string, SourceEntry>();
     let best: (CheckpointChoice & { count: number }) | undefined;
     let mismatch: string | undefined;
