@@ -38,8 +38,11 @@ describe('cargo state selection', () => {
     await writeFile(join(root, 'debug/deps/a-0123456789abcdef.d'), 'y'.repeat(10));
     await writeFile(join(root, 'debug/.fingerprint/a-0123456789abcdef/dep-bin-a'), 'z');
     await writeFile(join(root, 'release/other'), 'w');
+    await writeFile(join(root, '.rustc_info.json'), '{}');
+    await writeFile(join(root, 'CACHEDIR.TAG'), 'tag');
     const s = await selectCargoState(root, ['debug'], { incremental: true });
     expect(s.paths).toEqual([
+      '.rustc_info.json',
       'debug',
       'debug/.fingerprint',
       'debug/.fingerprint/a-0123456789abcdef',
@@ -48,7 +51,7 @@ describe('cargo state selection', () => {
       'debug/deps/a-0123456789abcdef',
     ]);
     expect([...s.transforms]).toEqual([['debug/.fingerprint/a-0123456789abcdef/dep-bin-a', 'cargo-dep-info']]);
-    expect(s).toMatchObject({ keptBytes: 101, totalBytes: 111, keptPathBytes: 101, totalPathBytes: 211 });
+    expect(s).toMatchObject({ keptBytes: 103, totalBytes: 113, keptPathBytes: 103, totalPathBytes: 213 });
     expect(s.skippedBytes).toEqual({ 'rustc dep-info (*.d)': 10 });
   });
 });

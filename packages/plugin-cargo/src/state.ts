@@ -10,7 +10,9 @@
  *   incremental/**          kept unless `incremental: false`: never read by freshness, speeds up recompiles
  *   <uplifted artifacts>    not kept: hard-linked again from deps/ on every build, Fresh ones too
  *   examples/ .cargo-lock   not kept: uplifted examples; a lock file
- * <build-dir>/CACHEDIR.TAG, .rustc_info.json, other profiles, doc/, tmp/: not kept
+ * <build-dir>/.rustc_info.json kept: cargo's cache of `rustc -vV` and of the target probes
+ *                         (`--print cfg`, file names, sysroot), which cargo validates itself
+ * <build-dir>/CACHEDIR.TAG, other profiles, doc/, tmp/: not kept
  * ```
  *
  * @packageDocumentation
@@ -26,7 +28,7 @@ export interface CargoStateSelection {
   readonly transforms: Map<string, string>;
   /** Bytes of the selected files (hard links counted once). */
   readonly keptBytes: number;
-  /** Bytes of everything in the profile directories (hard links counted once). */
+  /** Bytes of everything in the profile directories and the rustc cache (hard links counted once). */
   readonly totalBytes: number;
   /** Bytes left out, by reason (files not also kept under another name). */
   readonly skippedBytes: Record<string, number>;
@@ -34,6 +36,18 @@ export interface CargoStateSelection {
   readonly keptPathBytes: number;
   readonly totalPathBytes: number;
 }
+
+/**
+ * Cargo's cache of what it learnt from rustc, in the build directory (not in a
+ * profile). Without it every cargo run spawns `rustc -vV` and the target
+ * probes (`rustc - --print=file-names --print=sysroot --print=cfg …`) again:
+ * measured on bench/rust-app, a build with nothing to do took 0.30 s without
+ * it and 0.10 s with it. Cargo keys the file on its own `rustc_fingerprint`
+ * (rustc's path, size and mtime, and rustup's toolchain) and each entry on the
+ * command line, and starts afresh when either differs, so a restored copy is
+ * only ever used for the compiler it describes.
+ */
+export const RUSTC_INFO_CACHE = '.rustc_info.json';
 
 /** Why a path of a profile directory is not kept; `undefined` when it is kept. */
 export function skipReason(relative: string, isDir: boolean, options: { incremental: boolean }): string | undefined {
@@ -103,6 +117,11 @@ export async function selectCargoState(
       if (transform !== undefined) transforms.set(path, transform);
     }
   };
+  const cache = await lstat(join(buildDir, RUSTC_INFO_CACHE), { bigint: true }).catch(() => undefined);
+  if (cache?.isFile()) {
+    note(cache.ino, cache.dev, Number(cache.size), undefined);
+    paths.push(RUSTC_INFO_CACHE);
+  }
   for (const profile of profiles) {
     const info = await lstat(join(buildDir, profile)).catch(() => undefined);
     if (!info?.isDirectory()) continue;

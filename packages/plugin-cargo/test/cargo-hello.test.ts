@@ -95,13 +95,16 @@ async function runScenario(
   label: string,
   scenario: Parameters<ReturnType<typeof cargoHarness>['run']>[1] = {},
   targetDir = (dir: string): string => join(dir, 'target'),
-): Promise<ScenarioResult & { scriptRan: boolean }> {
+): Promise<ScenarioResult & { scriptRan: boolean; rustcProbed: boolean }> {
   const started = BigInt(Date.now()) * 1_000_000n;
   const result = await h.run(label, scenario);
   expect(result.run.exitCode, result.run.stderr).toBe(0);
   const output = await genOutput(targetDir(result.b));
   const scriptRan = (await stat(output, { bigint: true })).mtimeNs >= started;
-  return { ...result, scriptRan };
+  // Cargo rewrites its rustc cache when it had to ask rustc again (`rustc -vV`, the target probes).
+  const cache = await stat(join(targetDir(result.b), '.rustc_info.json'), { bigint: true }).catch(() => undefined);
+  const rustcProbed = cache === undefined || cache.mtimeNs >= started;
+  return { ...result, scriptRan, rustcProbed };
 }
 
 async function expectSameBehaviour(result: ScenarioResult, bin = (dir: string): string => join(dir, 'target/debug/hello')): Promise<string> {
@@ -127,6 +130,8 @@ describe('cargo-hello checkpoint builds', () => {
     expect(result.run.report).toMatchObject({ mode: 'incremental', reason: null });
     expect(result.units).toEqual([]);
     expect(result.scriptRan).toBe(false);
+    // The restored rustc cache is valid for this rustc: cargo does not run rustc to learn about it.
+    expect(result.rustcProbed).toBe(false);
     expect(await expectSameBehaviour(result)).toBe('0\nHello, world! (Hello!)');
   });
 
@@ -146,6 +151,7 @@ describe('cargo-hello checkpoint builds', () => {
     expect(result.run.report).toMatchObject({ mode: 'incremental', changes: { modified: ['crates/hello-leaf/src/lib.rs'] } });
     expect(result.units).toEqual(['hello bin', 'hello_cli lib', 'hello_core lib', 'hello_gen lib', 'hello_leaf lib']);
     expect(result.scriptRan).toBe(false);
+    expect(result.rustcProbed).toBe(false);
     expect(await expectSameBehaviour(result)).toBe('0\nHello, world? (Hello?)');
   });
 
