@@ -14,7 +14,7 @@
  */
 import { realpath, rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import type { BuildContext, Plugin, PluginApi, StateFileSpec } from '@orchestrate/core';
+import { runProcess, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
 import { describeBuildLog, parseCargoBuildLog } from './cargo-log.js';
 import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
 import { buildArgs, profileDirs, resolveCargoOptions, type CargoOptions } from './options.js';
@@ -70,6 +70,32 @@ function packageOfUnitDir(dirName: string): string | undefined {
   return /^(.+)-[0-9a-f]{16}$/.exec(dirName)?.[1];
 }
 
+/** `<stdout lines joined by '; '>`, or why the tool could not tell. */
+async function versionOf(command: string, args: string[], cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<string> {
+  const r = await runProcess(command, args, { cwd, env });
+  return r.exitCode === 0 ? r.stdout.trim().split('\n').join('; ') : `unavailable: ${command} ${args.join(' ')}`;
+}
+
+/** The tool identities in the fingerprint: `cargo -V` and `rustc -vV`, run where cargo runs so a rust-toolchain.toml override is seen. */
+interface ToolProbe {
+  readonly key: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly result: Promise<{ cargo: string; rustc: string }>;
+}
+
+/** What a probe depends on besides the environment object, which is the same object in resolveConfig and in the context. */
+const probeKey = (cwd: string, env: Readonly<Record<string, string | undefined>>, cargoCommand: string): string =>
+  JSON.stringify([cwd, cargoCommand, env['RUSTC'] || 'rustc']);
+
+function probeTools(cwd: string, env: Readonly<Record<string, string | undefined>>, cargoCommand: string): ToolProbe {
+  const rustc = env['RUSTC'] || 'rustc';
+  return {
+    key: probeKey(cwd, env, cargoCommand),
+    env,
+    result: Promise.all([versionOf(cargoCommand, ['-V'], cwd, env), versionOf(rustc, ['-vV'], cwd, env)]).then(([c, r]) => ({ cargo: c, rustc: r })),
+  };
+}
+
 /** Creates the cargo plugin; see {@link CargoOptions}. */
 export function cargo(userOptions: CargoOptions = {}): Plugin {
   const options = resolveCargoOptions(userOptions);
@@ -84,6 +110,8 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
 
       /** Cargo's view of this checkout, from `cargo metadata` in resolveConfig. */
       let dirs: CargoDirs | undefined;
+      /** The tool versions, started beside `cargo metadata` so the three processes overlap. */
+      let tools: ToolProbe | undefined;
       let freshness: FreshnessMode = 'mtime';
       /** Capture: the spellings of this checkout's roots. */
       let captureRoots: Roots | undefined;
@@ -107,6 +135,9 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
 
       hooks.resolveConfig.tapPromise(PLUGIN_NAME, async (draft, env) => {
         const workspace = resolve(env.projectDir, draft.sourceDir ?? '.');
+        tools = probeTools(workspace, env.env, cargoCommand(env.env));
+        // Settled here so a failed metadata read leaves no unhandled rejection behind.
+        tools.result.catch(() => undefined);
         dirs = await readCargoDirs(workspace, { env: { ...env.env }, cargo: cargoCommand(env.env) });
         if (draft.buildDir !== undefined) return draft;
         // The build directory holds every file freshness depends on; the target
@@ -122,13 +153,14 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
 
       hooks.fingerprint.tapPromise(PLUGIN_NAME, async (fingerprint, ctx) => {
         const out = { ...fingerprint, ...optionEntries(options) };
-        const version = async (command: string, args: string[]): Promise<string> => {
-          const r = await ctx.exec(command, args, { cwd: ctx.sourceDir, echo: false, reject: false });
-          return r.exitCode === 0 ? r.stdout.trim().split('\n').join('; ') : `unavailable: ${command} ${args.join(' ')}`;
-        };
-        // Run where cargo runs, so a rust-toolchain.toml override is seen.
-        out['cargo.cargo'] = await version(cargoCommand(ctx.env), ['-V']);
-        out['cargo.rustc'] = await version(ctx.env['RUSTC'] || 'rustc', ['-vV']);
+        // The probe started in resolveConfig serves when it ran in the same directory, with the same tools and environment.
+        const probe =
+          tools && tools.env === ctx.env && tools.key === probeKey(ctx.sourceDir, ctx.env, cargoCommand(ctx.env))
+            ? tools
+            : probeTools(ctx.sourceDir, ctx.env, cargoCommand(ctx.env));
+        const versions = await probe.result;
+        out['cargo.cargo'] = versions.cargo;
+        out['cargo.rustc'] = versions.rustc;
         for (const name of FINGERPRINT_ENV) out[`env.${name}`] = ctx.env[name] ?? '';
         for (const prefix of FINGERPRINT_ENV_PREFIXES) out[`env.${prefix}*`] = prefixedEnv(ctx.env, prefix);
         const home = cargoHome(ctx.env, ctx.sourceDir);
