@@ -13,7 +13,7 @@
  * whole (the fingerprint), and the state selection.
  */
 import { realpath, rm } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { runProcess, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
 import { describeBuildLog, parseCargoBuildLog } from './cargo-log.js';
 import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
@@ -29,6 +29,7 @@ import {
   TRANSFORM_DEP_INFO,
   type Roots,
 } from './relocation.js';
+import { findRebuiltUnits } from './rebuilt-units.js';
 import { selectCargoState } from './state.js';
 import { readCargoDirs, type CargoDirs } from './target-dir.js';
 
@@ -235,6 +236,26 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
               continue;
             }
             reruns.set(key, `its generated file '${file}' holds the old path`);
+          }
+        }
+        // Outputs of units whose sources changed (and of their dependents): rustc writes them again anyway.
+        const changes = ctx.changes;
+        if (changes) {
+          const changed = new Set(
+            [...changes.modified, ...changes.removed, ...changes.linkChanged].map((p) => relative(current.workspaceRoot, join(ctx.sourceDir, p))),
+          );
+          const rebuilt = await findRebuiltUnits(plan.entries.keys(), changed, packageDirs, async (path) => {
+            const blob = plan.entries.get(path)?.blob;
+            return blob === undefined ? undefined : ctx.store.readBlob(blob);
+          });
+          for (const u of rebuilt.units) logger.debug(`compiled again: ${u.unit}: ${u.why}`);
+          let bytes = 0;
+          for (const path of rebuilt.skip) {
+            bytes += plan.entries.get(path)?.size ?? 0;
+            plan.skip(path, 'its unit is compiled again: its sources changed');
+          }
+          if (rebuilt.skip.length > 0) {
+            logger.debug(`not restoring ${rebuilt.skip.length} output(s) of ${rebuilt.units.length} unit(s) that cargo compiles again (${mb(bytes)})`);
           }
         }
         // Without its `output` the script's unit is stale on the file system, not only by its
