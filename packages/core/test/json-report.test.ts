@@ -40,6 +40,7 @@ describe('build --json', () => {
         "durationMs": "number",
         "mode": "string",
         "peakRssKb": "number",
+        "processMs": "number",
         "reason": "string",
         "restored": "null",
         "saved": "string",
@@ -72,6 +73,7 @@ describe('build --json', () => {
         "durationMs": "number",
         "mode": "string",
         "peakRssKb": "number",
+        "processMs": "number",
         "reason": "null",
         "restored": "string",
         "saved": "string",
@@ -98,6 +100,8 @@ describe('build --json', () => {
       changes: { added: [], modified: ['greet.c'], removed: [], modeChanged: [], linkChanged: [] },
     });
     expect(incremental.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
+    // The process started before the run it reports on.
+    expect(incremental.json?.['processMs']).toBeGreaterThan(incremental.json?.['durationMs'] as number);
   });
 
   it('list --json and gc --json print objects of this shape', async () => {

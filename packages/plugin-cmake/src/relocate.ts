@@ -12,7 +12,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { CheckpointRefusedError, setTimes, tryMtimeNs } from '@orchestrate/core';
+import { CheckpointRefusedError } from '@orchestrate/core';
 import { NINJA_DEPS_VERSION, parseNinjaDeps, relocateDepsLog } from './ninja-deps.js';
 import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog } from './ninja-log.js';
 import { readNinjaCommands } from './ninja-commands.js';
@@ -150,19 +150,20 @@ export function tryUnsupportedNinjaLogs(versions: { log?: number | undefined; de
 
 /**
  * After a restore at new roots: renames absolute outputs in `.ninja_log` and
- * recomputes the command hashes from the relocated manifest, keeping the
- * file's mtime. No ninja run is needed to trust the evaluation: an entry is
+ * recomputes the command hashes from the relocated manifest. (Its own mtime
+ * is left as written: ninja never compares it, and the build appends to it
+ * anyway; one process start fewer.) No ninja run is needed to trust the evaluation: an entry is
  * rehashed only when its logged hash is the hash of the same command at the
  * old roots, i.e. when the evaluation matches what ninja itself hashed at
  * capture. Any other entry keeps its hash, and ninja runs it again.
  */
 export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots: Roots): Promise<RepairedNinjaLog> {
   const file = join(buildDir, '.ninja_log');
-  const mtime = await tryMtimeNs(file);
-  if (mtime === undefined) return { changed: [], stale: [] };
+  const content = await readFile(file).catch(() => undefined);
+  if (content === undefined) return { changed: [], stale: [] };
   try {
     const moved = mapNinjaLogOutputs(
-      parseNinjaLog(await readFile(file)),
+      parseNinjaLog(content),
       pathMapper(ordered([[oldRoots.build, newRoots.build], [oldRoots.source, newRoots.source]])),
     );
     const commands = await readNinjaCommands(buildDir, { verify: false });
@@ -170,7 +171,6 @@ export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots
     const recorded = (command: string): string => replaceRoots(Buffer.from(command), back).toString();
     const { log, changed, stale } = recomputeNinjaLogHashes(moved, commands, { recorded });
     await writeFile(file, serializeNinjaLog(log));
-    await setTimes([[file, mtime]]);
     return { changed, stale };
   } catch (error) {
     throw new CheckpointRefusedError(`its .ninja_log cannot be relocated: ${(error as Error).message}`);

@@ -4,8 +4,8 @@
  * a comparison that names the entries that differ.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, constants, mkdir, open, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { accessSync, closeSync, constants, createReadStream, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { spawnCapture } from '../process.js';
@@ -13,12 +13,18 @@ import type { Fingerprint } from '../hooks.js';
 
 /** Finds `command` on PATH like a shell would; `undefined` when absent. */
 export async function tryWhich(command: string, path = process.env['PATH'] ?? ''): Promise<string | undefined> {
+  return tryWhichSync(command, path);
+}
+
+// The lookups below are a few stats of local files per tool: synchronous, as
+// each would otherwise wait for the thread pool behind the run's other I/O.
+function tryWhichSync(command: string, path: string): string | undefined {
   if (command.includes('/')) return isAbsolute(command) ? command : undefined;
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, command);
     try {
-      await access(candidate, constants.X_OK);
+      accessSync(candidate, constants.X_OK);
       return candidate;
     } catch {
       // next
@@ -47,21 +53,21 @@ function identityCacheDir(): string {
   return join(cacheHome, 'orchestrate', 'tools');
 }
 
-async function isScript(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
+function isScript(path: string): boolean {
+  const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(2);
-    await handle.read(head, 0, 2, 0);
+    readSync(fd, head, 0, 2, 0);
     return head.toString('latin1') === '#!';
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-async function persistentKey(real: string, versionArgs: readonly string[], cwd: string | undefined): Promise<string | undefined> {
+function persistentKey(real: string, versionArgs: readonly string[], cwd: string | undefined): string | undefined {
   try {
-    const info = await stat(real, { bigint: true });
-    if (!info.isFile() || (await isScript(real))) return undefined;
+    const info = statSync(real, { bigint: true });
+    if (!info.isFile() || isScript(real)) return undefined;
     const key = [real, info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs, ...versionArgs, cwd ?? ''].join('\0');
     return createHash('sha256').update(key).digest('hex').slice(0, 32);
   } catch {
@@ -78,13 +84,23 @@ export function toolIdentity(command: string, versionArgs: readonly string[] = [
   let cached = identityCache.get(key);
   if (!cached) {
     cached = (async () => {
-      const resolved = isAbsolute(command) ? command : await tryWhich(command);
+      const resolved = isAbsolute(command) ? command : tryWhichSync(command, process.env['PATH'] ?? '');
       if (!resolved) return `missing: ${command}`;
-      const real = await realpath(resolved).catch(() => resolved);
-      const persistent = await persistentKey(real, versionArgs, cwd);
+      let real = resolved;
+      try {
+        real = realpathSync(resolved);
+      } catch {
+        // a dangling link: described by its own path
+      }
+      const persistent = persistentKey(real, versionArgs, cwd);
       const file = persistent && join(identityCacheDir(), persistent);
       if (file) {
-        const known = await readFile(file, 'utf8').catch(() => undefined);
+        let known: string | undefined;
+        try {
+          known = readFileSync(file, 'utf8');
+        } catch {
+          // not known yet
+        }
         if (known) return known;
       }
       const version = await spawnCapture(resolved, versionArgs, cwd ? { cwd } : {});
