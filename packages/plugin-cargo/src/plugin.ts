@@ -14,7 +14,7 @@
  */
 import { realpath, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { runProcess, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
+import type { BuildContext, Plugin, PluginApi, StateFileSpec } from '@orchestrate/core';
 import { describeBuildLog, parseCargoBuildLog } from './cargo-log.js';
 import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
 import { buildArgs, profileDirs, resolveCargoOptions, type CargoOptions } from './options.js';
@@ -31,6 +31,7 @@ import {
 } from './relocation.js';
 import { findRebuiltUnits } from './rebuilt-units.js';
 import { selectCargoState } from './state.js';
+import { toolVersions, type ToolVersions } from './tool-versions.js';
 import { readCargoDirs, type CargoDirs } from './target-dir.js';
 
 export const PLUGIN_NAME = 'cargo';
@@ -71,17 +72,11 @@ function packageOfUnitDir(dirName: string): string | undefined {
   return /^(.+)-[0-9a-f]{16}$/.exec(dirName)?.[1];
 }
 
-/** `<stdout lines joined by '; '>`, or why the tool could not tell. */
-async function versionOf(command: string, args: string[], cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<string> {
-  const r = await runProcess(command, args, { cwd, env });
-  return r.exitCode === 0 ? r.stdout.trim().split('\n').join('; ') : `unavailable: ${command} ${args.join(' ')}`;
-}
-
-/** The tool identities in the fingerprint: `cargo -V` and `rustc -vV`, run where cargo runs so a rust-toolchain.toml override is seen. */
+/** The tool identities in the fingerprint (`cargo -V`, `rustc -vV`, run where cargo runs so a rust-toolchain.toml override is seen). */
 interface ToolProbe {
   readonly key: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly result: Promise<{ cargo: string; rustc: string }>;
+  readonly result: Promise<ToolVersions & { cached: boolean }>;
 }
 
 /** What a probe depends on besides the environment object, which is the same object in resolveConfig and in the context. */
@@ -89,11 +84,10 @@ const probeKey = (cwd: string, env: Readonly<Record<string, string | undefined>>
   JSON.stringify([cwd, cargoCommand, env['RUSTC'] || 'rustc']);
 
 function probeTools(cwd: string, env: Readonly<Record<string, string | undefined>>, cargoCommand: string): ToolProbe {
-  const rustc = env['RUSTC'] || 'rustc';
   return {
     key: probeKey(cwd, env, cargoCommand),
     env,
-    result: Promise.all([versionOf(cargoCommand, ['-V'], cwd, env), versionOf(rustc, ['-vV'], cwd, env)]).then(([c, r]) => ({ cargo: c, rustc: r })),
+    result: toolVersions({ cwd, env, cargo: cargoCommand, rustc: env['RUSTC'] || 'rustc' }),
   };
 }
 
@@ -154,12 +148,14 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
 
       hooks.fingerprint.tapPromise(PLUGIN_NAME, async (fingerprint, ctx) => {
         const out = { ...fingerprint, ...optionEntries(options) };
-        // The probe started in resolveConfig serves when it ran in the same directory, with the same tools and environment.
+        // The probe started in resolveConfig (beside cargo metadata) serves when it ran in the same
+        // directory, with the same tools and environment.
         const probe =
           tools && tools.env === ctx.env && tools.key === probeKey(ctx.sourceDir, ctx.env, cargoCommand(ctx.env))
             ? tools
             : probeTools(ctx.sourceDir, ctx.env, cargoCommand(ctx.env));
         const versions = await probe.result;
+        if (versions.cached) logger.debug('cargo -V and rustc -vV: kept from an earlier run with the same tools and toolchain settings');
         out['cargo.cargo'] = versions.cargo;
         out['cargo.rustc'] = versions.rustc;
         for (const name of FINGERPRINT_ENV) out[`env.${name}`] = ctx.env[name] ?? '';
