@@ -195,8 +195,10 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
           unrelocatable: [],
         };
         if (moved) {
-          // rustc keys its incremental caches on command lines that hold absolute paths (--out-dir, -L,
-          // --extern): after a move it discards them, so restoring incremental/ would only cost time.
+          // rustc hashes its working directory (the workspace root) into the key of its incremental
+          // caches and discards them after a move; after a move of the build directory alone it keeps
+          // them but the dependencies' new paths invalidate most of it (README: the incremental cache
+          // after a move). Restoring incremental/ would only cost time.
           let skipped = 0;
           for (const path of [...plan.entries.keys()]) {
             if (/^[^/]+\/incremental(\/|$)/.test(path) || /^[^/]+\/[^/]+\/incremental(\/|$)/.test(path)) {
