@@ -5,7 +5,8 @@
  * and selects the build state: the object directory, or for an in-source
  * build every file the build created or changed.
  */
-import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
@@ -27,23 +28,32 @@ interface Snapshot {
   files: Map<string, string>;
 }
 
-/** Every file and link below `root` (relative POSIX paths) with a stamp of its identity. */
-async function snapshotTree(root: string, skip: (rel: string) => boolean): Promise<Map<string, string>> {
+/**
+ * Every file and link below `root` (relative POSIX paths) with a stamp of its
+ * identity. Synchronous: a few hundred stats of local files, each a thread-pool
+ * round trip otherwise.
+ */
+function snapshotTree(root: string, skip: (rel: string) => boolean): Map<string, string> {
   const out = new Map<string, string>();
-  const visit = async (rel: string): Promise<void> => {
-    const dir = rel === '' ? root : join(root, rel);
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    await Promise.all(
-      entries.map(async (entry) => {
-        const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-        if (entry.name === '.git' || skip(path)) return;
-        if (entry.isDirectory()) return visit(path);
-        const info = await lstat(join(root, path), { bigint: true }).catch(() => undefined);
-        if (info) out.set(path, `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`);
-      }),
-    );
+  const visit = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.name === '.git' || skip(path)) continue;
+      if (entry.isDirectory()) {
+        visit(path);
+        continue;
+      }
+      const info = lstatSync(join(root, path), { bigint: true, throwIfNoEntry: false });
+      if (info) out.set(path, `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`);
+    }
   };
-  await visit('');
+  visit('');
   return out;
 }
 
@@ -86,6 +96,8 @@ export function make(options: MakeOptions = {}): Plugin {
       const { hooks } = orchestrator;
       const logger = orchestrator.logger(PLUGIN_NAME);
       let snapshot: Snapshot | undefined;
+      /** make's database, read while the state is captured (started in selectState, used in afterCapture). */
+      let graphRead: Promise<MakeGraph | undefined> | undefined;
 
       hooks.resolveConfig.tap(PLUGIN_NAME, (draft) => {
         if (options.objDir !== undefined && draft.buildDir === undefined) return { ...draft, buildDir: options.objDir };
@@ -185,7 +197,7 @@ export function make(options: MakeOptions = {}): Plugin {
 
       hooks.beforeBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
         if (options.objDir !== undefined) return;
-        snapshot = { files: await snapshotTree(ctx.buildDir, () => false) };
+        snapshot = { files: snapshotTree(ctx.buildDir, () => false) };
       });
 
       const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
@@ -209,7 +221,8 @@ export function make(options: MakeOptions = {}): Plugin {
       });
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
-        const graph = await readGraph(ctx);
+        const graph = await (graphRead ?? readGraph(ctx));
+        graphRead = undefined;
         if (!graph) return;
         // Only what concerns the state is kept: edges into state files.
         const kept: MakeGraph = {};
@@ -222,14 +235,17 @@ export function make(options: MakeOptions = {}): Plugin {
       });
 
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        // `make -pq` runs no recipe and writes nothing: it runs while the core stores the state.
+        graphRead = readGraph(ctx);
+        graphRead.catch(() => undefined); // reported in afterCapture
         const files: StateFileSpec[] = [...selection.files];
         if (options.objDir !== undefined) {
-          const all = await snapshotTree(ctx.buildDir, () => false);
+          const all = snapshotTree(ctx.buildDir, () => false);
           for (const path of all.keys()) files.push({ path });
           return { files };
         }
         const before = snapshot?.files ?? new Map<string, string>();
-        const after = await snapshotTree(ctx.buildDir, () => false);
+        const after = snapshotTree(ctx.buildDir, () => false);
         const sources = ctx.sources ?? new Map();
         const chosen = new Set<string>();
         for (const [path, stamp] of after) {
