@@ -32,7 +32,7 @@ import {
 import { findRebuiltUnits } from './rebuilt-units.js';
 import { selectCargoState } from './state.js';
 import { toolVersions, type ToolVersions } from './tool-versions.js';
-import { readCargoDirs, type CargoDirs } from './target-dir.js';
+import { readCargoDirs, tryPredictBuildDir, type CargoDirs } from './target-dir.js';
 
 export const PLUGIN_NAME = 'cargo';
 
@@ -103,8 +103,11 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
       const logger = orchestrator.logger(PLUGIN_NAME);
       const cargoCommand = (env: Readonly<Record<string, string | undefined>>): string => options.cargo ?? env['CARGO'] ?? 'cargo';
 
-      /** Cargo's view of this checkout, from `cargo metadata` in resolveConfig. */
+      /** Cargo's view of this checkout: `cargo metadata`, started in resolveConfig and read by the fingerprint hook. */
+      let metadata: Promise<CargoDirs> | undefined;
       let dirs: CargoDirs | undefined;
+      /** The build directory of the resolved config. */
+      let configBuildDir: string | undefined;
       /** The tool versions, started beside `cargo metadata` so the three processes overlap. */
       let tools: ToolProbe | undefined;
       let freshness: FreshnessMode = 'mtime';
@@ -123,8 +126,13 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
           }
         | undefined;
 
-      const cargoDirs = (): CargoDirs => {
-        if (!dirs) throw new Error('cargo metadata was not read (resolveConfig did not run)');
+      const cargoDirs = async (): Promise<CargoDirs> => {
+        if (dirs) return dirs;
+        if (!metadata) throw new Error('cargo metadata was not read (resolveConfig did not run)');
+        dirs = await metadata;
+        if (configBuildDir !== undefined && resolve(configBuildDir) !== resolve(dirs.buildDir)) {
+          logger.warn(`the configured buildDir '${configBuildDir}' is not cargo's build directory '${dirs.buildDir}'; the checkpoint will not hold cargo's state`);
+        }
         return dirs;
       };
 
@@ -133,17 +141,19 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         tools = probeTools(workspace, env.env, cargoCommand(env.env));
         // Settled here so a failed metadata read leaves no unhandled rejection behind.
         tools.result.catch(() => undefined);
-        dirs = await readCargoDirs(workspace, { env: { ...env.env }, cargo: cargoCommand(env.env) });
+        metadata = readCargoDirs(workspace, { env: { ...env.env }, cargo: cargoCommand(env.env) });
+        metadata.catch(() => undefined); // reported where it is awaited
         if (draft.buildDir !== undefined) return draft;
         // The build directory holds every file freshness depends on; the target
         // directory only adds the uplifted artifacts, which cargo links again.
-        return { ...draft, buildDir: dirs.buildDir };
+        // Where nothing can move it, it is known without waiting for cargo metadata,
+        // which then runs beside the fingerprint and the source scan.
+        const predicted = await tryPredictBuildDir(workspace, env.env, cargoConfigFiles(workspace, cargoHome(env.env, workspace)));
+        return { ...draft, buildDir: predicted ?? (await metadata).buildDir };
       });
 
       hooks.configResolved.tap(PLUGIN_NAME, (config) => {
-        if (dirs && resolve(config.buildDir) !== resolve(dirs.buildDir)) {
-          logger.warn(`the configured buildDir '${config.buildDir}' is not cargo's build directory '${dirs.buildDir}'; the checkpoint will not hold cargo's state`);
-        }
+        configBuildDir = config.buildDir;
       });
 
       hooks.fingerprint.tapPromise(PLUGIN_NAME, async (fingerprint, ctx) => {
@@ -154,7 +164,8 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
           tools && tools.env === ctx.env && tools.key === probeKey(ctx.sourceDir, ctx.env, cargoCommand(ctx.env))
             ? tools
             : probeTools(ctx.sourceDir, ctx.env, cargoCommand(ctx.env));
-        const versions = await probe.result;
+        // cargo metadata's answer, compared with the build directory the config uses.
+        const [versions] = await Promise.all([probe.result, cargoDirs()]);
         if (versions.cached) logger.debug('cargo -V and rustc -vV: kept from an earlier run with the same tools and toolchain settings');
         out['cargo.cargo'] = versions.cargo;
         out['cargo.rustc'] = versions.rustc;
@@ -183,7 +194,7 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
 
       hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
         const data = plan.manifest.data[PLUGIN_NAME] as CargoCheckpointData;
-        const current = cargoDirs();
+        const current = await cargoDirs();
         const moved = data.roots.source !== current.workspaceRoot || data.roots.build !== current.buildDir;
         restore = {
           source: current.workspaceRoot,
@@ -292,7 +303,7 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         }
         if (restore.moved) {
           const from = (ctx.checkpoint?.data[PLUGIN_NAME] as CargoCheckpointData | undefined)?.roots.source ?? '?';
-          logger.info(`relocated from '${from}' to '${cargoDirs().workspaceRoot}': ${restore.relocated} file(s) named the old roots and were rewritten`);
+          logger.info(`relocated from '${from}' to '${(await cargoDirs()).workspaceRoot}': ${restore.relocated} file(s) named the old roots and were rewritten`);
         }
         if (restore.external.size > 0) {
           const list = [...restore.external].sort();
@@ -315,7 +326,7 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
       });
 
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
-        const current = cargoDirs();
+        const current = await cargoDirs();
         captureRoots = {
           source: await spellingsOf(current.workspaceRoot, ctx.sourceDir),
           build: await spellingsOf(current.buildDir, ctx.buildDir),
@@ -352,7 +363,7 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
       });
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest) => {
-        const current = cargoDirs();
+        const current = await cargoDirs();
         const data: CargoCheckpointData = {
           version: CARGO_DATA_VERSION,
           roots: { source: current.workspaceRoot, build: current.buildDir },

@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { runProcess } from '@orchestrate/core';
 
@@ -122,4 +123,47 @@ export async function resolveTargetDir(
   }
   const dirs = await readCargoDirs(workspaceDir, options);
   return { targetDir: dirs.targetDir, source: 'metadata' };
+}
+
+/**
+ * Predicts cargo's build directory without running cargo, in the common case
+ * where nothing can move it: the directory's own `Cargo.toml` has a
+ * `[workspace]` table (so it is the workspace root, with no parent workspace
+ * to look for), no `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR` or
+ * `CARGO_BUILD_BUILD_DIR` is set, and no cargo config file cargo would read
+ * mentions `target-dir`, `build-dir` or `include`. Then cargo builds in
+ * `<root>/target`. `undefined` whenever any of that is not certain.
+ *
+ * It lets `cargo metadata` run beside the rest of the start-up instead of
+ * before it; the plugin compares its answer with the prediction as soon as
+ * it arrives and warns when they differ, as for a configured `buildDir`.
+ *
+ * @param configFiles every cargo config file cargo reads for this directory (see `cargoConfigFiles`)
+ */
+export async function tryPredictBuildDir(
+  workspaceDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  configFiles: readonly string[],
+): Promise<string | undefined> {
+  if (['CARGO_TARGET_DIR', 'CARGO_BUILD_TARGET_DIR', 'CARGO_BUILD_BUILD_DIR'].some((name) => env[name] !== undefined)) return undefined;
+  let root: string;
+  let manifest: string;
+  try {
+    root = await realpath(workspaceDir);
+    manifest = await readFile(path.join(root, 'Cargo.toml'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (!/^\s*\[workspace\]\s*(?:#.*)?$/m.test(manifest)) return undefined;
+  for (const file of configFiles) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return undefined;
+    }
+    if (/target-dir|build-dir|\binclude\b/.test(text)) return undefined;
+  }
+  return path.join(root, 'target');
 }

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRootOccurrences, parseRootOutput, rewriteRoot } from '../src/build-output.js';
 import { encodeDepInfo, parseDepInfo, relocateDepInfo } from '../src/dep-info.js';
 import { linkFingerprintUnits, listFingerprintUnits, listProfileDirs } from '../src/fingerprint-files.js';
-import { readCargoDirs, resolveTargetDir } from '../src/target-dir.js';
+import { cargoConfigFiles, cargoHome } from '../src/fingerprint.js';
+import { readCargoDirs, resolveTargetDir, tryPredictBuildDir } from '../src/target-dir.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/cargo-hello', import.meta.url));
 const ALL_CRATES = ['hello-cli', 'hello-core', 'hello-gen', 'hello-leaf', 'hello-macros'];
@@ -196,6 +197,28 @@ describe('cargo-hello relocated with exact mtimes', () => {
       /cargo metadata failed in ".*": error: the target directory is set to an empty string/,
     );
     expect(dirs.workspaceRoot).toBe(original.root);
+  });
+
+  it('predicts the build dir cargo metadata reports, and declines where configuration could move it', async () => {
+    const { CARGO_TARGET_DIR: _ignored, ...env } = process.env;
+    const root = path.join(tmp, 'predict', 'w');
+    await checkout(root);
+    const files = (): string[] => cargoConfigFiles(root, cargoHome(env, root));
+    expect(await tryPredictBuildDir(root, env, files())).toBe((await readCargoDirs(root, { env })).buildDir);
+
+    // Each of these moves it, and each is declined (cargo's own answer differs from <root>/target).
+    const cases: [string, Record<string, string | undefined>, (() => Promise<void>) | undefined][] = [
+      ['CARGO_TARGET_DIR', { ...env, CARGO_TARGET_DIR: 'elsewhere' }, undefined],
+      ['CARGO_BUILD_BUILD_DIR', { ...env, CARGO_BUILD_BUILD_DIR: 'b' }, undefined],
+      ['build.target-dir', env, () => fsp.mkdir(path.join(root, '.cargo'), { recursive: true }).then(() => fsp.writeFile(path.join(root, '.cargo/config.toml'), '[build]\ntarget-dir = "t2"\n'))],
+    ];
+    for (const [label, caseEnv, setUp] of cases) {
+      await setUp?.();
+      expect(await tryPredictBuildDir(root, caseEnv, files()), label).toBeUndefined();
+      expect((await readCargoDirs(root, { env: caseEnv })).buildDir, label).not.toBe(path.join(root, 'target'));
+    }
+    // A member's directory is not the workspace root: cargo looks further up.
+    expect(await tryPredictBuildDir(path.join(root, 'crates/hello-leaf'), env, files())).toBeUndefined();
   });
 
   it('reads every real dep-info file and re-encodes it byte for byte', async () => {
