@@ -46,5 +46,6 @@ export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } fro
 export { toolIdentity, tryWhich, compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 export { setTimes, tryMtimeNs, probeGranularity } from './checkpoint/times.js';
 export { CheckpointRefusedError, isCheckpointRefusal } from './checkpoint/restore.js';
+export { isBinaryContent, relocateText, RelocateTextError, rootMapper, type RelocateTextResult } from './checkpoint/relocate-text.js';
 export { LocalStore } from './store/local-store.js';
 export type { CheckpointStore, GcResult, LoadedCheckpoint } from './store/store.js';

@@ -8,5 +8,4 @@ export { parseCMakeCache, readCMakeCacheInfo, tryGetCMakeCacheValue, type CMakeC
 export { parseNinjaLog, serializeNinjaLog, recomputeNinjaLogHashes, type NinjaLog } from './ninja-log.js';
 export { parseNinjaDeps, encodeNinjaDeps, relocateDepsLog, type NinjaDepsLog } from './ninja-deps.js';
 export { readNinjaCommands } from './ninja-commands.js';
-export { relocateText, rootMapper } from './relocate-text.js';
 export { cmake as default } from './plugin.js';

@@ -11,7 +11,7 @@ import {
   parseNinjaDeps,
   relocateDepsLog,
 } from './ninja-deps.js';
-import { rootMapper } from './relocate-text.js';
+import { rootMapper } from '@orchestrate/core';
 
 function sample(paths: string[]): NinjaDepsLog {
   return {

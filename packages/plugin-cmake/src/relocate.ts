@@ -12,11 +12,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { CheckpointRefusedError } from '@orchestrate/core';
+import { CheckpointRefusedError, isBinaryContent, relocateText, rootMapper } from '@orchestrate/core';
 import { NINJA_DEPS_VERSION, parseNinjaDeps, relocateDepsLog } from './ninja-deps.js';
 import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog } from './ninja-log.js';
 import { readNinjaCommands } from './ninja-commands.js';
-import { isBinaryContent, relocateText, rootMapper } from './relocate-text.js';
 
 /** Placeholder roots written into captured blobs; absolute-path shaped so the relocation helpers accept them. */
 export const PLACEHOLDER = { source: '/@orchestrate@/source-root', build: '/@orchestrate@/build-root' } as const;

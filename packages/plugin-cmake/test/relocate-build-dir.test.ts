@@ -10,7 +10,7 @@ import { parseCMakeCache, readCMakeCacheInfo } from '../src/cmake-cache.js';
 import { readNinjaCommands } from '../src/ninja-commands.js';
 import { relocateDepsLog } from '../src/ninja-deps.js';
 import { parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog } from '../src/ninja-log.js';
-import { relocateText, rootMapper } from '../src/relocate-text.js';
+import { relocateText, rootMapper } from '@orchestrate/core';
 import {
   configureAndBuild,
   copyExample,

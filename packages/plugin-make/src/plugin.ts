@@ -11,6 +11,8 @@ import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import {
+  relocateText,
+  rootMapper,
   setTimes,
   toolIdentity,
   type BuildContext,
@@ -57,17 +59,6 @@ function snapshotTree(root: string, skip: (rel: string) => boolean): Map<string,
   return out;
 }
 
-/** Replaces `from` by `to` where it starts a path (`from` followed by `/` or the end of a word). */
-function relocateText(text: string, from: string, to: string): string {
-  const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return text.replace(new RegExp(`${escaped}(?=/|\\s|:|$)`, 'gm'), to);
-}
-
-/** Maps a path under `from` to the same path under `to`; other paths are returned as they are. */
-function pathRelocator(from: string, to: string): (path: string) => string {
-  if (from === to) return (path) => path;
-  return (path) => (path === from ? to : path.startsWith(`${from}/`) ? `${to}${path.slice(from.length)}` : path);
-}
 
 /** Drops MAKEFLAGS parts that change from run to run (jobserver descriptors). */
 function stableMakeflags(value: string | undefined): string {
@@ -139,7 +130,7 @@ export function make(options: MakeOptions = {}): Plugin {
           return target.startsWith(`${buildPrefix}/`) ? target.slice(buildPrefix.length + 1) : undefined;
         };
         const recorded = (plan.manifest.data[PLUGIN_NAME] as { graph?: MakeGraph } | undefined)?.graph;
-        const relocate = pathRelocator(plan.manifest.roots.source, ctx.sourceDir);
+        const relocate = rootMapper(plan.manifest.roots.source, ctx.sourceDir);
         const graph: MakeGraph = {};
         for (const [target, prerequisites] of Object.entries(recorded ?? {})) {
           graph[relocate(target)] = prerequisites.map(relocate);
@@ -185,9 +176,9 @@ export function make(options: MakeOptions = {}): Plugin {
         for (const path of result.restored) {
           if (!path.endsWith('.d')) continue;
           const abs = join(ctx.buildDir, path);
-          const text = await readFile(abs, 'utf8');
-          if (!text.includes(from)) continue;
-          await writeFile(abs, relocateText(text, from, ctx.sourceDir));
+          const relocated = relocateText(await readFile(abs), from, ctx.sourceDir);
+          if (!relocated.changed) continue;
+          await writeFile(abs, relocated.content);
           const record = result.manifest.state[path];
           if (record) times.push([abs, BigInt(record.mtimeNs)]);
         }

@@ -1,6 +1,7 @@
 /**
  * Replacing an old absolute root by a new one inside the text files of a
- * build dir (`CMakeCache.txt`, `build.ninja`, `Makefile`s, `*.make`, `.d`…).
+ * build directory (CMake's `CMakeCache.txt`, `build.ninja` and `Makefile`s, compilers'
+ * `.d` files…), for plugins that relocate a build to another absolute path.
  *
  * Only whole path prefixes are replaced: the old root must end where a path
  * component ends (`/`, end of text, a quote, a blank, `;`, `:`, `,`, `=`, …)
