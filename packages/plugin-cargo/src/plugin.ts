@@ -148,7 +148,7 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         // directory only adds the uplifted artifacts, which cargo links again.
         // Where nothing can move it, it is known without waiting for cargo metadata,
         // which then runs beside the fingerprint and the source scan.
-        const predicted = await tryPredictBuildDir(workspace, env.env, cargoConfigFiles(workspace, cargoHome(env.env, workspace)));
+        const predicted = tryPredictBuildDir(workspace, env.env, cargoConfigFiles(workspace, cargoHome(env.env, workspace)));
         return { ...draft, buildDir: predicted ?? (await metadata).buildDir };
       });
 
