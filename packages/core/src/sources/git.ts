@@ -4,7 +4,7 @@
  * different from the index, and untracked ones, are hashed by orchestrate.
  */
 import { readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { spawnCapture, type SpawnResult } from '../process.js';
 import { hashFiles } from './walk.js';
 import type { SourceEntry } from './manifest.js';
@@ -32,46 +32,45 @@ function splitZ(text: string): string[] {
  * Lists the sources below `dir` in a git work tree, relative to `dir`, or
  * returns `undefined` when `dir` is not in a work tree. `skip` filters paths
  * that are not sources (build directory, state files).
+ *
+ * One git process, on the critical path of every build: `git ls-files -t`
+ * with `-s` (the index's blob ids), `-m` and `-d` (modified and deleted,
+ * compared as `git status` does, racily clean entries by content) and `-o`
+ * (untracked, not ignored). Each record is `<tag> <mode> <id> <stage>\t<path>`,
+ * or `? <path>` for an untracked file; a path is listed once per tag
+ * (`H` cached, `C` modified, `R` removed...).
  */
 export async function tryGitSources(dir: string, skip: (path: string) => boolean): Promise<Map<string, SourceEntry> | undefined> {
-  // Three git processes at once, the work-tree test among them: each is a fork and exec on the critical path.
-  const [where, listed, changed] = await Promise.all([
-    git(dir, ['rev-parse', '--is-inside-work-tree', '--show-prefix']),
-    git(dir, ['ls-files', '-z', '-s', '--full-name', '--', '.']),
-    git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', '.']),
-  ]);
-  // Outside a repository, or in a .git directory or a bare one: not a work tree.
-  const [inside = '', prefixLine = ''] = where.exitCode === 0 ? where.stdout.split('\n') : [];
-  if (inside !== 'true') return undefined;
-  const prefix = prefixLine.trim();
-  const staged = stdoutOf(listed, dir);
-  const status = stdoutOf(changed, dir);
-  const strip = (fullName: string): string | undefined =>
-    fullName.startsWith(prefix) ? fullName.slice(prefix.length) : undefined;
+  // Inside a .git directory, git lists the index without a work tree.
+  if (resolve(dir).split(sep).includes('.git')) return undefined;
+  const listed = await git(dir, ['ls-files', '-z', '-t', '-s', '-m', '-d', '-o', '--exclude-standard', '--', '.']);
+  // Outside a repository, or in a bare one: not a work tree.
+  if (listed.exitCode === 128) return undefined;
+  const output = stdoutOf(listed, dir);
 
+  const indexed = new Map<string, { mode: string; hash: string }>();
   const dirty = new Set<string>();
   const deleted = new Set<string>();
-  for (const record of splitZ(status)) {
-    const x = record[0];
-    const y = record[1];
-    const path = strip(record.slice(3));
-    if (path === undefined) continue;
-    if (x === '?' || y === 'M' || y === 'T' || y === 'A') dirty.add(path);
-    else if (y === 'D' || (x === 'D' && y === ' ')) deleted.add(path);
+  for (const record of splitZ(output)) {
+    const tag = record[0];
+    if (tag === '?') {
+      dirty.add(record.slice(2));
+      continue;
+    }
+    // <tag> SP <mode> SP <object> SP <stage> TAB <file>
+    const tab = record.indexOf('\t');
+    const [, mode, hash, stage] = record.slice(0, tab).split(' ');
+    const path = record.slice(tab + 1);
+    if (!mode || !hash) continue;
+    if (tag === 'R') deleted.add(path);
+    else if (tag === 'C' || tag === 'K' || stage !== '0') dirty.add(path); // changed, to be replaced, or a merge conflict
+    else indexed.set(path, { mode, hash });
   }
 
   const result = new Map<string, SourceEntry>();
   const links: string[] = [];
-  for (const record of splitZ(staged)) {
-    // <mode> SP <object> SP <stage> TAB <file>
-    const tab = record.indexOf('\t');
-    const [mode, hash, stage] = record.slice(0, tab).split(' ');
-    const path = strip(record.slice(tab + 1));
-    if (path === undefined || !mode || !hash || skip(path) || deleted.has(path) || dirty.has(path)) continue;
-    if (stage !== '0') {
-      dirty.add(path); // a merge conflict: the work tree decides
-      continue;
-    }
+  for (const [path, { mode, hash }] of indexed) {
+    if (skip(path) || deleted.has(path) || dirty.has(path)) continue;
     if (mode === '160000') continue; // a submodule: not a file of this tree
     if (mode === '120000') links.push(path);
     result.set(path, { hash, kind: mode === '100755' ? 'exec' : 'file' });
@@ -82,7 +81,7 @@ export async function tryGitSources(dir: string, skip: (path: string) => boolean
       if (entry) result.set(path, { hash: entry.hash, kind: 'link', target: await readlink(join(dir, path)) });
     }),
   );
-  const hashed = await hashFiles(dir, [...dirty].filter((p) => !skip(p)));
+  const hashed = await hashFiles(dir, [...dirty].filter((p) => !deleted.has(p) && !skip(p)));
   for (const [path, entry] of hashed) result.set(path, entry);
   return new Map([...result].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
