@@ -15,9 +15,12 @@ z.config({ jitless: true });
 /** Bumped on every incompatible change of the manifest's shape. */
 export const MANIFEST_SCHEMA_VERSION = 1;
 
-const nsTime = z.string().regex(/^-?\d{1,20}$/, 'expected a decimal nanosecond time');
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 hex digest');
-const gitId = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a git object id');
+const NS_TIME = /^-?\d{1,20}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const GIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const nsTime = z.string().regex(NS_TIME, 'expected a decimal nanosecond time');
+const sha256 = z.string().regex(SHA256, 'expected a SHA-256 hex digest');
+const gitId = z.string().regex(GIT_ID, 'expected a git object id');
 
 /** A relative POSIX path without `.`/`..` segments, empty segments or NUL bytes. */
 export const relativePath = z.string().refine(isSafeRelativePath, { message: 'unsafe path' });
@@ -75,4 +78,78 @@ export interface CheckpointRef {
   readonly id: string;
   readonly project: string;
   readonly createdAt: string;
+}
+
+/**
+ * The manifest without its two large maps, which {@link parseCheckpointManifest}
+ * checks with {@link isSourceRecord} and {@link isStateRecord} instead.
+ */
+const manifestHeadSchema = checkpointManifestSchema.extend({
+  sources: z.record(z.string(), z.unknown()),
+  state: z.record(z.string(), z.unknown()),
+});
+
+type PlainObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is PlainObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasOnlyKeys(value: PlainObject, keys: ReadonlySet<string>): boolean {
+  for (const key of Object.keys(value)) if (!keys.has(key)) return false;
+  return true;
+}
+
+const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
+const SOURCE_KEYS = new Set(['hash', 'kind', 'target', 'mtimeNs']);
+const STATE_KEYS = new Set(['kind', 'blob', 'size', 'mtimeNs', 'target', 'transform']);
+const SOURCE_KINDS = new Set(['file', 'exec', 'link']);
+const STATE_KINDS = new Set(['file', 'exec', 'link', 'dir']);
+
+/** Exactly what {@link sourceRecordSchema} accepts (a test holds the two equal). */
+export function isSourceRecord(value: unknown): boolean {
+  return (
+    isPlainObject(value) &&
+    hasOnlyKeys(value, SOURCE_KEYS) &&
+    typeof value['hash'] === 'string' &&
+    GIT_ID.test(value['hash']) &&
+    SOURCE_KINDS.has(value['kind'] as string) &&
+    optionalString(value['target']) &&
+    typeof value['mtimeNs'] === 'string' &&
+    NS_TIME.test(value['mtimeNs'])
+  );
+}
+
+/** Exactly what {@link stateRecordSchema} accepts (a test holds the two equal). */
+export function isStateRecord(value: unknown): boolean {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, STATE_KEYS) || !STATE_KINDS.has(value['kind'] as string)) return false;
+  const { blob, size, mtimeNs } = value;
+  return (
+    (blob === undefined || (typeof blob === 'string' && SHA256.test(blob))) &&
+    (size === undefined || (typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) &&
+    typeof mtimeNs === 'string' &&
+    NS_TIME.test(mtimeNs) &&
+    optionalString(value['target']) &&
+    optionalString(value['transform'])
+  );
+}
+
+function allRecords(map: PlainObject, isRecord: (value: unknown) => boolean): boolean {
+  for (const [path, record] of Object.entries(map)) if (!isSafeRelativePath(path) || !isRecord(record)) return false;
+  return true;
+}
+
+/**
+ * Validates a manifest read from a store: {@link checkpointManifestSchema}'s
+ * verdict, with its thousands of file records checked by plain functions
+ * (zod takes ~15 ms per manifest on a cold start, and every checkpoint of a
+ * project is read to find the closest). A manifest that fails gets zod's own
+ * issues, so messages name the first bad path.
+ */
+export function parseCheckpointManifest(json: unknown): ReturnType<typeof checkpointManifestSchema.safeParse> {
+  const head = manifestHeadSchema.safeParse(json);
+  if (head.success && allRecords(head.data.sources, isSourceRecord) && allRecords(head.data.state, isStateRecord)) {
+    return { success: true, data: head.data as CheckpointManifest };
+  }
+  return checkpointManifestSchema.safeParse(json);
 }

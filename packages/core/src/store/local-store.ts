@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
-import { checkpointManifestSchema, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
+import { parseCheckpointManifest, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
 import { sha256 } from '../sources/hash.js';
 import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
 
@@ -212,7 +212,7 @@ export class LocalStore implements CheckpointStore {
     } catch (error) {
       return { file, error: `not valid JSON (${(error as Error).message})` };
     }
-    const parsed = checkpointManifestSchema.safeParse(json);
+    const parsed = parseCheckpointManifest(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : '';
