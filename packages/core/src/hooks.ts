@@ -143,7 +143,10 @@ export function createHooks() {
     // restore
     /** Before any file is written; plugins may drop entries from the plan. */
     beforeRestore: new AsyncSeriesHook<[RestorePlan, BuildContext]>(['plan', 'context']),
-    /** Transforms of restored bytes, keyed by the transform name recorded at capture. */
+    /**
+     * Transforms of restored bytes, keyed by the transform name recorded at capture. A tap
+     * returns new bytes and never changes `content` in place: one blob may back several files.
+     */
     restoreFile: new HookMap((_key: string) => new AsyncSeriesWaterfallHook<[Buffer, FileTransformInfo]>(['content', 'info'])),
     /** State written and every time replayed; repair tool databases here. */
     afterRestore: new AsyncSeriesHook<[RestoreResult, BuildContext]>(['result', 'context']),

@@ -172,8 +172,8 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
   await Promise.all(
     files.map(async ([path, record]) => {
       if (record.transform === undefined) return;
-      // A copy: the same blob may back other files.
-      const content = Buffer.from(contents.get(record.blob as string) as Buffer);
+      // Not copied (new memory costs page faults): transforms return new bytes, see `restoreFile`.
+      const content = contents.get(record.blob as string) as Buffer;
       const info = { path, absolutePath: join(context.buildDir, path), context };
       transformed.set(path, await options.transform(record.transform, content, info));
     }),
