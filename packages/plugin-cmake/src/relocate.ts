@@ -10,10 +10,11 @@
  *
  * @packageDocumentation
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CheckpointRefusedError, isBinaryContent, relocateText, rootMapper } from '@orchestrate/core';
-import { NINJA_DEPS_VERSION, parseNinjaDeps, relocateDepsLog } from './ninja-deps.js';
+import { NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, relocateDepsLog } from './ninja-deps.js';
 import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog } from './ninja-log.js';
 import { readNinjaCommands } from './ninja-commands.js';
 
@@ -114,26 +115,31 @@ export function restoreNinjaDeps(content: Buffer, roots: Roots): Buffer {
   }
 }
 
-/** Versions of ninja's logs in a build dir, for the checkpoint's data. */
+/** Versions of ninja's logs in a build dir, for the checkpoint's data: from their headers (-1: unreadable). */
 export async function readNinjaLogVersions(buildDir: string): Promise<{ log?: number; deps?: number }> {
   const out: { log?: number; deps?: number } = {};
-  const log = await readFile(join(buildDir, '.ninja_log')).catch(() => undefined);
-  if (log) {
-    try {
-      out.log = parseNinjaLog(log).version;
-    } catch {
-      out.log = -1;
-    }
-  }
-  const deps = await readFile(join(buildDir, '.ninja_deps')).catch(() => undefined);
+  const log = readHead(join(buildDir, '.ninja_log'), 64);
+  if (log) out.log = Number(/^# ninja log v(\d+)\n/.exec(log.toString('latin1'))?.[1] ?? -1);
+  const deps = readHead(join(buildDir, '.ninja_deps'), NINJA_DEPS_SIGNATURE.length + 4);
   if (deps) {
-    try {
-      out.deps = parseNinjaDeps(deps).version;
-    } catch {
-      out.deps = -1;
-    }
+    const signed = deps.length === NINJA_DEPS_SIGNATURE.length + 4 && deps.toString('latin1', 0, NINJA_DEPS_SIGNATURE.length) === NINJA_DEPS_SIGNATURE;
+    out.deps = signed ? deps.readInt32LE(NINJA_DEPS_SIGNATURE.length) : -1;
   }
   return out;
+}
+
+/** The first `bytes` bytes of `file`, or `undefined` when it cannot be read. */
+function readHead(file: string, bytes: number): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(bytes);
+    return head.subarray(0, readSync(fd, head, 0, bytes, 0));
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Why ninja's logs of this version cannot be relocated, or `undefined`. */

@@ -2,7 +2,7 @@
  * The build state of a CMake binary directory: every file in it, minus what
  * CMake never reads again (see the README for the list and the reasons).
  */
-import { readdir } from 'node:fs/promises';
+import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 /** Paths (relative to the binary directory) that are not worth restoring, with the reason. */
@@ -26,19 +26,22 @@ export function tryExclusionReason(path: string): string | undefined {
 
 /** Every file and symbolic link below `root` (relative POSIX paths, sorted). */
 export async function listBuildFiles(root: string): Promise<string[]> {
+  // Synchronous: a few hundred directory reads, each a thread-pool round trip otherwise.
   const out: string[] = [];
-  const visit = async (rel: string): Promise<void> => {
-    const entries = await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true }).catch(() => []);
-    await Promise.all(
-      entries.map(async (entry) => {
-        const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-        if (entry.isDirectory()) return visit(path);
-        if (entry.isFile() || entry.isSymbolicLink()) out.push(path);
-        return undefined;
-      }),
-    );
+  const visit = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) visit(path);
+      else if (entry.isFile() || entry.isSymbolicLink()) out.push(path);
+    }
   };
-  await visit('');
+  visit('');
   return out.sort();
 }
 
