@@ -68,6 +68,37 @@ function stableMakeflags(value: string | undefined): string {
     .join(' ');
 }
 
+/** Files make may read as makefiles: make's own names, included fragments and dependency files. */
+const MAKEFILE_LIKE = /(^|\/)(GNUmakefile|makefile|Makefile)$|\.(mk|mak|make|d|dep|deps|P)$/;
+
+/**
+ * The restored checkpoint's make graph, relocated to this tree, when the
+ * graph `make -pq` would print now is the same: the build was incremental,
+ * no source was added, removed or retargeted, no modified source and no file
+ * the build rewrote is one make reads as a makefile (by name, see
+ * {@link MAKEFILE_LIKE}), and the build created or deleted no file. Otherwise
+ * `undefined`, and make is asked. (A makefile that reads other files with
+ * `$(shell ...)` is not seen; the graph only decides which outputs of a
+ * later-removed source are not restored.)
+ */
+function tryCarryGraph(ctx: BuildContext, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): MakeGraph | undefined {
+  const checkpoint = ctx.checkpoint;
+  const recorded = (checkpoint?.data[PLUGIN_NAME] as { graph?: MakeGraph } | undefined)?.graph;
+  const changes = ctx.changes;
+  if (ctx.mode !== 'incremental' || !checkpoint || !recorded || !changes) return undefined;
+  if (changes.added.length > 0 || changes.removed.length > 0 || changes.linkChanged.length > 0) return undefined;
+  if (changes.modified.some((path) => MAKEFILE_LIKE.test(path))) return undefined;
+  if (before.size !== after.size) return undefined;
+  for (const [path, stamp] of after) {
+    const then = before.get(path);
+    if (then === undefined || (then !== stamp && MAKEFILE_LIKE.test(path))) return undefined;
+  }
+  const relocate = rootMapper(checkpoint.roots.source, ctx.sourceDir);
+  const graph: MakeGraph = {};
+  for (const [target, prerequisites] of Object.entries(recorded)) graph[relocate(target)] = prerequisites.map(relocate);
+  return graph;
+}
+
 /** Creates the make plugin. */
 export function make(options: MakeOptions = {}): Plugin {
   const command = options.command ?? 'make';
@@ -89,6 +120,8 @@ export function make(options: MakeOptions = {}): Plugin {
       let snapshot: Snapshot | undefined;
       /** make's database, read while the state is captured (started in selectState, used in afterCapture). */
       let graphRead: Promise<MakeGraph | undefined> | undefined;
+      /** The restored checkpoint's graph, when nothing it is made from changed (set in selectState). */
+      let carriedGraph: MakeGraph | undefined;
 
       hooks.resolveConfig.tap(PLUGIN_NAME, (draft) => {
         if (options.objDir !== undefined && draft.buildDir === undefined) return { ...draft, buildDir: options.objDir };
@@ -212,8 +245,9 @@ export function make(options: MakeOptions = {}): Plugin {
       });
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
-        const graph = await (graphRead ?? readGraph(ctx));
+        const graph = carriedGraph ?? (await (graphRead ?? readGraph(ctx)));
         graphRead = undefined;
+        carriedGraph = undefined;
         if (!graph) return;
         // Only what concerns the state is kept: edges into state files.
         const kept: MakeGraph = {};
@@ -225,18 +259,27 @@ export function make(options: MakeOptions = {}): Plugin {
         manifest.data[PLUGIN_NAME] = { graph: kept };
       });
 
-      hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+      const startGraphRead = (ctx: BuildContext): void => {
         // `make -pq` runs no recipe and writes nothing: it runs while the core stores the state.
         graphRead = readGraph(ctx);
         graphRead.catch(() => undefined); // reported in afterCapture
+      };
+
+      hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        graphRead = undefined;
+        carriedGraph = undefined;
         const files: StateFileSpec[] = [...selection.files];
         if (options.objDir !== undefined) {
+          startGraphRead(ctx);
           const all = snapshotTree(ctx.buildDir, () => false);
           for (const path of all.keys()) files.push({ path });
           return { files };
         }
         const before = snapshot?.files ?? new Map<string, string>();
         const after = snapshotTree(ctx.buildDir, () => false);
+        carriedGraph = snapshot ? tryCarryGraph(ctx, before, after) : undefined;
+        if (carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
+        else startGraphRead(ctx);
         const sources = ctx.sources ?? new Map();
         const chosen = new Set<string>();
         for (const [path, stamp] of after) {

@@ -216,6 +216,31 @@ describe('make-hello checkpoint builds', () => {
   });
 });
 
+describe('make graph kept from checkpoint to checkpoint', () => {
+  it('drops the outputs of a deleted unit after a checkpoint that carried the graph over', async () => {
+    const { h } = await makeHelloHarness();
+    expect((await h.prepare()).run.report?.['mode']).toBe('full');
+    // Nothing rebuilt, no dependency file rewritten: the graph is carried over, make is not asked.
+    const carried = await h.run('unchanged', { clean: false, save: true, env: { ORCHESTRATE_DEBUG: 'make' } });
+    expect(carried.run.report).toMatchObject({ mode: 'incremental' });
+    expect(carried.units).toEqual([]);
+    expect(carried.run.stderr).toContain('the recorded make graph is kept');
+    // From that checkpoint, a deleted unit's object must not come back (the graph says what was built from it).
+    const result = await h.run('delete-after-carry', {
+      change: async (dir) => {
+        await rm(join(dir, 'src/mathx.c'));
+        const main = join(dir, 'src/main.c');
+        await writeFile(main, (await readFile(main, 'utf8')).replace('    unit_mathx();\n', ''));
+        const units = join(dir, 'src/units.h');
+        await writeFile(units, (await readFile(units, 'utf8')).replace('void unit_mathx(void);\n', ''));
+      },
+    });
+    expect(result.run.report).toMatchObject({ mode: 'incremental', restored: carried.run.report?.['saved'] });
+    expect(await h.diff(result)).toEqual([]);
+    expect(await programOutput('./hello', result.b)).toBe(await programOutput('./hello', result.c));
+  });
+});
+
 describe('make-hello with the executable bit set again', () => {
   it('rebuilds when a cleared executable bit is restored', async () => {
     const { h } = await makeHelloHarness();
