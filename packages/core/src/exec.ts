@@ -49,6 +49,7 @@ export async function runCommand(
     cwd: options.cwd,
     env: options.env === undefined ? process.env : options.env,
     signal: options.signal,
+    interleaved: true,
     ...(onOutput ? { onOutput } : {}),
   });
   if (onOutput && pending.length > 0) options.logger[echo as 'info' | 'debug'](pending);

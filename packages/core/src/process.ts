@@ -22,6 +22,11 @@ export interface SpawnOptions {
   onOutput?: (text: string) => void;
   /** Keep a trailing newline of stdout/stderr/all (default: stripped, like execa). */
   keepFinalNewline?: boolean;
+  /**
+   * Collect stdout and stderr interleaved as produced into `all` (always with
+   * `onOutput`). Off by default: merging the streams costs ~9 ms per process.
+   */
+  interleaved?: boolean;
 }
 
 export interface SpawnResult {
@@ -32,7 +37,7 @@ export interface SpawnResult {
   signal: NodeJS.Signals | undefined;
   stdout: string;
   stderr: string;
-  /** stdout and stderr interleaved as produced. */
+  /** stdout and stderr interleaved as produced with `interleaved` or `onOutput`, else stdout then stderr. */
   all: string;
   /** Did not start, died by a signal, or exited non-zero. */
   failed: boolean;
@@ -62,7 +67,7 @@ export async function spawnCapture(file: string, args: readonly string[], option
     ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
     forceKillAfterDelay: 5000,
     reject: false,
-    all: true,
+    all: options.interleaved === true || options.onOutput !== undefined,
     stripFinalNewline: options.keepFinalNewline !== true,
     maxBuffer: 1024 * 1024 * 1024,
     windowsHide: true,
@@ -88,7 +93,7 @@ export async function spawnCapture(file: string, args: readonly string[], option
     signal,
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
-    all: String(result.all ?? ''),
+    all: result.all === undefined ? [result.stdout, result.stderr].filter(Boolean).join('\n') : String(result.all),
     failed: result.failed,
     canceled: result.isCanceled,
     error: startFailed ? new Error(result.originalMessage || result.shortMessage) : undefined,
