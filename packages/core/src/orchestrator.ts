@@ -42,6 +42,7 @@ import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { LocalStore } from './store/local-store.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
+import type { GitListing } from './sources/git.js';
 
 const CORE = 'orchestrate';
 
@@ -65,6 +66,8 @@ export interface OrchestratorOptions {
   storeOverride?: string | undefined;
   /** A store to use instead of opening the configured local one. */
   store?: CheckpointStore;
+  /** A git listing of the expected source directory, started while the plugins loaded; the first run uses it. */
+  gitListing?: GitListing | undefined;
 }
 
 function wrapTapErrors(hooks: OrchestratorHooks): void {
@@ -144,7 +147,7 @@ function tapOnly(hooks: OrchestratorHooks): PluginHooks {
 export class Orchestrator {
   /** Every hook; only the orchestrator calls them. */
   readonly hooks: OrchestratorHooks = createHooks();
-  readonly #options: OrchestratorOptions;
+  #options: OrchestratorOptions;
   readonly #plugins: readonly Plugin[];
   /** Checkpoints being read while the fingerprint and the sources are computed. */
   #prefetched: { store: CheckpointStore; project: string; loading: Promise<LoadedCheckpoint[]> } | undefined;
@@ -224,6 +227,7 @@ export class Orchestrator {
             buildDir: config.buildDir,
             include: config.include,
             exclude: config.exclude,
+            gitListing: this.#takeGitListing(),
           }),
         ),
       ]);
@@ -290,6 +294,13 @@ export class Orchestrator {
     const base: Fingerprint = { 'orchestrate.manifest': String(MANIFEST_SCHEMA_VERSION) };
     for (const name of ctx.config.env) base[`env.${name}`] = ctx.env[name] ?? '';
     return this.hooks.fingerprint.promise(base, ctx);
+  }
+
+  /** The listing started with the orchestrator, once: a later run lists the tree as it is then. */
+  #takeGitListing(): GitListing | undefined {
+    const listing = this.#options.gitListing;
+    this.#options = { ...this.#options, gitListing: undefined };
+    return listing;
   }
 
   /** Starts reading `project`'s checkpoints from `store` for {@link #findInStore}. */

@@ -8,6 +8,7 @@ import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Orchestrator } from './orchestrator.js';
 import { loadPlugins } from './plugin-loader.js';
+import { startGitListing } from './sources/git.js';
 
 export interface CreateOrchestratorOptions {
   /** Where to look for the config (upwards). */
@@ -17,6 +18,11 @@ export interface CreateOrchestratorOptions {
   logger: Logger;
   storeOverride?: string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Start listing the sources with git as soon as the config is found, while
+   * the plugins load (for a run that scans them: build, prepare, restore).
+   */
+  listSourcesEarly?: boolean;
 }
 
 /** Finds the project's config, loads its plugins and creates the orchestrator. */
@@ -29,6 +35,8 @@ export async function createOrchestrator(options: CreateOrchestratorOptions): Pr
     });
   }
   const { plugins: entries, ...draft } = loaded.config;
+  // The source directory as the config names it; a plugin may still move it, and then the listing is not used.
+  const gitListing = options.listSourcesEarly ? startGitListing(resolve(loaded.dir, draft.sourceDir ?? '.')) : undefined;
   const plugins = await loadPlugins(entries ?? [], loaded.dir, loaded.file);
   if (plugins.length === 0) {
     throw new ConfigError("no plugins: add a build-system plugin, e.g. \"plugins\": [\"@orchestrate/plugin-make\"]", loaded.file);
@@ -41,5 +49,6 @@ export async function createOrchestrator(options: CreateOrchestratorOptions): Pr
     logger: options.logger,
     ...(options.env ? { env: options.env } : {}),
     storeOverride: options.storeOverride,
+    gitListing,
   });
 }

@@ -99,6 +99,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           logger,
           storeOverride: opts.store,
           env: io.env,
+          listSourcesEarly: true,
         });
         return orchestrator.run({ command, noSave, ...(io.signal ? { signal: io.signal } : {}) });
       },

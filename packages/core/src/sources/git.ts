@@ -28,6 +28,22 @@ function splitZ(text: string): string[] {
   return parts;
 }
 
+function listWorkTree(dir: string): Promise<SpawnResult> {
+  return git(dir, ['ls-files', '-z', '-t', '-s', '-m', '-d', '-o', '--exclude-standard', '--', '.']);
+}
+
+/** A git listing started ahead of {@link tryGitSources}, e.g. while plugins load. */
+export interface GitListing {
+  /** The directory listed (absolute). */
+  readonly dir: string;
+  readonly result: Promise<SpawnResult>;
+}
+
+/** Starts listing `dir`; pass the result to {@link tryGitSources} for the same directory. */
+export function startGitListing(dir: string): GitListing {
+  return { dir: resolve(dir), result: listWorkTree(dir) };
+}
+
 /**
  * Lists the sources below `dir` in a git work tree, relative to `dir`, or
  * returns `undefined` when `dir` is not in a work tree. `skip` filters paths
@@ -40,10 +56,14 @@ function splitZ(text: string): string[] {
  * or `? <path>` for an untracked file; a path is listed once per tag
  * (`H` cached, `C` modified, `R` removed...).
  */
-export async function tryGitSources(dir: string, skip: (path: string) => boolean): Promise<Map<string, SourceEntry> | undefined> {
+export async function tryGitSources(
+  dir: string,
+  skip: (path: string) => boolean,
+  started?: GitListing,
+): Promise<Map<string, SourceEntry> | undefined> {
   // Inside a .git directory, git lists the index without a work tree.
   if (resolve(dir).split(sep).includes('.git')) return undefined;
-  const listed = await git(dir, ['ls-files', '-z', '-t', '-s', '-m', '-d', '-o', '--exclude-standard', '--', '.']);
+  const listed = await (started?.dir === resolve(dir) ? started.result : listWorkTree(dir));
   // Outside a repository, or in a bare one: not a work tree.
   if (listed.exitCode === 128) return undefined;
   const output = stdoutOf(listed, dir);

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { tryGitSources } from './git.js';
+import { tryGitSources, type GitListing } from './git.js';
 import type { SourceEntry } from './manifest.js';
 import { hashFiles, walkTree } from './walk.js';
 
@@ -16,6 +16,8 @@ export interface ScanOptions {
   exclude: readonly string[];
   /** Paths (relative to the source directory) that are build state, not sources. */
   statePaths?: ReadonlySet<string>;
+  /** A listing of the source directory started earlier; used when it lists the same directory. */
+  gitListing?: GitListing | undefined;
 }
 
 export interface ScanResult {
@@ -45,7 +47,7 @@ export async function scanSources(options: ScanOptions): Promise<ScanResult> {
     (buildRel !== undefined && (path === buildRel || path.startsWith(`${buildRel}/`))) ||
     (options.statePaths?.has(path) ?? false) ||
     isExcluded(path);
-  const sources = await tryGitSources(options.sourceDir, skip);
+  const sources = await tryGitSources(options.sourceDir, skip, options.gitListing);
   // A directory git ignores (a copy under an ignored path of another
   // repository) lists nothing in git, so changes would go unseen: walk it.
   if (sources && (sources.size > 0 || !(await isIgnoredByGit(options.sourceDir)))) return { sources, method: 'git' };
