@@ -152,6 +152,18 @@ describe('source listing in git and by walk', () => {
     expect(sub.sources.get('util.c')).toEqual(viaGit.get('src/util.c'));
   });
 
+  it('walks a work tree when git is not installed (a minimal image, a sandbox)', async () => {
+    const path = process.env['PATH'];
+    process.env['PATH'] = await tempDir('orchestrate-no-git-');
+    try {
+      const scanned = await scanSources({ sourceDir: dir, buildDir: dir, include: [], exclude: ['**/*.o', 'ignored-dir/**'] });
+      expect(scanned.method).toBe('walk');
+      expect(scanned.sources.get('src/util.c')).toEqual(viaGit.get('src/util.c'));
+    } finally {
+      process.env['PATH'] = path;
+    }
+  });
+
   it('gives the same manifest for a copy of the tree outside git, found by a walk', async () => {
     const copy = join(await tempDir('orchestrate-sources-copy-'), 'plain');
     await execa('cp', ['-a', dir, copy]);

@@ -5,7 +5,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { chmod, lstat, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { BuildContext } from '../context.js';
 import type { FileTransformInfo } from '../hooks.js';
@@ -64,11 +64,43 @@ async function tryLstat(path: string) {
   }
 }
 
+/**
+ * Where the link at `path` leads, relative to the build directory, following
+ * the plan's other links as the file system will; `undefined` when it leaves
+ * the build directory, is absolute or empty, or loops.
+ */
+export function tryResolveLinkInPlan(path: string, entries: ReadonlyMap<string, StateRecord>): string | undefined {
+  let hops = 0;
+  const walk = (from: readonly string[], target: string): string[] | undefined => {
+    if (target === '' || isAbsolute(target)) return undefined;
+    const at = [...from];
+    for (const segment of target.split('/')) {
+      if (segment === '' || segment === '.') continue;
+      if (segment === '..') {
+        if (at.length === 0) return undefined;
+        at.pop();
+        continue;
+      }
+      at.push(segment);
+      const record = entries.get(at.join('/'));
+      if (record?.kind !== 'link') continue;
+      if (++hops > 40) return undefined;
+      const next = walk(at.slice(0, -1), record.target ?? '');
+      if (next === undefined) return undefined;
+      at.splice(0, at.length, ...next);
+    }
+    return at;
+  };
+  return walk(path.split('/').slice(0, -1), entries.get(path)?.target ?? '')?.join('/');
+}
+
 /** Checks everything that can be checked before a byte is written; throws {@link CheckpointRefusedError}. */
 async function checkPlan(options: RestoreOptions): Promise<void> {
   const { context, entries, sources } = options;
   const toSource = stateToSourceMapper(context.sourceDir, context.buildDir);
   const dirs = new Set<string>();
+  // Case-folded too: on a case-insensitive file system 'Out' and 'out' are one entry.
+  const links = new Set<string>();
   for (const [path, record] of entries) {
     const sourcePath = toSource(path);
     if (sourcePath !== undefined && sources.has(sourcePath)) {
@@ -78,11 +110,11 @@ async function checkPlan(options: RestoreOptions): Promise<void> {
       throw new CheckpointRefusedError(`its state file '${path}' has no blob`);
     }
     if (record.kind === 'link') {
-      const target = record.target ?? '';
-      const resolved = normalize(join(dirname(path), target));
-      if (target === '' || isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) {
-        throw new CheckpointRefusedError(`its symbolic link '${path}' points outside the build directory ('${target}')`);
+      // Followed through the plan's other links: `d/y -> ..` then `x -> d/y/../out` leaves the directory.
+      if (tryResolveLinkInPlan(path, entries) === undefined) {
+        throw new CheckpointRefusedError(`its symbolic link '${path}' points outside the build directory ('${record.target ?? ''}')`);
       }
+      links.add(path.toLowerCase());
     }
     for (const dir of ancestors(path)) dirs.add(dir);
   }
@@ -91,8 +123,19 @@ async function checkPlan(options: RestoreOptions): Promise<void> {
     if (info?.isSymbolicLink() && entries.get(dir)?.kind !== 'link') {
       throw new CheckpointRefusedError(`'${dir}' in the build directory is a symbolic link; restoring through it could write outside`);
     }
-    if (entries.get(dir)?.kind === 'link') {
+    if (links.has(dir.toLowerCase())) {
       throw new CheckpointRefusedError(`its symbolic link '${dir}' would be a parent directory of other state files`);
+    }
+    if (info && !info.isDirectory() && !info.isSymbolicLink() && entries.get(dir)?.kind !== 'dir') {
+      throw new CheckpointRefusedError(`'${dir}' in the build directory is a file where the checkpoint has a directory`);
+    }
+  }
+  // A directory of the working tree is never replaced by a file: it may hold the user's files.
+  for (const [path, record] of entries) {
+    if (record.kind === 'dir') continue;
+    const info = await tryLstat(join(context.buildDir, path));
+    if (info?.isDirectory()) {
+      throw new CheckpointRefusedError(`its state file '${path}' would replace the directory '${path}' of the working tree`);
     }
   }
 }
@@ -182,13 +225,16 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
   // The writes are many small local operations: done synchronously, without a
   // thread-pool round trip each (the copies of large blobs excepted).
   const written: string[] = [];
+  /** Directories this restore created (the top one of each `mkdir -p`), for the rollback. */
+  const created: string[] = [];
   const limit = pLimit(8);
   const umask = process.umask();
   try {
     const made = new Set<string>();
     const makeDir = (abs: string): void => {
       if (made.has(abs)) return;
-      mkdirSync(abs, { recursive: true });
+      const first = mkdirSync(abs, { recursive: true });
+      if (first !== undefined) created.push(first);
       made.add(abs);
     };
     for (const [path, record] of sorted) {
@@ -220,7 +266,8 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
       writeFileSync(abs, content, { flag: 'wx', mode });
       if ((mode & ~umask) !== mode) chmodSync(abs, mode);
     }
-    await Promise.all(
+    // Every copy settles before a failure is reported, so the rollback below races none of them.
+    const copied = await Promise.allSettled(
       copies.map(([abs, blob, mode]) =>
         limit(async () => {
           await context.store.copyBlobTo(blob, abs);
@@ -228,8 +275,11 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
         }),
       ),
     );
+    const failed = copied.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (error) {
     for (const path of written) rmSync(join(context.buildDir, path), { force: true, recursive: true });
+    for (const dir of created.reverse()) rmSync(dir, { force: true, recursive: true });
     throw error;
   }
 

@@ -64,8 +64,8 @@ export async function tryGitSources(
   // Inside a .git directory, git lists the index without a work tree.
   if (resolve(dir).split(sep).includes('.git')) return undefined;
   const listed = await (started?.dir === resolve(dir) ? started.result : listWorkTree(dir));
-  // Outside a repository, or in a bare one: not a work tree.
-  if (listed.exitCode === 128) return undefined;
+  // git not installed, outside a repository, or in a bare one: not a work tree.
+  if (listed.exitCode === undefined || listed.exitCode === 128) return undefined;
   const output = stdoutOf(listed, dir);
 
   const indexed = new Map<string, { mode: string; hash: string }>();

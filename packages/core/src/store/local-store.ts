@@ -135,7 +135,8 @@ export class LocalStore implements CheckpointStore {
 
   async copyBlobTo(hash: string, dest: string): Promise<void> {
     // Copy-on-write where the file system clones; node falls back to a copy elsewhere.
-    await copyFile(this.#blobPath(hash), dest, constants.COPYFILE_FICLONE);
+    // EXCL: a new file, never through a link at `dest`.
+    await copyFile(this.#blobPath(hash), dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   }
 
   /** Verifies the blob's bytes against its hash without loading it whole. */

@@ -26,8 +26,8 @@ export interface CheckpointStore {
   /** Reads a blob and verifies its hash; a mismatch throws a StoreError naming the blob. */
   readBlob(hash: string): Promise<Buffer>;
   /**
-   * Copies a verified blob to `dest` (copy-on-write where the file system can),
-   * replacing what is there.
+   * Copies a verified blob to a new file `dest` (copy-on-write where the file
+   * system can); fails when something is there (never writes through a link).
    */
   copyBlobTo(hash: string, dest: string): Promise<void>;
   /** Verifies a blob against its hash without returning it; a mismatch throws a StoreError naming the blob. */
