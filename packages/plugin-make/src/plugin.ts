@@ -69,29 +69,37 @@ function stableMakeflags(value: string | undefined): string {
 }
 
 /** Files make may read as makefiles: make's own names, included fragments and dependency files. */
-const MAKEFILE_LIKE = /(^|\/)(GNUmakefile|makefile|Makefile)$|\.(mk|mak|make|d|dep|deps|P)$/;
+const MAKEFILE_LIKE =
+  /(^|\/)((GNUmakefile|makefile|Makefile)(\.[^/]*)?|\.depend|\.config|\.[^/]*\.cmd)$|\.(mk|mak|make|d|dep|deps|P|Po|Plo|Tpo)$/;
 
 /**
  * The restored checkpoint's make graph, relocated to this tree, when the
  * graph `make -pq` would print now is the same: the build was incremental,
  * no source was added, removed or retargeted, no modified source and no file
- * the build rewrote is one make reads as a makefile (by name, see
- * {@link MAKEFILE_LIKE}), and the build created or deleted no file. Otherwise
+ * the build rewrote is one make reads as a makefile (a build file of the
+ * plugin's options, or by name, see {@link MAKEFILE_LIKE}), and the build
+ * created or deleted no file. Otherwise
  * `undefined`, and make is asked. (A makefile that reads other files with
  * `$(shell ...)` is not seen; the graph only decides which outputs of a
  * later-removed source are not restored.)
  */
-function tryCarryGraph(ctx: BuildContext, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): MakeGraph | undefined {
+function tryCarryGraph(
+  ctx: BuildContext,
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
+  isBuildFile: (path: string) => boolean,
+): MakeGraph | undefined {
+  const readByMake = (path: string): boolean => isBuildFile(path) || MAKEFILE_LIKE.test(path);
   const checkpoint = ctx.checkpoint;
   const recorded = (checkpoint?.data[PLUGIN_NAME] as { graph?: MakeGraph } | undefined)?.graph;
   const changes = ctx.changes;
   if (ctx.mode !== 'incremental' || !checkpoint || !recorded || !changes) return undefined;
   if (changes.added.length > 0 || changes.removed.length > 0 || changes.linkChanged.length > 0) return undefined;
-  if (changes.modified.some((path) => MAKEFILE_LIKE.test(path))) return undefined;
+  if (changes.modified.some(readByMake) || changes.modeChanged.some(readByMake)) return undefined;
   if (before.size !== after.size) return undefined;
   for (const [path, stamp] of after) {
     const then = before.get(path);
-    if (then === undefined || (then !== stamp && MAKEFILE_LIKE.test(path))) return undefined;
+    if (then === undefined || (then !== stamp && readByMake(path))) return undefined;
   }
   const relocate = rootMapper(checkpoint.roots.source, ctx.sourceDir);
   const graph: MakeGraph = {};
@@ -277,7 +285,7 @@ export function make(options: MakeOptions = {}): Plugin {
         }
         const before = snapshot?.files ?? new Map<string, string>();
         const after = snapshotTree(ctx.buildDir, () => false);
-        carriedGraph = snapshot ? tryCarryGraph(ctx, before, after) : undefined;
+        carriedGraph = snapshot ? tryCarryGraph(ctx, before, after, isBuildFile) : undefined;
         if (carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
         else startGraphRead(ctx);
         const sources = ctx.sources ?? new Map();

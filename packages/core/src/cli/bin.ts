@@ -19,8 +19,8 @@
  *
  * This file imports node's modules only: it runs before any bundle.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +36,18 @@ type ModuleInternals = typeof Module & {
   _nodeModulePaths(dir: string): string[];
   wrap(source: string): string;
 };
+
+/** Caches of other bundles (other versions of orchestrate, or of node) kept besides the newest. */
+const KEPT_CACHES = 4;
+
+/** Removes all but the newest caches, so upgrades do not pile up ~1 MB files. */
+function pruneCaches(dir: string): void {
+  const caches = readdirSync(dir)
+    .filter((name) => /^core-[0-9a-f]+\.bin$/.test(name))
+    .map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const { name } of caches.slice(KEPT_CACHES)) rmSync(join(dir, name), { force: true });
+}
 
 function loadBundle(file: string): CliBundle {
   const loader = Module as ModuleInternals;
@@ -57,9 +69,11 @@ function loadBundle(file: string): CliBundle {
     process.once('exit', () => {
       try {
         mkdirSync(cacheDir, { recursive: true });
-        const temp = `${cacheFile}.${process.pid}.tmp`;
+        // pid and random bytes: containers sharing one cache directory can have equal pids.
+        const temp = `${cacheFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
         writeFileSync(temp, script.createCachedData());
         renameSync(temp, cacheFile);
+        pruneCaches(cacheDir);
       } catch {
         // a read-only cache directory: the next run compiles again
       }
