@@ -42,6 +42,7 @@ export type { ExecOptions, ExecResult } from './exec.js';
 export { spawnCapture as runProcess, type SpawnOptions as RunProcessOptions, type SpawnResult as RunProcessResult } from './process.js';
 export { changedPaths, changeCount, type ChangeSet, type SourceEntry, type SourceKind } from './sources/manifest.js';
 export { gitBlobId, sha256 } from './sources/hash.js';
+export { listFiles } from './sources/walk.js';
 export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } from './checkpoint/manifest.js';
 export { toolIdentity, tryWhich, compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 export { setTimes, tryMtimeNs, probeGranularity } from './checkpoint/times.js';

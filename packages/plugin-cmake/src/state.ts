@@ -2,7 +2,7 @@
  * The build state of a CMake binary directory: every file in it, minus what
  * CMake never reads again (see the README for the list and the reasons).
  */
-import { readdirSync, type Dirent } from 'node:fs';
+import { listFiles } from '@orchestrate/core';
 import { join } from 'node:path';
 
 /** Paths (relative to the binary directory) that are not worth restoring, with the reason. */
@@ -26,23 +26,7 @@ export function tryExclusionReason(path: string): string | undefined {
 
 /** Every file and symbolic link below `root` (relative POSIX paths, sorted). */
 export async function listBuildFiles(root: string): Promise<string[]> {
-  // Synchronous: a few hundred directory reads, each a thread-pool round trip otherwise.
-  const out: string[] = [];
-  const visit = (rel: string): void => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (entry.isDirectory()) visit(path);
-      else if (entry.isFile() || entry.isSymbolicLink()) out.push(path);
-    }
-  };
-  visit('');
-  return out.sort();
+  return listFiles(root);
 }
 
 // <dir>/CMakeFiles/<target>.dir/<source path relative to <dir>>.o[.d]

@@ -5,12 +5,13 @@
  * and selects the build state: the object directory, or for an in-source
  * build every file the build created or changed.
  */
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import {
+  listFiles,
   relocateText,
   rootMapper,
   setTimes,
@@ -30,32 +31,15 @@ interface Snapshot {
   files: Map<string, string>;
 }
 
-/**
- * Every file and link below `root` (relative POSIX paths) with a stamp of its
- * identity. Synchronous: a few hundred stats of local files, each a thread-pool
- * round trip otherwise.
- */
-function snapshotTree(root: string, skip: (rel: string) => boolean): Map<string, string> {
+/** Every file and link below `root` (relative POSIX paths) with a stamp of its identity. */
+function snapshotTree(root: string): Map<string, string> {
   const out = new Map<string, string>();
-  const visit = (rel: string): void => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (entry.name === '.git' || skip(path)) continue;
-      if (entry.isDirectory()) {
-        visit(path);
-        continue;
-      }
-      const info = lstatSync(join(root, path), { bigint: true, throwIfNoEntry: false });
-      if (info) out.set(path, `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`);
-    }
-  };
-  visit('');
+  const isGit = (path: string): boolean => path === '.git' || path.endsWith('/.git');
+  for (const path of listFiles(root, isGit)) {
+    if (isGit(path)) continue; // a .git file: a work tree's or submodule's pointer
+    const info = lstatSync(join(root, path), { bigint: true, throwIfNoEntry: false });
+    if (info) out.set(path, `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`);
+  }
   return out;
 }
 
@@ -229,7 +213,7 @@ export function make(options: MakeOptions = {}): Plugin {
 
       hooks.beforeBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
         if (options.objDir !== undefined) return;
-        snapshot = { files: snapshotTree(ctx.buildDir, () => false) };
+        snapshot = { files: snapshotTree(ctx.buildDir) };
       });
 
       const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
@@ -279,12 +263,12 @@ export function make(options: MakeOptions = {}): Plugin {
         const files: StateFileSpec[] = [...selection.files];
         if (options.objDir !== undefined) {
           startGraphRead(ctx);
-          const all = snapshotTree(ctx.buildDir, () => false);
+          const all = snapshotTree(ctx.buildDir);
           for (const path of all.keys()) files.push({ path });
           return { files };
         }
         const before = snapshot?.files ?? new Map<string, string>();
-        const after = snapshotTree(ctx.buildDir, () => false);
+        const after = snapshotTree(ctx.buildDir);
         carriedGraph = snapshot ? tryCarryGraph(ctx, before, after, isBuildFile) : undefined;
         if (carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
         else startGraphRead(ctx);

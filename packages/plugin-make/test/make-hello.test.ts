@@ -40,6 +40,15 @@ async function makeHelloHarness(cleanBuild: (dir: string, env: Record<string, st
   return { h, log };
 }
 
+/** Deletes the mathx unit and its call and declaration, as a user removing it would. */
+async function deleteMathx(dir: string): Promise<void> {
+  await rm(join(dir, 'src/mathx.c'));
+  const main = join(dir, 'src/main.c');
+  await writeFile(main, (await readFile(main, 'utf8')).replace('    unit_mathx();\n', ''));
+  const units = join(dir, 'src/units.h');
+  await writeFile(units, (await readFile(units, 'utf8')).replace('void unit_mathx(void);\n', ''));
+}
+
 const { h: harness, log: cc } = await makeHelloHarness();
 
 /** Units whose dependency file lists `header`, from copy A's full build. */
@@ -114,13 +123,7 @@ describe('make-hello checkpoint builds', () => {
   it('drops the outputs of a deleted unit', async () => {
     const expected = includersOf('src/units.h');
     const result = await harness.run('delete', {
-      change: async (dir) => {
-        await rm(join(dir, 'src/mathx.c'));
-        const main = join(dir, 'src/main.c');
-        await writeFile(main, (await readFile(main, 'utf8')).replace('    unit_mathx();\n', ''));
-        const units = join(dir, 'src/units.h');
-        await writeFile(units, (await readFile(units, 'utf8')).replace('void unit_mathx(void);\n', ''));
-      },
+      change: deleteMathx,
     });
     expect(result.run.report).toMatchObject({ mode: 'incremental', changes: { removed: ['src/mathx.c'] } });
     expect(result.units).toEqual(expected);
@@ -227,13 +230,7 @@ describe('make graph kept from checkpoint to checkpoint', () => {
     expect(carried.run.stderr).toContain('the recorded make graph is kept');
     // From that checkpoint, a deleted unit's object must not come back (the graph says what was built from it).
     const result = await h.run('delete-after-carry', {
-      change: async (dir) => {
-        await rm(join(dir, 'src/mathx.c'));
-        const main = join(dir, 'src/main.c');
-        await writeFile(main, (await readFile(main, 'utf8')).replace('    unit_mathx();\n', ''));
-        const units = join(dir, 'src/units.h');
-        await writeFile(units, (await readFile(units, 'utf8')).replace('void unit_mathx(void);\n', ''));
-      },
+      change: deleteMathx,
     });
     expect(result.run.report).toMatchObject({ mode: 'incremental', restored: carried.run.report?.['saved'] });
     expect(await h.diff(result)).toEqual([]);

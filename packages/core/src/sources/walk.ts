@@ -3,6 +3,7 @@
  * directory, filtered by include/exclude globs, never descending into
  * excluded directories or following links.
  */
+import { readdirSync, type Dirent } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -19,6 +20,34 @@ export interface WalkOptions {
 
 /** Directory names never walked into. */
 const ALWAYS_SKIPPED = new Set(['.git', '.hg', '.svn']);
+
+/**
+ * Every file and symbolic link below `root` (relative POSIX paths, sorted),
+ * links not followed, directories `skipDir` accepts not entered. Synchronous:
+ * a build directory's few hundred directory reads would each be a thread-pool
+ * round trip otherwise. For plugins listing their build state.
+ */
+export function listFiles(root: string, skipDir: (path: string) => boolean = () => false): string[] {
+  const out: string[] = [];
+  const visit = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!skipDir(path)) visit(path);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        out.push(path);
+      }
+    }
+  };
+  visit('');
+  return out.sort();
+}
 
 /** Lists the files and links below `root` (relative POSIX paths). */
 export async function walkTree(root: string, options: WalkOptions): Promise<string[]> {
