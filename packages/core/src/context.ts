@@ -28,6 +28,12 @@ export interface BuildContext {
   readonly reason: string | null;
   /** The working tree's sources, once scanned. */
   readonly sources: ReadonlyMap<string, SourceEntry> | undefined;
+  /**
+   * The sources no version control tracks (git's untracked files, every file
+   * outside git): a file of these the build writes is an output, e.g. one
+   * built by hand before orchestrate's first run.
+   */
+  readonly untrackedSources: ReadonlySet<string> | undefined;
   /** The change set from the chosen checkpoint to the working tree, once known. */
   readonly changes: ChangeSet | undefined;
   /** The checkpoint being (or that was) restored. */
@@ -49,6 +55,7 @@ export class RunContext implements BuildContext {
   mode: BuildMode = 'full';
   reason: string | null = null;
   sources: ReadonlyMap<string, SourceEntry> | undefined;
+  untrackedSources: ReadonlySet<string> | undefined;
   changes: ChangeSet | undefined;
   checkpoint: CheckpointManifest | undefined;
 

@@ -232,6 +232,7 @@ export class Orchestrator {
         ),
       ]);
       ctx.sources = scan.sources;
+      ctx.untrackedSources = scan.untracked;
       logger.debug(`${scan.sources.size} sources (${scan.method})`);
 
       let restored: string | null = null;

@@ -102,6 +102,16 @@ describe('source listing in git and by walk', () => {
     ]);
   });
 
+  it("tells git's untracked files apart; outside git every file is untracked", async () => {
+    const scanned = await scanSources({ sourceDir: dir, buildDir: dir, include: [], exclude: [] });
+    expect([...scanned.untracked].sort()).toEqual(['notes/todo.txt', 'src/new-link.c', 'src/new.c']);
+    const copy = join(await tempDir('orchestrate-sources-untracked-'), 'plain');
+    await writeFiles(copy, { 'a.c': 'int a;\n', 'sub/b.c': 'int b;\n' });
+    const walked = await scanSources({ sourceDir: copy, buildDir: copy, include: [], exclude: [] });
+    expect(walked.method).toBe('walk');
+    expect([...walked.untracked].sort()).toEqual(['a.c', 'sub/b.c']);
+  });
+
   it('gives the ids git computes for the content in the working tree', async () => {
     const files = ['src/main.c', 'src/util.c', 'src/new.c', 'tools/flip.sh', 'docs/with space é.md'];
     expect(files.map((p) => viaGit.get(p)?.hash)).toEqual(await gitIds(dir, files));

@@ -273,9 +273,12 @@ export function make(options: MakeOptions = {}): Plugin {
         if (carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
         else startGraphRead(ctx);
         const sources = ctx.sources ?? new Map();
+        // A file the build wrote is state unless it is a tracked source (a generated file kept in git):
+        // an untracked one is an output, e.g. built by hand before the first checkpoint.
+        const untracked = ctx.untrackedSources ?? new Set<string>();
         const chosen = new Set<string>();
         for (const [path, stamp] of after) {
-          if (before.get(path) !== stamp && !sources.has(path)) chosen.add(path);
+          if (before.get(path) !== stamp && (!sources.has(path) || untracked.has(path))) chosen.add(path);
         }
         // Restored state the build left alone is still state.
         for (const path of Object.keys(ctx.checkpoint?.state ?? {})) {

@@ -238,6 +238,20 @@ describe('make graph kept from checkpoint to checkpoint', () => {
   });
 });
 
+describe('a tree built by hand before the first checkpoint', () => {
+  it('captures the outputs the full build wrote again, so a fresh copy compiles nothing', async () => {
+    const { h, log } = await makeHelloHarness();
+    // Outside git every file is a source, the objects and the program of the hand-made build too.
+    const first = await h.prepare(async (dir) => cleanMake(dir, { ...process.env, CC: log.path, ...log.env } as Record<string, string>));
+    expect(first.run.report).toMatchObject({ mode: 'full' });
+    const result = await h.run('fresh-after-hand-build');
+    expect(result.run.report).toMatchObject({ mode: 'incremental', restored: first.run.report?.['saved'] });
+    expect(result.units).toEqual([]);
+    expect(await h.diff(result)).toEqual([]);
+    expect(await programOutput('./hello', result.b)).toBe(await programOutput('./hello', result.c));
+  });
+});
+
 describe('make-hello with the executable bit set again', () => {
   it('rebuilds when a cleared executable bit is restored', async () => {
     const { h } = await makeHelloHarness();

@@ -60,7 +60,7 @@ export async function tryGitSources(
   dir: string,
   skip: (path: string) => boolean,
   started?: GitListing,
-): Promise<Map<string, SourceEntry> | undefined> {
+): Promise<GitSources | undefined> {
   // Inside a .git directory, git lists the index without a work tree.
   if (resolve(dir).split(sep).includes('.git')) return undefined;
   const listed = await (started?.dir === resolve(dir) ? started.result : listWorkTree(dir));
@@ -71,10 +71,12 @@ export async function tryGitSources(
   const indexed = new Map<string, { mode: string; hash: string }>();
   const dirty = new Set<string>();
   const deleted = new Set<string>();
+  const untracked = new Set<string>();
   for (const record of splitZ(output)) {
     const tag = record[0];
     if (tag === '?') {
       dirty.add(record.slice(2));
+      untracked.add(record.slice(2));
       continue;
     }
     // <tag> SP <mode> SP <object> SP <stage> TAB <file>
@@ -103,5 +105,15 @@ export async function tryGitSources(
   );
   const hashed = await hashFiles(dir, [...dirty].filter((p) => !deleted.has(p) && !skip(p)));
   for (const [path, entry] of hashed) result.set(path, entry);
-  return new Map([...result].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return {
+    sources: new Map([...result].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    untracked: new Set([...untracked].filter((path) => result.has(path))),
+  };
+}
+
+/** What {@link tryGitSources} lists. */
+export interface GitSources {
+  readonly sources: Map<string, SourceEntry>;
+  /** The sources git does not track (not ignored either). */
+  readonly untracked: ReadonlySet<string>;
 }

@@ -23,6 +23,8 @@ export interface ScanOptions {
 export interface ScanResult {
   readonly sources: Map<string, SourceEntry>;
   readonly method: 'git' | 'walk';
+  /** Sources no version control tracks: git's untracked files, or every file of a walk. */
+  readonly untracked: ReadonlySet<string>;
 }
 
 /** The build directory relative to the source directory, when it lies strictly inside it. */
@@ -47,14 +49,17 @@ export async function scanSources(options: ScanOptions): Promise<ScanResult> {
     (buildRel !== undefined && (path === buildRel || path.startsWith(`${buildRel}/`))) ||
     (options.statePaths?.has(path) ?? false) ||
     isExcluded(path);
-  const sources = await tryGitSources(options.sourceDir, skip, options.gitListing);
+  const listed = await tryGitSources(options.sourceDir, skip, options.gitListing);
   // A directory git ignores (a copy under an ignored path of another
   // repository) lists nothing in git, so changes would go unseen: walk it.
-  if (sources && (sources.size > 0 || !(await isIgnoredByGit(options.sourceDir)))) return { sources, method: 'git' };
+  if (listed && (listed.sources.size > 0 || !(await isIgnoredByGit(options.sourceDir)))) {
+    return { sources: listed.sources, method: 'git', untracked: listed.untracked };
+  }
   const paths = await walkTree(options.sourceDir, {
     include: options.include,
     exclude: options.exclude,
     skipDirs: new Set(buildRel === undefined ? [] : [buildRel]),
   });
-  return { sources: await hashFiles(options.sourceDir, paths.filter((p) => !skip(p))), method: 'walk' };
+  const sources = await hashFiles(options.sourceDir, paths.filter((p) => !skip(p)));
+  return { sources, method: 'walk', untracked: new Set(sources.keys()) };
 }
