@@ -147,13 +147,16 @@ function tapOnly(hooks: OrchestratorHooks): PluginHooks {
 export class Orchestrator {
   /** Every hook; only the orchestrator calls them. */
   readonly hooks: OrchestratorHooks = createHooks();
-  #options: OrchestratorOptions;
+  readonly #options: OrchestratorOptions;
+  /** The git listing started with the orchestrator; the first run takes it, a later one lists the tree as it is then. */
+  #gitListing: GitListing | undefined;
   readonly #plugins: readonly Plugin[];
   /** Checkpoints being read while the fingerprint and the sources are computed. */
   #prefetched: { store: CheckpointStore; project: string; loading: Promise<LoadedCheckpoint[]> } | undefined;
 
   constructor(options: OrchestratorOptions) {
     this.#options = options;
+    this.#gitListing = options.gitListing;
     this.#plugins = options.plugins;
     wrapTapErrors(this.hooks);
     const api: PluginApi = {
@@ -219,6 +222,8 @@ export class Orchestrator {
       // fingerprint (tool identities), the source scan (git) and reading the
       // project's checkpoints run at once.
       if (options.command !== 'prepare') this.#prefetchCheckpoints(store, config.project);
+      const gitListing = this.#gitListing;
+      this.#gitListing = undefined;
       const [fingerprint, scan] = await Promise.all([
         time('fingerprint', () => this.#fingerprint(context)),
         time('sources', () =>
@@ -227,7 +232,7 @@ export class Orchestrator {
             buildDir: config.buildDir,
             include: config.include,
             exclude: config.exclude,
-            gitListing: this.#takeGitListing(),
+            gitListing,
           }),
         ),
       ]);
@@ -295,13 +300,6 @@ export class Orchestrator {
     const base: Fingerprint = { 'orchestrate.manifest': String(MANIFEST_SCHEMA_VERSION) };
     for (const name of ctx.config.env) base[`env.${name}`] = ctx.env[name] ?? '';
     return this.hooks.fingerprint.promise(base, ctx);
-  }
-
-  /** The listing started with the orchestrator, once: a later run lists the tree as it is then. */
-  #takeGitListing(): GitListing | undefined {
-    const listing = this.#options.gitListing;
-    this.#options = { ...this.#options, gitListing: undefined };
-    return listing;
   }
 
   /** Starts reading `project`'s checkpoints from `store` for {@link #findInStore}. */

@@ -9,6 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
+  listFiles,
   CheckpointRefusedError,
   toolIdentity,
   type BuildContext,
@@ -33,7 +34,7 @@ import {
   tryUnsupportedNinjaLogs,
   type Roots,
 } from './relocate.js';
-import { listBuildFiles, trySourceOfObject, tryExclusionReason } from './state.js';
+import { trySourceOfObject, tryExclusionReason } from './state.js';
 
 export const PLUGIN_NAME = 'cmake';
 
@@ -235,7 +236,7 @@ export function cmake(options: CMakeOptions = {}): Plugin {
         transformed.clear();
         unrelocated.clear();
         const files: StateFileSpec[] = [...selection.files];
-        for (const path of await listBuildFiles(ctx.buildDir)) {
+        for (const path of listFiles(ctx.buildDir)) {
           const why = tryExclusionReason(path);
           if (why) {
             logger.debug(`not capturing '${path}': ${why}`);

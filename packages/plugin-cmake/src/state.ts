@@ -2,7 +2,6 @@
  * The build state of a CMake binary directory: every file in it, minus what
  * CMake never reads again (see the README for the list and the reasons).
  */
-import { listFiles } from '@orchestrate/core';
 import { join } from 'node:path';
 
 /** Paths (relative to the binary directory) that are not worth restoring, with the reason. */
@@ -22,11 +21,6 @@ const EXCLUDED: readonly { readonly pattern: RegExp; readonly why: string }[] = 
 /** Why `path` is not captured, or `undefined` when it is. */
 export function tryExclusionReason(path: string): string | undefined {
   return EXCLUDED.find((rule) => rule.pattern.test(path))?.why;
-}
-
-/** Every file and symbolic link below `root` (relative POSIX paths, sorted). */
-export async function listBuildFiles(root: string): Promise<string[]> {
-  return listFiles(root);
 }
 
 // <dir>/CMakeFiles/<target>.dir/<source path relative to <dir>>.o[.d]

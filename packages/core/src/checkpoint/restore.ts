@@ -4,7 +4,7 @@
  * check has passed; a failure while writing removes what was written.
  */
 import { chmodSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { chmod, lstat, realpath } from 'node:fs/promises';
+import { chmod, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { BuildContext } from '../context.js';
@@ -56,13 +56,6 @@ export interface RestoreOutcome {
   stamps: Map<string, FileStamp>;
 }
 
-async function tryLstat(path: string) {
-  try {
-    return await lstat(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Where the link at `path` leads, relative to the build directory, following
@@ -94,8 +87,11 @@ export function tryResolveLinkInPlan(path: string, entries: ReadonlyMap<string, 
   return walk(path.split('/').slice(0, -1), entries.get(path)?.target ?? '')?.join('/');
 }
 
-/** Checks everything that can be checked before a byte is written; throws {@link CheckpointRefusedError}. */
-async function checkPlan(options: RestoreOptions): Promise<void> {
+/**
+ * Checks everything that can be checked before a byte is written; throws
+ * {@link CheckpointRefusedError}. Its stats are synchronous, as the writes are.
+ */
+function checkPlan(options: RestoreOptions): void {
   const { context, entries, sources } = options;
   const toSource = stateToSourceMapper(context.sourceDir, context.buildDir);
   const dirs = new Set<string>();
@@ -119,7 +115,7 @@ async function checkPlan(options: RestoreOptions): Promise<void> {
     for (const dir of ancestors(path)) dirs.add(dir);
   }
   for (const dir of dirs) {
-    const info = await tryLstat(join(context.buildDir, dir));
+    const info = lstatSync(join(context.buildDir, dir), { throwIfNoEntry: false });
     if (info?.isSymbolicLink() && entries.get(dir)?.kind !== 'link') {
       throw new CheckpointRefusedError(`'${dir}' in the build directory is a symbolic link; restoring through it could write outside`);
     }
@@ -133,7 +129,7 @@ async function checkPlan(options: RestoreOptions): Promise<void> {
   // A directory of the working tree is never replaced by a file: it may hold the user's files.
   for (const [path, record] of entries) {
     if (record.kind === 'dir') continue;
-    const info = await tryLstat(join(context.buildDir, path));
+    const info = lstatSync(join(context.buildDir, path), { throwIfNoEntry: false });
     if (info?.isDirectory()) {
       throw new CheckpointRefusedError(`its state file '${path}' would replace the directory '${path}' of the working tree`);
     }
@@ -191,7 +187,7 @@ export function changedTime(newestRecordedNs: bigint, nowNs: bigint, granularity
 /** Restores the state; see the module comment. */
 export async function restoreCheckpoint(options: RestoreOptions): Promise<RestoreOutcome> {
   const { context, manifest, entries, changes, sources } = options;
-  await checkPlan(options);
+  checkPlan(options);
 
   // Links that changed make their dependents see their target's time: date the target too.
   const changed = changedPaths(changes);
