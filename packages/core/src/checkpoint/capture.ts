@@ -2,7 +2,8 @@
  * Capture: store the selected state files as blobs and write the manifest
  * that points at them, with every mtime in ns. A file unchanged since it was
  * restored (same inode, size, mtime and ctime) reuses its blob without being
- * read, so a rolling checkpoint writes only what the build changed.
+ * read, so a rolling checkpoint writes only what the build changed; other
+ * files go to the store through `putFile`, without being loaded whole.
  */
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,11 @@ export function stampOf(info: BigIntStats): FileStamp {
 
 function sameStamp(a: FileStamp, b: FileStamp): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/** Same file and bytes as far as a write shows: inode, size and mtime (a hard link made meanwhile changes only the ctime). */
+function sameContentStamp(a: BigIntStats, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
 }
 
 export interface CaptureStateOptions {
@@ -80,11 +86,18 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
           state.set(path, { ...previous, kind, mtimeNs });
           return;
         }
-        let content: Buffer = readFileSync(abs);
-        if (transform !== undefined) {
-          content = await options.transform(transform, content, { path, absolutePath: abs, context });
+        // Files without a transform go to the store without being loaded (fresh memory costs page faults).
+        const blob =
+          transform === undefined
+            ? await store.putFile(abs)
+            : await store.putBlob(await options.transform(transform, readFileSync(abs), { path, absolutePath: abs, context }));
+        // Written while it was read: its bytes may be newer than the mtime recorded, and a restore
+        // would date them too old (dependents stale). Not kept; the build tool makes it again.
+        const after = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+        if (!after || !sameContentStamp(info, after)) {
+          context.logger.warn(`not capturing '${path}': it changed while it was being stored`);
+          return;
         }
-        const blob = await store.putBlob(content);
         state.set(path, {
           kind,
           blob,

@@ -57,6 +57,24 @@ describe('LocalStore blobs', () => {
     expect(await tempFiles(store)).toEqual([]);
   });
 
+  it('stores a file by its content, spanning several 1 MiB reads, and reuses a blob present for the same bytes', async () => {
+    const store = await newStore();
+    const file = join(store.location, '..', 'big.o');
+    const content = Buffer.alloc(2.5 * 1024 * 1024);
+    for (let i = 0; i < content.length; i++) content[i] = (i * 31 + (i >> 20)) & 0xff;
+    await writeFile(file, content);
+    const hash = await store.putFile(file);
+    expect(hash).toBe(sha256(content));
+    expect(await readFile(blobPath(store, hash))).toEqual(content);
+    await expect(store.verifyBlob(hash)).resolves.toBeUndefined();
+    const before = await stat(blobPath(store, hash));
+    const copy = join(store.location, '..', 'same.o');
+    await writeFile(copy, content);
+    expect(await store.putFile(copy)).toBe(hash);
+    expect((await stat(blobPath(store, hash))).ino).toBe(before.ino);
+    expect(await tempFiles(store)).toEqual([]);
+  });
+
   it('copies a blob to a destination file', async () => {
     const store = await newStore();
     const hash = await store.putBlob(Buffer.from('state'));

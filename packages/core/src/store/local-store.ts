@@ -105,17 +105,40 @@ export class LocalStore implements CheckpointStore {
     }
   }
 
+  /** Refreshes the time of a blob that is present, so a concurrent gc sees it as in use; false when absent. */
+  async #touch(dest: string): Promise<boolean> {
+    try {
+      const now = new Date();
+      await utimes(dest, now, now);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async putFile(path: string): Promise<string> {
+    // Hashed first through the reused buffer: a blob present already (an output rebuilt to the
+    // same bytes, a file whose ctime a hard link changed) costs no copy.
+    const known = hashFileSync(path);
+    if (await this.#touch(this.#blobPath(known))) return known;
+    const temp = this.#tempPath();
+    try {
+      // A kernel copy, then the copy's own hash: the blob is named after what was stored.
+      await copyFile(path, temp);
+      const hash = hashFileSync(temp);
+      await mkdir(join(this.location, 'objects', hash.slice(0, 2)), { recursive: true });
+      await rename(temp, this.#blobPath(hash));
+      return hash;
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw new StoreError(path, `cannot store file (${(error as Error).message})`, { cause: error });
+    }
+  }
+
   async putBlob(content: Buffer): Promise<string> {
     const hash = sha256(content);
     const dest = this.#blobPath(hash);
-    try {
-      // Present already: refresh its time so a concurrent gc sees it as in use.
-      const now = new Date();
-      await utimes(dest, now, now);
-      return hash;
-    } catch {
-      // not there yet
-    }
+    if (await this.#touch(dest)) return hash;
     const temp = this.#tempPath();
     try {
       await writeFile(temp, content);

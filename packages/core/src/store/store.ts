@@ -23,6 +23,12 @@ export interface CheckpointStore {
   hasBlob(hash: string): Promise<boolean>;
   /** Stores `content` and returns its hash; a blob already present is not written again. */
   putBlob(content: Buffer): Promise<string>;
+  /**
+   * Stores the content of the file at `path` and returns its hash, without
+   * loading it whole; a blob already present is not written again. The hash
+   * is of the bytes stored, read back from the store's own copy.
+   */
+  putFile(path: string): Promise<string>;
   /** Reads a blob and verifies its hash; a mismatch throws a StoreError naming the blob. */
   readBlob(hash: string): Promise<Buffer>;
   /**
