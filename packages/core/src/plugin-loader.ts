@@ -4,17 +4,45 @@
  * from orchestrate's own installation; the package's default export is the
  * factory, called with the options of a `[package, options]` pair.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { exports as resolveExports, legacy } from 'resolve.exports';
 import { pathToFileURL } from 'node:url';
 import { PluginLoadError } from './errors.js';
 import { isPlugin, type Plugin } from './plugin.js';
 
+/**
+ * The file `specifier` names from `fromDir`: require's resolution first (CommonJS
+ * and dual packages, whose "require" entry loads fastest), else an ES-module-only
+ * package's "import" entry, looked up in the node_modules directories above.
+ */
 function tryResolve(specifier: string, fromDir: string): string | undefined {
   try {
     return createRequire(join(fromDir, 'noop.js')).resolve(specifier);
   } catch {
-    return undefined;
+    return tryResolveImport(specifier, fromDir);
+  }
+}
+
+function tryResolveImport(specifier: string, fromDir: string): string | undefined {
+  const name = /^(@[^/]+\/[^/]+|[^./@][^/]*)(\/.*)?$/.exec(specifier);
+  if (!name?.[1]) return undefined;
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const root = join(dir, 'node_modules', name[1]);
+    let pkg: Record<string, unknown> | undefined;
+    try {
+      pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      pkg = undefined;
+    }
+    if (pkg) {
+      // Node's own rule: a package found stops the lookup, whether or not it exports the entry.
+      const entry = `.${name[2] ?? ''}`;
+      const target = pkg['exports'] === undefined ? (entry === '.' ? (legacy(pkg, { browser: false, fields: ['main'] }) ?? 'index.js') : entry) : resolveExports(pkg, entry)?.[0];
+      return target === undefined ? undefined : join(root, target);
+    }
+    if (dirname(dir) === dir) return undefined;
   }
 }
 
@@ -33,7 +61,11 @@ async function loadSpecifier(
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    // A CommonJS entry (the first-party plugins' bundle.cjs, under their "require" condition) is
+    // required: one file, against the ES module graph import() resolves and links on every run.
+    mod = resolved.endsWith('.cjs')
+      ? (createRequire(resolved)(resolved) as Record<string, unknown>)
+      : ((await import(pathToFileURL(resolved).href)) as Record<string, unknown>);
   } catch (error) {
     throw new PluginLoadError(specifier, `failed to import: ${(error as Error).message}`, { cause: error, file });
   }

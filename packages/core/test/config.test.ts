@@ -3,7 +3,7 @@
  * form is found, and every bad config is refused with exit code 2 and a
  * message that names the file (and the key, or the plugin).
  */
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeConfig, orchestrate, orchestrateInProcess, tinyProject } from './helpers.js';
@@ -38,6 +38,8 @@ describe('bad config', () => {
     const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: cannot read the config`);
+    // Where: the trailing comma's closing brace, on line 1.
+    expect(run.stderr).toMatch(/at position 43 \(line 1, column 44\)/);
   });
 
   it('with malformed YAML, exits 2 and names the file', async () => {
@@ -154,6 +156,36 @@ describe('config forms', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ mode: 'full' });
     expect(run.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('loads plugin packages of the project named in a JSON config, an ES module and a CommonJS "require" entry, with their options', async () => {
+    const { dir, store } = await tinyProject({
+      config: '{ "name": "third-party", "plugins": [["orchestrate-plugin-esm", { "word": "esm" }], ["orchestrate-plugin-cjs", { "word": "cjs" }]] }\n',
+    });
+    // Each taps `build` and writes its option; the second runs only if the first did not bail.
+    const apply = (name: string, bail: boolean) =>
+      `apply(o) { o.hooks.build.tapPromise('${name}', async (ctx) => { require('node:fs').appendFileSync(require('node:path').join(ctx.sourceDir, 'built-by'), options.word + '\\n'); return ${bail ? "{ command: 'echo' }" : 'undefined'}; }); }`;
+    const packages = {
+      'orchestrate-plugin-esm': {
+        manifest: { name: 'orchestrate-plugin-esm', type: 'module', exports: { '.': { import: './index.js' } } },
+        file: 'index.js',
+        source: `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nexport default (options) => ({ name: 'esm', ${apply('esm', false)} });\n`,
+      },
+      'orchestrate-plugin-cjs': {
+        manifest: { name: 'orchestrate-plugin-cjs', exports: { '.': { require: './index.cjs', default: './index.mjs' } } },
+        file: 'index.cjs',
+        source: `module.exports = { default: (options) => ({ name: 'cjs', ${apply('cjs', true)} }) };\n`,
+      },
+    };
+    for (const [name, pkg] of Object.entries(packages)) {
+      const at = join(dir, 'node_modules', name);
+      await mkdir(at, { recursive: true });
+      await writeFile(join(at, 'package.json'), JSON.stringify(pkg.manifest));
+      await writeFile(join(at, pkg.file), pkg.source);
+    }
+    const run = await orchestrate(['build', '--json', '--no-save'], { cwd: dir, store });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await readFile(join(dir, 'built-by'), 'utf8')).toBe('esm\ncjs\n');
   });
 
   it('finds the config of a parent directory from a subdirectory (-C)', async () => {

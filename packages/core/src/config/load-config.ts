@@ -2,7 +2,17 @@
  * Finding and reading the config file with cosmiconfig, and validating it
  * with the schema. Errors name the file, the key and what was expected.
  */
-import { cosmiconfig, defaultLoaders, type Loader, type Loaders } from 'cosmiconfig';
+import {
+  cosmiconfig,
+  cosmiconfigSync,
+  defaultLoaders,
+  defaultLoadersSync,
+  type CosmiconfigResult,
+  type Loader,
+  type Loaders,
+  type LoaderSync,
+  type LoadersSync,
+} from 'cosmiconfig';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as z from 'zod';
@@ -62,49 +72,96 @@ export function validateConfig(value: unknown, file: string): z.output<typeof us
 /** Loads a JavaScript config with `import()`, so its own error (a syntax error, a missing import) is what the user sees. */
 const importLoader: Loader = async (filepath) => ((await import(pathToFileURL(filepath).href)) as { default?: unknown }).default;
 
-/** Every loader, wrapped so that a config that cannot be read or parsed yields a ConfigError naming its file. */
+/**
+ * JSON (config files and every package.json on the way up) with `JSON.parse`,
+ * the error placed at its line and column: cosmiconfig's loader loads
+ * parse-json and a code-frame highlighter first, a visible part of start-up.
+ */
+export const jsonLoader: LoaderSync = (_filepath, content) => {
+  try {
+    return JSON.parse(content) as unknown;
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message)?.[1];
+    if (position === undefined) throw error;
+    const before = content.slice(0, Number(position)).split('\n');
+    throw new Error(`${message} (line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1})`, { cause: error });
+  }
+};
+
+/** Wraps a loader so that a config that cannot be read or parsed yields a ConfigError naming its file. */
+function naming<L extends Loader>(load: L): L {
+  return (async (filepath: string, content: string) => {
+    try {
+      return await load(filepath, content);
+    } catch (error) {
+      throw configReadError(error, filepath);
+    }
+  }) as L;
+}
+
+function configReadError(error: unknown, filepath: string | undefined): ConfigError {
+  if (error instanceof ConfigError) return error;
+  // cosmiconfig's JSON and YAML loaders prefix the file; ConfigError names it already.
+  const message = (error as Error).message.replace(/^(JSON|YAML) Error in [^\n]*:[ \t]*\n*/, '');
+  return new ConfigError(`cannot read the config: ${message}`, filepath, { cause: error });
+}
+
+/** Every loader, for a config named with --config and for JavaScript and TypeScript configs the search found. */
 const LOADERS: Loaders = Object.fromEntries(
-  Object.entries(defaultLoaders).map(([ext, loader]): [string, Loader] => {
-    const load: Loader = ext === '.js' || ext === '.mjs' || ext === '.cjs' ? importLoader : loader;
-    return [
-      ext,
-      async (filepath, content) => {
-        try {
-          return await load(filepath, content);
-        } catch (error) {
-          // cosmiconfig's JSON and YAML loaders prefix the file; ConfigError names it already.
-          const message = (error as Error).message.replace(/^(JSON|YAML) Error in [^\n]*:[ \t]*\n*/, '');
-          throw new ConfigError(`cannot read the config: ${message}`, filepath, { cause: error });
-        }
-      },
-    ];
-  }),
+  Object.entries(defaultLoaders).map(([ext, loader]): [string, Loader] => [
+    ext,
+    naming(ext === '.js' || ext === '.mjs' || ext === '.cjs' ? importLoader : ext === '.json' ? jsonLoader : loader),
+  ]),
 ) as Loaders;
+
+/** Stands for a JavaScript or TypeScript config in the synchronous search; loaded afterwards with {@link LOADERS}. */
+const DEFERRED = Symbol('orchestrate.deferredConfig');
+
+/**
+ * The search's loaders: synchronous, because the search is a few dozen stats
+ * and reads of small local files, each a thread-pool round trip for the
+ * asynchronous explorer (~1 ms each here: most of the config's start-up).
+ * Module configs need `import()` and are only marked.
+ */
+const SEARCH_LOADERS: LoadersSync = {
+  '.json': jsonLoader,
+  '.yaml': defaultLoadersSync['.yaml'],
+  '.yml': defaultLoadersSync['.yml'],
+  noExt: defaultLoadersSync.noExt,
+  '.js': () => DEFERRED,
+  '.cjs': () => DEFERRED,
+  '.mjs': () => DEFERRED,
+  '.ts': () => DEFERRED,
+};
 
 /**
  * Finds the config from `cwd` upwards (or reads `explicitFile`) and validates it.
  * Returns `undefined` when there is none.
  */
 export async function tryLoadConfig(cwd: string, explicitFile?: string): Promise<LoadedConfig | undefined> {
-  let result;
+  const options = {
+    searchPlaces: CONFIG_SEARCH_PLACES,
+    searchStrategy: 'project',
+    // An empty config file is an error, not a reason to look further up.
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+  } as const;
+  let result: CosmiconfigResult = null;
+  let file = explicitFile;
   try {
-    // Created inside the try: cosmiconfig reads package.json while it is created.
-    const explorer = cosmiconfig('orchestrate', {
-      searchPlaces: CONFIG_SEARCH_PLACES,
-      searchStrategy: 'project',
-      loaders: LOADERS,
-      // An empty config file is an error, not a reason to look further up.
-      ignoreEmptySearchPlaces: false,
-      cache: false,
-    });
-    result = explicitFile ? await explorer.load(explicitFile) : await explorer.search(cwd);
+    // Explorers are created inside the try: cosmiconfig reads package.json while it is created.
+    if (explicitFile === undefined) {
+      result = cosmiconfigSync('orchestrate', { ...options, loaders: SEARCH_LOADERS }).search(cwd);
+      file = result?.filepath;
+    }
+    if (explicitFile !== undefined || result?.config === DEFERRED) {
+      result = await cosmiconfig('orchestrate', { ...options, loaders: LOADERS }).load(file as string);
+    }
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const message = (error as Error).message;
-    const file = explicitFile ?? /in (\/[^\s:]+)/.exec(message)?.[1];
-    throw new ConfigError(`cannot read the config: ${message.replace(/^(JSON|YAML) Error in [^\n]*:[ \t]*\n*/, '')}`, file, {
-      cause: error,
-    });
+    // cosmiconfig marks the file a loader failed on.
+    const failed = (error as { filepath?: unknown }).filepath;
+    throw configReadError(error, typeof failed === 'string' ? failed : (file ?? /in (\/[^\s:]+)/.exec((error as Error).message)?.[1]));
   }
   if (!result) return undefined;
   if (result.isEmpty) throw new ConfigError('the config file is empty', result.filepath);
