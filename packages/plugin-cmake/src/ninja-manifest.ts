@@ -248,6 +248,18 @@ const KEYWORDS: Readonly<Record<string, Token>> = {
 };
 const VARNAME = /[a-zA-Z0-9_.-]/;
 const SIMPLE_VARNAME = /[a-zA-Z0-9_-]/;
+// Runs scanned by one sticky regex each instead of a test per character: the
+// manifest is parsed once per restore, cold, so the interpreter's per-character
+// cost is most of it.
+const VARNAME_RUN = /[a-zA-Z0-9_.-]+/y;
+const SIMPLE_VARNAME_RUN = /[a-zA-Z0-9_-]+/y;
+const TEXT_RUN = /[^$ :\r\n|\0]+/y;
+
+/** The end of the run of `re` (sticky) in `s` from `p`; `p` when there is none. */
+function runEnd(re: RegExp, s: string, p: number): number {
+  re.lastIndex = p;
+  return re.test(s) ? re.lastIndex : p;
+}
 
 class Lexer {
   #pos = 0;
@@ -308,8 +320,7 @@ class Lexer {
         this.#pos = p + 1;
         token = 'EQUALS';
       } else if (VARNAME.test(c)) {
-        let q = p;
-        while (q < s.length && VARNAME.test(s[q] ?? '')) q++;
+        const q = runEnd(VARNAME_RUN, s, p);
         token = KEYWORDS[s.slice(p, q)] ?? 'IDENT';
         this.#pos = q;
       } else {
@@ -347,8 +358,7 @@ class Lexer {
   readIdent(): string | undefined {
     const s = this.input;
     const start = this.#pos;
-    let p = start;
-    while (p < s.length && VARNAME.test(s[p] ?? '')) p++;
+    const p = runEnd(VARNAME_RUN, s, start);
     this.#lastToken = start;
     if (p === start) return undefined;
     this.#pos = p;
@@ -391,14 +401,12 @@ class Lexer {
           p += d === '\n' ? 2 : 3;
           while (s[p] === ' ') p++;
         } else if (d === '{') {
-          let q = p + 2;
-          while (q < s.length && VARNAME.test(s[q] ?? '')) q++;
+          const q = runEnd(VARNAME_RUN, s, p + 2);
           if (q === p + 2 || s[q] !== '}') throw this.error('bad $-escape (literal $ must be written as $$)');
           parts.push({ variable: s.slice(p + 2, q) });
           p = q + 1;
         } else if (d !== undefined && SIMPLE_VARNAME.test(d)) {
-          let q = p + 1;
-          while (q < s.length && SIMPLE_VARNAME.test(s[q] ?? '')) q++;
+          const q = runEnd(SIMPLE_VARNAME_RUN, s, p + 1);
           parts.push({ variable: s.slice(p + 1, q) });
           p = q;
         } else {
@@ -410,8 +418,7 @@ class Lexer {
         // A lone \r is a lexer error in ninja.
         throw this.error('carriage returns are not allowed, use newlines');
       }
-      let q = p;
-      while (q < s.length && !'$ :\r\n|\0'.includes(s[q] ?? '')) q++;
+      const q = runEnd(TEXT_RUN, s, p);
       text(s.slice(p, q));
       p = q;
     }
