@@ -1,10 +1,11 @@
 /**
- * The two ways of listing sources (git's index and status in a work tree, a
+ * The two ways of listing sources (git's index and stat data in a work tree, a
  * walk of the tree elsewhere) must give the same manifest for the same tree,
  * or a checkpoint made in a clone would not match a tarball of the same
  * sources: the same paths, blob ids, kinds and link targets.
  */
 import { execa } from 'execa';
+import { lstatSync } from 'node:fs';
 import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -181,5 +182,55 @@ describe('source listing in git and by walk', () => {
     const scanned = await scanSources({ sourceDir: copy, buildDir: copy, include: [], exclude: ['**/*.o', 'ignored-dir/**'] });
     expect(scanned.method).toBe('walk');
     expect([...scanned.sources]).toEqual([...viaGit]);
+  });
+});
+
+describe('source listing in a fresh clone', () => {
+  // A clone writes every file within the second of its index, so git itself trusts no stat (it
+  // compares seconds); the listing trusts an equal stat with nanoseconds, and must still see edits.
+  let clone = '';
+  let original: Map<string, SourceEntry>;
+
+  beforeAll(async () => {
+    const repo = join(await tempDir('orchestrate-clone-origin-'), 'repo');
+    await mkdir(repo);
+    await git(repo, 'init', '-q');
+    await writeFiles(repo, { 'a.c': 'int a;\n', 'b.c': 'int b;\n', 'c.c': 'int c;\n', 'tool.sh': '#!/bin/sh\n' });
+    await git(repo, 'add', '-A');
+    await git(repo, 'commit', '-q', '-m', 'initial');
+    clone = join(await tempDir('orchestrate-clone-'), 'clone');
+    await git(repo, 'clone', '-q', repo, clone);
+    original = (await scanSources({ sourceDir: clone, buildDir: clone, include: [], exclude: [] })).sources;
+  });
+
+  const scan = async (): Promise<Map<string, SourceEntry>> =>
+    (await scanSources({ sourceDir: clone, buildDir: clone, include: [], exclude: [] })).sources;
+
+  it('lists the index ids of the untouched files', async () => {
+    expect(original.get('a.c')?.hash).toBe((await gitIds(clone, ['a.c']))[0]);
+    expect([...original.keys()]).toEqual(['a.c', 'b.c', 'c.c', 'tool.sh']);
+  });
+
+  it('sees an edit of the same size made right after the clone', async () => {
+    await writeFile(join(clone, 'a.c'), 'int z;\n');
+    expect((await scan()).get('a.c')?.hash).toBe((await gitIds(clone, ['a.c']))[0]);
+    expect((await scan()).get('a.c')?.hash).not.toBe(original.get('a.c')?.hash);
+  });
+
+  it('sees an edit of the same size whose mtime was put back to the recorded one (by its ctime)', async () => {
+    const file = join(clone, 'b.c');
+    const { mtimeNs } = lstatSync(file, { bigint: true });
+    await writeFile(file, 'int y;\n');
+    await execa('touch', ['-m', '-d', `@${mtimeNs / 1_000_000_000n}.${(mtimeNs % 1_000_000_000n).toString().padStart(9, '0')}`, file]);
+    expect(lstatSync(file, { bigint: true }).mtimeNs).toBe(mtimeNs);
+    expect((await scan()).get('b.c')?.hash).toBe((await gitIds(clone, ['b.c']))[0]);
+  });
+
+  it('sees a mode change and a deletion', async () => {
+    await chmod(join(clone, 'tool.sh'), 0o755);
+    await rm(join(clone, 'c.c'));
+    const sources = await scan();
+    expect(sources.get('tool.sh')).toEqual({ ...original.get('tool.sh'), kind: 'exec' });
+    expect(sources.has('c.c')).toBe(false);
   });
 });

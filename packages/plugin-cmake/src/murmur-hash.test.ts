@@ -28,6 +28,50 @@ describe('murmurHash64A', () => {
   });
 });
 
+/** The algorithm in plain BigInt arithmetic, as in ninja's build_log.cc: the reference for the 32-bit implementation. */
+function referenceMurmurHash64A(bytes: Uint8Array, seed = 0xdecafbaddecafbadn): bigint {
+  const mask = (1n << 64n) - 1n;
+  const m = 0xc6a4a7935bd1e995n;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let h = (seed ^ (BigInt(bytes.length) * m)) & mask;
+  const blockEnd = bytes.length - (bytes.length % 8);
+  for (let offset = 0; offset < blockEnd; offset += 8) {
+    let k = (view.getBigUint64(offset, true) * m) & mask;
+    k ^= k >> 47n;
+    k = (k * m) & mask;
+    h = ((h ^ k) * m) & mask;
+  }
+  const tail = bytes.length & 7;
+  if (tail > 0) {
+    for (let i = tail - 1; i >= 0; i--) h ^= BigInt(bytes[blockEnd + i] ?? 0) << BigInt(8 * i);
+    h = (h * m) & mask;
+  }
+  h ^= h >> 47n;
+  h = (h * m) & mask;
+  return h ^ (h >> 47n);
+}
+
+describe('murmurHash64A in 32-bit halves', () => {
+  it('equals the BigInt reference for every length up to 64 and for seeded random bytes, with any seed', () => {
+    let state = 0x2545f491;
+    const next = (): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return state >>> 0;
+    };
+    for (let n = 0; n < 400; n++) {
+      const length = n <= 64 ? n : next() % 2000;
+      const bytes = Uint8Array.from({ length }, () => next() & 0xff);
+      const seed = n % 3 === 0 ? (BigInt(next()) << 32n) | BigInt(next()) : 0xdecafbaddecafbadn;
+      expect(murmurHash64A(bytes, seed)).toBe(referenceMurmurHash64A(bytes, seed));
+    }
+    // All bits set, where a carry in the limb arithmetic would go wrong first.
+    const ones = new Uint8Array(24).fill(0xff);
+    expect(murmurHash64A(ones, (1n << 64n) - 1n)).toBe(referenceMurmurHash64A(ones, (1n << 64n) - 1n));
+  });
+});
+
 describe('formatNinjaHash', () => {
   it('writes lowercase hex without zero padding, like ninja\'s PRIx64', () => {
     expect(formatNinjaHash(0xabcn)).toBe('abc');

@@ -6,12 +6,42 @@
  * @packageDocumentation
  */
 
-const MASK_64 = (1n << 64n) - 1n;
-const M = 0xc6a4a7935bd1e995n;
-const R = 47n;
-
 /** The seed ninja passes to MurmurHash64A (`0xDECAFBADDECAFBAD`). */
 export const NINJA_MURMUR_SEED = 0xdecafbaddecafbadn;
+
+// The multiplier m = 0xc6a4a7935bd1e995 in 16-bit limbs, low first.
+const M0 = 0xe995;
+const M1 = 0x5bd1;
+const M2 = 0xa793;
+const M3 = 0xc6a4;
+
+// 64-bit words as two unsigned 32-bit halves: BigInt arithmetic allocates at
+// every step, and a restore hashes every logged command twice.
+let hi = 0;
+let lo = 0;
+
+/** (hi, lo) = (hi, lo) * m mod 2^64, by 16-bit limbs (each partial sum stays below 2^53). */
+function timesM(): void {
+  const a0 = lo & 0xffff;
+  const a1 = lo >>> 16;
+  const a2 = hi & 0xffff;
+  const a3 = hi >>> 16;
+  let carry = a0 * M0;
+  const w0 = carry % 0x10000;
+  carry = Math.floor(carry / 0x10000) + a1 * M0 + a0 * M1;
+  const w1 = carry % 0x10000;
+  carry = Math.floor(carry / 0x10000) + a2 * M0 + a1 * M1 + a0 * M2;
+  const w2 = carry % 0x10000;
+  carry = Math.floor(carry / 0x10000) + a3 * M0 + a2 * M1 + a1 * M2 + a0 * M3;
+  const w3 = carry % 0x10000;
+  lo = ((w1 << 16) | w0) >>> 0;
+  hi = ((w3 << 16) | w2) >>> 0;
+}
+
+/** (hi, lo) ^= (hi, lo) >> 47. */
+function xorShift(): void {
+  lo = (lo ^ (hi >>> 15)) >>> 0;
+}
 
 /**
  * MurmurHash64A of `data` exactly as ninja computes it: `h = seed ^ (len * m)`,
@@ -27,31 +57,49 @@ export function murmurHash64A(data: string | Uint8Array, seed: bigint = NINJA_MU
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const len = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let h = (seed ^ (BigInt(len) * M)) & MASK_64;
+  // h = seed ^ (len * m); len < 2^53.
+  hi = Math.floor(len / 0x100000000) >>> 0;
+  lo = len >>> 0;
+  timesM();
+  let h1 = (hi ^ Number(seed >> 32n)) >>> 0;
+  let h0 = (lo ^ Number(seed & 0xffffffffn)) >>> 0;
 
   const blockEnd = len - (len % 8);
   for (let offset = 0; offset < blockEnd; offset += 8) {
-    let k = view.getBigUint64(offset, true);
-    k = (k * M) & MASK_64;
-    k ^= k >> R;
-    k = (k * M) & MASK_64;
-    h ^= k;
-    h = (h * M) & MASK_64;
+    // k *= m; k ^= k >> r; k *= m; h ^= k; h *= m;
+    lo = view.getUint32(offset, true);
+    hi = view.getUint32(offset + 4, true);
+    timesM();
+    xorShift();
+    timesM();
+    hi = (hi ^ h1) >>> 0;
+    lo = (lo ^ h0) >>> 0;
+    timesM();
+    h1 = hi;
+    h0 = lo;
   }
 
   const tail = len & 7;
   if (tail > 0) {
-    // The C switch falls through from case 7 down to case 1.
+    // The C switch falls through from case 7 down to case 1: byte i lands at bit 8 * i.
     for (let i = tail - 1; i >= 0; i--) {
-      h ^= BigInt(bytes[blockEnd + i] ?? 0) << BigInt(8 * i);
+      const byte = bytes[blockEnd + i] ?? 0;
+      if (i >= 4) h1 = (h1 ^ (byte << (8 * (i - 4)))) >>> 0;
+      else h0 = (h0 ^ (byte << (8 * i))) >>> 0;
     }
-    h = (h * M) & MASK_64;
+    hi = h1;
+    lo = h0;
+    timesM();
+    h1 = hi;
+    h0 = lo;
   }
 
-  h ^= h >> R;
-  h = (h * M) & MASK_64;
-  h ^= h >> R;
-  return h;
+  hi = h1;
+  lo = h0;
+  xorShift();
+  timesM();
+  xorShift();
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /**

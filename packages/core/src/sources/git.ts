@@ -1,8 +1,9 @@
 /**
  * Source listing in a git work tree: tracked files with their index blob ids,
- * plus untracked files that are not ignored. Only files git reports as
- * different from the index, and untracked ones, are hashed by orchestrate.
+ * plus untracked files that are not ignored. Only files that differ from
+ * their index entry, and untracked ones, are hashed by orchestrate.
  */
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { spawnCapture, type SpawnResult } from '../process.js';
@@ -29,7 +30,56 @@ function splitZ(text: string): string[] {
 }
 
 function listWorkTree(dir: string): Promise<SpawnResult> {
-  return git(dir, ['ls-files', '-z', '-t', '-s', '-m', '-d', '-o', '--exclude-standard', '--', '.']);
+  return git(dir, ['ls-files', '-z', '-t', '-s', '--debug', '-o', '--exclude-standard', '--', '.']);
+}
+
+/** The stat data git keeps in an index entry (`ls-files --debug`), as git stores it: 32-bit seconds and sizes. */
+interface IndexStat {
+  readonly ctime: string;
+  readonly mtime: string;
+  readonly mtimeNs: number;
+  readonly ino: string;
+  readonly uid: string;
+  readonly gid: string;
+  readonly size: string;
+  readonly flags: number;
+}
+
+// In-memory flags of a cache entry (git's cache.h), as --debug prints them.
+const CE_VALID = 0x8000; // assume-unchanged
+const CE_INTENT_TO_ADD = 1 << 29;
+const CE_SKIP_WORKTREE = 1 << 30;
+
+const DEBUG_BLOCK =
+  /^ {2}ctime: (\d+):(\d+)\n {2}mtime: (\d+):(\d+)\n {2}dev: \d+\tino: (\d+)\n {2}uid: (\d+)\tgid: (\d+)\n {2}size: (\d+)\tflags: ([0-9a-f]+)\n/;
+
+const low32 = (value: bigint): string => (value & 0xffffffffn).toString();
+
+/**
+ * Whether the file is as its index entry recorded it, by stat alone: git's
+ * own test (ctime, mtime, inode, owner, size and the kind of file; not the
+ * device). git trusts an equal stat only for files older than the index by a
+ * whole second (it compares seconds), so in a fresh clone, written within the
+ * second of its index, `ls-files -m` reads every file; a timestamp with
+ * nanoseconds that are not a multiple of 1000 comes from a file system that
+ * keeps them, where a write after the entry was recorded always changes the
+ * mtime or the ctime, so the equal stat is trusted. A coarser timestamp is
+ * not, and the file is hashed.
+ */
+function matchesIndex(entry: IndexStat, mode: string, info: BigIntStats): boolean {
+  const sec = (ns: bigint): string => low32(ns / 1_000_000_000n);
+  const nsec = (ns: bigint): string => (ns % 1_000_000_000n).toString();
+  const kind = info.isSymbolicLink() ? '120000' : info.isFile() ? ((info.mode & 0o100n) !== 0n ? '100755' : '100644') : undefined;
+  return (
+    entry.mtimeNs % 1000 !== 0 &&
+    kind === mode &&
+    `${sec(info.ctimeNs)}:${nsec(info.ctimeNs)}` === entry.ctime &&
+    `${sec(info.mtimeNs)}:${nsec(info.mtimeNs)}` === entry.mtime &&
+    low32(info.ino) === entry.ino &&
+    info.uid.toString() === entry.uid &&
+    info.gid.toString() === entry.gid &&
+    low32(info.size) === entry.size
+  );
 }
 
 /** A git listing started ahead of {@link tryGitSources}, e.g. while plugins load. */
@@ -50,11 +100,10 @@ export function startGitListing(dir: string): GitListing {
  * that are not sources (build directory, state files).
  *
  * One git process, on the critical path of every build: `git ls-files -t`
- * with `-s` (the index's blob ids), `-m` and `-d` (modified and deleted,
- * compared as `git status` does, racily clean entries by content) and `-o`
- * (untracked, not ignored). Each record is `<tag> <mode> <id> <stage>\t<path>`,
- * or `? <path>` for an untracked file; a path is listed once per tag
- * (`H` cached, `C` modified, `R` removed...).
+ * with `-s` (the index's blob ids), `--debug` (each entry's stat data, which
+ * {@link matchesIndex} compares with the file's) and `-o` (untracked, not
+ * ignored). Each record is `<tag> <mode> <id> <stage>\t<path>` followed by
+ * its stat lines, or `? <path>` for an untracked file.
  */
 export async function tryGitSources(
   dir: string,
@@ -70,30 +119,55 @@ export async function tryGitSources(
 
   const indexed = new Map<string, { mode: string; hash: string }>();
   const dirty = new Set<string>();
-  const deleted = new Set<string>();
   const untracked = new Set<string>();
-  for (const record of splitZ(output)) {
-    const tag = record[0];
-    if (tag === '?') {
+  for (let at = 0; at < output.length; ) {
+    const end = output.indexOf('\0', at);
+    if (end < 0) throw new Error(`git ls-files printed an unterminated record in '${dir}'`);
+    const record = output.slice(at, end);
+    at = end + 1;
+    if (record[0] === '?') {
       dirty.add(record.slice(2));
       untracked.add(record.slice(2));
       continue;
     }
+    const stat = DEBUG_BLOCK.exec(output.slice(at, at + 512));
+    if (!stat) throw new Error(`git ls-files --debug printed no stat data for '${record}' in '${dir}'`);
+    at += stat[0].length;
     // <tag> SP <mode> SP <object> SP <stage> TAB <file>
     const tab = record.indexOf('\t');
     const [, mode, hash, stage] = record.slice(0, tab).split(' ');
     const path = record.slice(tab + 1);
-    if (!mode || !hash) continue;
-    if (tag === 'R') deleted.add(path);
-    else if (tag === 'C' || tag === 'K' || stage !== '0') dirty.add(path); // changed, to be replaced, or a merge conflict
-    else indexed.set(path, { mode, hash });
+    if (!mode || !hash || skip(path)) continue;
+    if (stage !== '0') {
+      dirty.add(path); // a merge conflict
+      continue;
+    }
+    if (mode === '160000') continue; // a submodule: not a file of this tree
+    const [, ctimeS, ctimeNs, mtimeS, mtimeNs, ino, uid, gid, size, flags] = stat as unknown as string[];
+    const entry: IndexStat = {
+      ctime: `${ctimeS}:${ctimeNs}`,
+      mtime: `${mtimeS}:${mtimeNs}`,
+      mtimeNs: Number(mtimeNs),
+      ino: ino as string,
+      uid: uid as string,
+      gid: gid as string,
+      size: size as string,
+      flags: Number.parseInt(flags as string, 16),
+    };
+    // As git status does: assumed unchanged and sparse (skip-worktree) entries are their index entry.
+    if ((entry.flags & (CE_VALID | CE_SKIP_WORKTREE)) !== 0 && (entry.flags & CE_INTENT_TO_ADD) === 0) {
+      indexed.set(path, { mode, hash });
+      continue;
+    }
+    const info = lstatSync(join(dir, path), { bigint: true, throwIfNoEntry: false });
+    if (!info) continue; // deleted
+    if ((entry.flags & CE_INTENT_TO_ADD) === 0 && matchesIndex(entry, mode, info)) indexed.set(path, { mode, hash });
+    else dirty.add(path);
   }
 
   const result = new Map<string, SourceEntry>();
   const links: string[] = [];
   for (const [path, { mode, hash }] of indexed) {
-    if (skip(path) || deleted.has(path) || dirty.has(path)) continue;
-    if (mode === '160000') continue; // a submodule: not a file of this tree
     if (mode === '120000') links.push(path);
     result.set(path, { hash, kind: mode === '100755' ? 'exec' : 'file' });
   }
@@ -103,7 +177,7 @@ export async function tryGitSources(
       if (entry) result.set(path, { hash: entry.hash, kind: 'link', target: await readlink(join(dir, path)) });
     }),
   );
-  const hashed = await hashFiles(dir, [...dirty].filter((p) => !deleted.has(p) && !skip(p)));
+  const hashed = await hashFiles(dir, [...dirty].filter((p) => !skip(p)));
   for (const [path, entry] of hashed) result.set(path, entry);
   return {
     sources: new Map([...result].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
