@@ -164,7 +164,10 @@ export function createHooks() {
     selectState: new AsyncSeriesWaterfallHook<[StateSelection, BuildContext]>(['selection', 'context']),
     /** Transforms of captured bytes, keyed by the transform name in the selection. */
     captureFile: new HookMap((_key: string) => new AsyncSeriesWaterfallHook<[Buffer, FileTransformInfo]>(['content', 'info'])),
-    /** The manifest before it is saved; plugins may add entries to `manifest.data`. */
+    /**
+     * The manifest before it is saved; plugins may add entries to `manifest.data`, and
+     * blobs they stored with `context.store.putBlob` to `manifest.attachments`.
+     */
     afterCapture: new AsyncSeriesHook<[CheckpointManifest, BuildContext]>(['manifest', 'context']),
 
     // end

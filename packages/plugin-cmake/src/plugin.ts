@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   listFiles,
   CheckpointRefusedError,
+  sha256,
   toolIdentity,
   type BuildContext,
   type CheckpointManifest,
@@ -26,12 +27,15 @@ import {
   captureNinjaDeps,
   captureText,
   fromPlaceholders,
+  isNinjaCommandTable,
+  readNinjaCommandTable,
   readNinjaLogVersions,
   repairNinjaLog,
   replaceRoots,
   restoreNinjaDeps,
   tryUnrelocatable,
   tryUnsupportedNinjaLogs,
+  type NinjaCommandTable,
   type Roots,
 } from './relocate.js';
 import { trySourceOfObject, tryExclusionReason } from './state.js';
@@ -53,6 +57,19 @@ export interface CMakeCheckpointData {
   readonly ninjaDepsVersion?: number;
   /** State files that still name a root after the capture transform (binaries with debug info…). */
   readonly unrelocated: readonly string[];
+  /** The blobs of the `.ninja` files the attached command table was evaluated from (Ninja generator). */
+  readonly ninjaCommandsFrom?: string;
+}
+
+/** The attachment holding the checkpoint's {@link NinjaCommandTable}. */
+const NINJA_COMMANDS_ATTACHMENT = 'cmake.ninja-commands';
+
+/** Identifies the ninja manifest of a capture: each `.ninja` state file with its blob. */
+function ninjaFilesKey(manifest: CheckpointManifest): string {
+  const files = Object.entries(manifest.state)
+    .filter(([path, record]) => path.endsWith('.ninja') && record.blob !== undefined)
+    .map(([path, record]) => `${path}\0${record.blob}`);
+  return sha256(files.sort().join('\n'));
 }
 
 function tryData(manifest: CheckpointManifest): CMakeCheckpointData | undefined {
@@ -89,6 +106,19 @@ function compilerEntries(text: Buffer): [string, string][] {
     if (/^CMAKE_[A-Z0-9_]+_COMPILER$/.test(key) && entry.value.startsWith('/')) out.push([key, entry.value]);
   }
   return out.sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/** The checkpoint's command table, or `undefined` (then the manifest is evaluated): never trusted for more than a hint. */
+async function tryCommandTable(manifest: CheckpointManifest | undefined, ctx: BuildContext): Promise<NinjaCommandTable | undefined> {
+  const blob = manifest?.attachments?.[NINJA_COMMANDS_ATTACHMENT];
+  if (blob === undefined) return undefined;
+  try {
+    const table: unknown = JSON.parse((await ctx.store.readBlob(blob)).toString('utf8'));
+    return isNinjaCommandTable(table) ? table : undefined;
+  } catch (error) {
+    ctx.logger.debug(`the checkpoint's ninja command table is unusable (${(error as Error).message}); evaluating build.ninja`);
+    return undefined;
+  }
 }
 
 /** Creates the CMake plugin. */
@@ -174,7 +204,7 @@ export function cmake(options: CMakeOptions = {}): Plugin {
         const to = currentRoots(ctx);
         const moved = data.roots.source !== to.source || data.roots.build !== to.build;
         if (moved && generator === 'Ninja') {
-          const { changed, stale } = await repairNinjaLog(ctx.buildDir, data.roots, to);
+          const { changed, stale } = await repairNinjaLog(ctx.buildDir, data.roots, to, await tryCommandTable(ctx.checkpoint, ctx));
           logger.debug(`relocated from '${data.roots.build}': ${changed.length} ninja log hashes recomputed`);
           if (stale.length > 0) {
             logger.debug(`${stale.length} ninja log entries do not match their command and will run again (${stale.slice(0, 3).join(', ')})`);
@@ -274,6 +304,24 @@ export function cmake(options: CMakeOptions = {}): Plugin {
           if (!transformed.has(path) && manifest.state[path] !== undefined) unrelocated.add(path);
         }
         const versions = await readNinjaLogVersions(ctx.buildDir);
+        let ninjaCommandsFrom: string | undefined;
+        if (generator === 'Ninja') {
+          // Kept from the restored checkpoint while its manifest files are unchanged; else evaluated once here.
+          ninjaCommandsFrom = ninjaFilesKey(manifest);
+          const candidate = previous?.ninjaCommandsFrom === ninjaCommandsFrom ? ctx.checkpoint?.attachments?.[NINJA_COMMANDS_ATTACHMENT] : undefined;
+          const kept = candidate !== undefined && (await ctx.store.hasBlob(candidate)) ? candidate : undefined;
+          const table =
+            kept ??
+            (await readNinjaCommandTable(ctx.buildDir, roots).then(
+              (commands) => ctx.store.putBlob(Buffer.from(JSON.stringify(commands))),
+              (error: unknown) => {
+                logger.debug(`no ninja command table kept: ${(error as Error).message}`);
+                return undefined;
+              },
+            ));
+          if (table === undefined) ninjaCommandsFrom = undefined;
+          else manifest.attachments = { ...manifest.attachments, [NINJA_COMMANDS_ATTACHMENT]: table };
+        }
         const data: CMakeCheckpointData = {
           version: DATA_VERSION,
           generator,
@@ -282,6 +330,7 @@ export function cmake(options: CMakeOptions = {}): Plugin {
           ...(versions.log === undefined ? {} : { ninjaLogVersion: versions.log }),
           ...(versions.deps === undefined ? {} : { ninjaDepsVersion: versions.deps }),
           unrelocated: [...unrelocated].sort(),
+          ...(ninjaCommandsFrom === undefined ? {} : { ninjaCommandsFrom }),
         };
         manifest.data[PLUGIN_NAME] = data;
         if (data.unrelocated.length > 0) {

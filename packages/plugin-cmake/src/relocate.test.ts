@@ -1,6 +1,20 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ninjaCommandHash } from './murmur-hash.js';
 import { encodeNinjaDeps, latestNinjaDeps, parseNinjaDeps } from './ninja-deps.js';
-import { PLACEHOLDER, captureNinjaDeps, captureText, fromPlaceholders, mentionsRoot, replaceRoots, restoreNinjaDeps, tryUnrelocatable } from './relocate.js';
+import {
+  PLACEHOLDER,
+  captureNinjaDeps,
+  captureText,
+  fromPlaceholders,
+  mentionsRoot,
+  repairNinjaLog,
+  replaceRoots,
+  restoreNinjaDeps,
+  tryUnrelocatable,
+} from './relocate.js';
 
 const A = { source: '/tmp/a/proj', build: '/tmp/a/proj/build' };
 const B = { source: '/work/elsewhere/proj', build: '/work/elsewhere/proj/build' };
@@ -63,5 +77,29 @@ describe('tryUnrelocatable', () => {
 
   it('refuses a build directory that moved relative to the source directory', () => {
     expect(tryUnrelocatable(A, { source: '/w/p', build: '/w/p-build' })).toMatch(/build directory lies at/);
+  });
+});
+
+describe('repairNinjaLog with a command table', () => {
+  const compile = (roots: { source: string; build: string }): string => `c++ -I${roots.build}/gen -c ${roots.source}/src/x.cpp`;
+  const logged = (hash: string): string => `# ninja log v5\n1\t2\t3\tCMakeFiles/x.dir/src/x.cpp.o\t${hash}\n`;
+
+  async function repairIn(table: Record<string, string>): Promise<{ log: string; stale: readonly string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'orchestrate-ninja-table-'));
+    writeFileSync(join(dir, '.ninja_log'), logged(ninjaCommandHash(compile(A))));
+    const { stale } = await repairNinjaLog(dir, A, B, table);
+    const log = readFileSync(join(dir, '.ninja_log'), 'utf8');
+    rmSync(dir, { recursive: true });
+    return { log, stale };
+  }
+
+  it('rehashes an entry logged with the table command at the old roots, for the new roots, without a build.ninja', async () => {
+    const table = { 'CMakeFiles/x.dir/src/x.cpp.o': compile(PLACEHOLDER) };
+    expect(await repairIn(table)).toEqual({ log: logged(ninjaCommandHash(compile(B))), stale: [] });
+  });
+
+  it('leaves an entry whose logged hash is not the table command as it is, so ninja runs it again', async () => {
+    const table = { 'CMakeFiles/x.dir/src/x.cpp.o': `${compile(PLACEHOLDER)} -O2` };
+    expect(await repairIn(table)).toEqual({ log: logged(ninjaCommandHash(compile(A))), stale: ['CMakeFiles/x.dir/src/x.cpp.o'] });
   });
 });

@@ -162,7 +162,12 @@ export function tryUnsupportedNinjaLogs(versions: { log?: number | undefined; de
  * old roots, i.e. when the evaluation matches what ninja itself hashed at
  * capture. Any other entry keeps its hash, and ninja runs it again.
  */
-export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots: Roots): Promise<RepairedNinjaLog> {
+export async function repairNinjaLog(
+  buildDir: string,
+  oldRoots: Roots,
+  newRoots: Roots,
+  table?: NinjaCommandTable,
+): Promise<RepairedNinjaLog> {
   const file = join(buildDir, '.ninja_log');
   const content = await readFile(file).catch(() => undefined);
   if (content === undefined) return { changed: [], stale: [] };
@@ -171,7 +176,7 @@ export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots
       parseNinjaLog(content),
       pathMapper(ordered([[oldRoots.build, newRoots.build], [oldRoots.source, newRoots.source]])),
     );
-    const commands = await readNinjaCommands(buildDir, { verify: false });
+    const commands = table ? commandsAt(table, newRoots) : await readNinjaCommands(buildDir, { verify: false });
     const back = ordered([[newRoots.build, oldRoots.build], [newRoots.source, oldRoots.source]]);
     const recorded = (command: string): string => replaceRoots(Buffer.from(command), back).toString();
     const { log, changed, stale } = recomputeNinjaLogHashes(moved, commands, { recorded });
@@ -180,6 +185,45 @@ export async function repairNinjaLog(buildDir: string, oldRoots: Roots, newRoots
   } catch (error) {
     throw new CheckpointRefusedError(`its .ninja_log cannot be relocated: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Every edge's output -> the command ninja hashes, with the roots as
+ * placeholders: kept with a checkpoint (an attachment), so a relocated
+ * restore evaluates no manifest. Only a hint: {@link repairNinjaLog} rehashes
+ * an entry only when its logged hash is the old command's, so a table that
+ * does not match the manifest costs commands run again, never a stale one.
+ */
+export type NinjaCommandTable = Readonly<Record<string, string>>;
+
+/** The command table of the build dir's manifest, whose roots are `roots`. */
+export function readNinjaCommandTable(buildDir: string, roots: Roots): Promise<NinjaCommandTable> {
+  return readNinjaCommands(buildDir, { verify: false }).then((commands) => {
+    const toPlaceholder = pathMapper(toPlaceholders(roots));
+    const table: Record<string, string> = {};
+    for (const [output, command] of commands) table[toPlaceholder(output)] = replaceRoots(Buffer.from(command), toPlaceholders(roots)).toString();
+    return table;
+  });
+}
+
+/** A table's commands at `roots`. */
+function commandsAt(table: NinjaCommandTable, roots: Roots): Map<string, string> {
+  const fromPlaceholder = pathMapper(fromPlaceholders(roots));
+  const commands = new Map<string, string>();
+  for (const [output, command] of Object.entries(table)) {
+    commands.set(fromPlaceholder(output), replaceRoots(Buffer.from(command), fromPlaceholders(roots)).toString());
+  }
+  return commands;
+}
+
+/** Whether `value` has the shape of a {@link NinjaCommandTable} (an attachment is read from a store). */
+export function isNinjaCommandTable(value: unknown): value is NinjaCommandTable {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((command) => typeof command === 'string')
+  );
 }
 
 /** What {@link repairNinjaLog} did. */

@@ -13,7 +13,7 @@
  * text, `build.ninja`, `Makefile`s, `*.cmake` and `*.d` (absolute paths).
  */
 import { execa } from 'execa';
-import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -260,6 +260,33 @@ describe.each(GENERATORS)('cmake-hello checkpoint builds with %s', (generator) =
     expect(result.report?.['mode']).toBe('full');
     expect(result.report?.['reason']).toMatch(/cannot be relocated .* contains characters that CMake escapes/);
     expect(await programOutput('./build/hello_app', dir)).toContain('Hello, world (v1.2.0).');
+  });
+
+  if (generator === 'Ninja') it('relocates with the command table kept with the checkpoint, and without it by evaluating build.ninja', async () => {
+    const manifests = async (): Promise<Record<string, unknown>[]> => {
+      const dir = join(harness.store, 'checkpoints');
+      const out: Record<string, unknown>[] = [];
+      for (const project of await readdir(dir)) {
+        for (const file of await readdir(join(dir, project))) out.push(JSON.parse(await readFile(join(dir, project, file), 'utf8')));
+      }
+      return out;
+    };
+    const tables = (await manifests()).map((m) => (m['attachments'] as Record<string, string> | undefined)?.['cmake.ninja-commands']);
+    expect(tables.length).toBeGreaterThan(0);
+    for (const table of tables) expect(table).toMatch(/^[0-9a-f]{64}$/);
+    const unusable = "the checkpoint's ninja command table is unusable";
+    const withTable = await run('table', undefined, { clean: false });
+    expect(withTable.run.stderr).not.toContain(unusable);
+    expect(unitsOf(withTable)).toEqual([]);
+
+    // A lost attachment: the build.ninja of the restored tree is evaluated instead, with the same result.
+    for (const table of new Set(tables)) await rm(join(harness.store, 'objects', (table as string).slice(0, 2), table as string));
+    const without = await run('no-table', undefined, { clean: false });
+    expect(without.run.stderr).toContain(unusable);
+    expect(without.run.report).toMatchObject({ mode: 'incremental', reason: null });
+    expect(unitsOf(without)).toEqual([]);
+    const dry = await execa('ninja', ['-C', join(without.b, 'build'), '-n', '-d', 'explain'], { stdin: 'ignore' });
+    expect(dry.stdout).toContain('ninja: no work to do.');
   });
 
   it('relocates a checkpoint captured from a relocated tree', async () => {

@@ -66,6 +66,12 @@ export const checkpointManifestSchema = z.strictObject({
   state: z.record(relativePath, stateRecordSchema),
   /** Free-form data plugins keep with the checkpoint, keyed by plugin name. */
   data: z.record(z.string(), z.unknown()),
+  /**
+   * Blobs plugins keep with the checkpoint besides its files (a table too
+   * large for `data`), by a name of the plugin's: read with the store's
+   * verified `readBlob`, kept by gc as long as the checkpoint is.
+   */
+  attachments: z.record(z.string(), sha256).optional(),
 });
 
 export type SourceRecord = z.infer<typeof sourceRecordSchema>;

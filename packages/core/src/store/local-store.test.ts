@@ -200,6 +200,17 @@ describe('LocalStore gc', () => {
     for (const hash of [oldOnly, stray]) expect(await store.hasBlob(hash)).toBe(false);
   });
 
+  it("keeps a kept checkpoint's attachments and removes those of a removed one", async () => {
+    const store = await newStore();
+    const oldTable = await store.putBlob(Buffer.from('{"old":"table"}'));
+    const newTable = await store.putBlob(Buffer.from('{"new":"table"}'));
+    await store.putCheckpoint({ ...manifest('proj', '2024-01-01T00:00:00.000Z', []), attachments: { 'plugin.table': oldTable } });
+    await store.putCheckpoint({ ...manifest('proj', '2024-02-01T00:00:00.000Z', []), attachments: { 'plugin.table': newTable } });
+    expect(await store.gc({ keep: 1, project: 'proj' })).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 1 });
+    await expect(store.verifyBlob(newTable)).resolves.toBeUndefined();
+    expect(await store.hasBlob(oldTable)).toBe(false);
+  });
+
   it('keeps blobs written while a capture is in progress, and removes them once it ended without a manifest', async () => {
     const store = await newStore();
     const before = await store.putBlob(Buffer.from('written before the capture began'));

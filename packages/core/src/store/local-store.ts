@@ -299,6 +299,7 @@ export class LocalStore implements CheckpointStore {
     for (const item of all) {
       if (item.error !== undefined || removed.has(item.ref.id)) continue;
       for (const record of Object.values(item.manifest.state)) if (record.blob) referenced.add(record.blob);
+      for (const blob of Object.values(item.manifest.attachments ?? {})) referenced.add(blob);
     }
     // Blobs written since the oldest capture in progress may belong to a manifest not saved yet.
     let protectAfter = Number.POSITIVE_INFINITY;
