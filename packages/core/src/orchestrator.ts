@@ -465,10 +465,10 @@ export class Orchestrator {
       const ref = await ctx.store.putCheckpoint(manifest);
       const files = Object.values(state).filter((r) => r.blob).length;
       ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
-      // Collect only when the project has more checkpoints than it keeps: gc reads the whole store.
+      // Only when the project has more checkpoints than it keeps; the whole-store sweep is `orchestrate gc`.
       if ((await ctx.store.countCheckpoints(ctx.config.project)) > ctx.config.keep) {
-        const gc = await ctx.store.gc({ keep: ctx.config.keep, project: ctx.config.project });
-        ctx.logger.debug(`removed ${gc.checkpointsRemoved} old checkpoints and ${gc.blobsRemoved} blobs`);
+        const pruned = await ctx.store.prune(ctx.config.project, ctx.config.keep);
+        ctx.logger.debug(`removed ${pruned.checkpointsRemoved} old checkpoints and ${pruned.blobsRemoved} blobs`);
       }
       return ref.id;
     } finally {

@@ -200,6 +200,47 @@ describe('LocalStore gc', () => {
     for (const hash of [oldOnly, stray]) expect(await store.hasBlob(hash)).toBe(false);
   });
 
+  it("prunes one project: its checkpoints beyond keep and the blobs only they name, reading no other project's records", async () => {
+    const store = await newStore();
+    const shared = await store.putBlob(Buffer.from('shared with another project'));
+    const oldOnly = await store.putBlob(Buffer.from('old only'));
+    const oldTable = await store.putBlob(Buffer.from('old attachment'));
+    const kept = await store.putBlob(Buffer.from('in the kept checkpoint too'));
+    const stray = await store.putBlob(Buffer.from('named by no checkpoint'));
+    const old = { ...manifest('proj', '2024-01-01T00:00:00.000Z', [shared, oldOnly, kept]), attachments: { 'p.table': oldTable } };
+    await store.putCheckpoint(old);
+    const newest = await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', [kept]));
+    const other = await store.putCheckpoint(manifest('other', '2023-01-01T00:00:00.000Z', [shared]));
+    // Another project's manifest that fails the schema still protects the blobs it names.
+    const odd = await store.putBlob(Buffer.from('named by an odd manifest'));
+    await store.putCheckpoint({ ...manifest('proj', '2023-06-01T00:00:00.000Z', [odd]) });
+    await store.putCheckpoint({ ...manifest('third', '2023-06-01T00:00:00.000Z', []), data: { note: odd } });
+
+    const result = await store.prune('proj', 1);
+    expect(result).toMatchObject({ checkpointsRemoved: 2, blobsRemoved: 2 });
+    expect(result.bytesFreed).toBe('old only'.length + 'old attachment'.length);
+    expect((await store.loadCheckpoints('proj')).map((l) => l.ref?.id)).toEqual([newest.id]);
+    expect((await store.loadCheckpoints('other')).map((l) => l.ref?.id)).toEqual([other.id]);
+    for (const hash of [shared, kept, stray, odd]) expect(await store.hasBlob(hash)).toBe(true);
+    for (const hash of [oldOnly, oldTable]) expect(await store.hasBlob(hash)).toBe(false);
+    expect(await store.prune('proj', 1)).toEqual({ checkpointsRemoved: 0, blobsRemoved: 0, bytesFreed: 0 });
+  });
+
+  it('prunes no blob that a capture in progress stored or reused', async () => {
+    const store = await newStore();
+    const reused = await store.putBlob(Buffer.from('reused by the capture in progress'));
+    const path = blobPath(store, reused);
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(path, old, old);
+    await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', [reused]));
+    await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', []));
+    const done = await store.beginWrite();
+    expect(await store.putBlob(Buffer.from('reused by the capture in progress'))).toBe(reused);
+    expect(await store.prune('proj', 1)).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 0 });
+    expect(await store.hasBlob(reused)).toBe(true);
+    await done();
+  });
+
   it("keeps a kept checkpoint's attachments and removes those of a removed one", async () => {
     const store = await newStore();
     const oldTable = await store.putBlob(Buffer.from('{"old":"table"}'));

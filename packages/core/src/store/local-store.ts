@@ -6,10 +6,11 @@
  *   <store>/tmp/                              temporary files and capture markers
  *
  * Every write goes to a temporary file in tmp/ and is renamed into place, so
- * concurrent writers never leave a partial file under a final name. Blobs are
- * not flushed to disk one by one (1 to 4 ms each): every read verifies them,
- * so one lost in a crash makes its checkpoint refused, never used. Manifests,
- * one per capture, are flushed.
+ * concurrent writers never leave a partial file under a final name. Nothing
+ * is flushed to disk (1 to 4 ms a file, 18 ms seen for a manifest): every
+ * read verifies, so a blob lost in a crash makes its checkpoint refused, and a
+ * manifest torn by one no longer matches its id and is ignored with a
+ * warning; a crash costs a checkpoint at worst, never a wrong build.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
@@ -37,6 +38,8 @@ import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
 const HASH = /^[0-9a-f]{64}$/;
 /** Capture markers older than this are left-overs of crashed runs. */
 const STALE_MARKER_MS = 24 * 60 * 60 * 1000;
+/** Margin for the clocks compared by `#oldestCaptureInProgress`. */
+const CLOCK_SLACK_MS = 2000;
 
 /** The directory name of a project's checkpoints: readable, and unique through a hash. */
 export function projectKey(project: string): string {
@@ -208,7 +211,7 @@ export class LocalStore implements CheckpointStore {
     const temp = this.#tempPath();
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(temp, json, { flush: true });
+      await writeFile(temp, json);
       await rename(temp, join(dir, `${id}.json`));
     } catch (error) {
       await rm(temp, { force: true });
@@ -276,6 +279,76 @@ export class LocalStore implements CheckpointStore {
     };
   }
 
+  async prune(project: string, keep: number): Promise<GcResult> {
+    const root = join(this.location, 'checkpoints');
+    const dir = join(root, projectKey(project));
+    const own: { file: string; createdAt: string; blobs: string[] }[] = [];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const file = join(dir, name);
+      // Parsed, not validated: only the order and the blob names are read, and a blob is removed
+      // only when no manifest's text names it.
+      const json = await readFile(file, 'utf8').then(
+        (text) => JSON.parse(text) as unknown,
+        () => undefined,
+      );
+      if (typeof json !== 'object' || json === null) continue;
+      const { createdAt, state, attachments } = json as { createdAt?: unknown; state?: unknown; attachments?: unknown };
+      if (typeof createdAt !== 'string') continue;
+      const blobs: string[] = [];
+      for (const record of Object.values(typeof state === 'object' && state !== null ? state : {})) {
+        const blob = (record as { blob?: unknown } | null)?.blob;
+        if (typeof blob === 'string' && HASH.test(blob)) blobs.push(blob);
+      }
+      for (const blob of Object.values(typeof attachments === 'object' && attachments !== null ? attachments : {})) {
+        if (typeof blob === 'string' && HASH.test(blob)) blobs.push(blob);
+      }
+      own.push({ file, createdAt, blobs });
+    }
+    own.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    const removed = own.slice(keep);
+    if (removed.length === 0) return { checkpointsRemoved: 0, blobsRemoved: 0, bytesFreed: 0 };
+    for (const { file } of removed) await rm(file, { force: true });
+    const candidates = new Set(removed.flatMap((item) => item.blobs));
+    // Every manifest left in the store, of every project, as text: a blob named anywhere stays.
+    for (const projectDir of await readdir(root).catch(() => [] as string[])) {
+      if (candidates.size === 0) break;
+      for (const name of await readdir(join(root, projectDir)).catch(() => [] as string[])) {
+        if (!name.endsWith('.json')) continue;
+        const text = await readFile(join(root, projectDir, name), 'utf8').catch(() => '');
+        for (const blob of candidates) if (text.includes(blob)) candidates.delete(blob);
+      }
+    }
+    const protectAfter = await this.#oldestCaptureInProgress();
+    let blobsRemoved = 0;
+    let bytesFreed = 0;
+    for (const blob of candidates) {
+      const path = this.#blobPath(blob);
+      const info = await stat(path).catch(() => undefined);
+      if (!info || info.mtimeMs >= protectAfter) continue;
+      await unlink(path).catch(() => undefined);
+      blobsRemoved++;
+      bytesFreed += info.size;
+    }
+    return { checkpointsRemoved: removed.length, blobsRemoved, bytesFreed };
+  }
+
+  /**
+   * When the oldest capture still in progress began (ms), less a margin, or
+   * +Infinity: blobs touched since may belong to a manifest not saved yet. The
+   * margin covers the two clocks compared: the marker's time is the kernel's
+   * (coarse), a refreshed blob's is `Date.now()` written in whole milliseconds.
+   */
+  async #oldestCaptureInProgress(): Promise<number> {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const name of await readdir(join(this.location, 'tmp')).catch(() => [] as string[])) {
+      if (!name.startsWith('capture-')) continue;
+      const info = await stat(join(this.location, 'tmp', name)).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs < STALE_MARKER_MS) oldest = Math.min(oldest, info.mtimeMs - CLOCK_SLACK_MS);
+    }
+    return oldest;
+  }
+
   async gc(options: { keep: number; project?: string }): Promise<GcResult> {
     const all = await this.loadCheckpoints();
     const byProject = new Map<string, CheckpointRef[]>();
@@ -302,12 +375,7 @@ export class LocalStore implements CheckpointStore {
       for (const blob of Object.values(item.manifest.attachments ?? {})) referenced.add(blob);
     }
     // Blobs written since the oldest capture in progress may belong to a manifest not saved yet.
-    let protectAfter = Number.POSITIVE_INFINITY;
-    for (const name of await readdir(join(this.location, 'tmp')).catch(() => [] as string[])) {
-      if (!name.startsWith('capture-')) continue;
-      const info = await stat(join(this.location, 'tmp', name)).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs < STALE_MARKER_MS) protectAfter = Math.min(protectAfter, info.mtimeMs);
-    }
+    const protectAfter = await this.#oldestCaptureInProgress();
     let blobsRemoved = 0;
     let bytesFreed = 0;
     const objects = join(this.location, 'objects');

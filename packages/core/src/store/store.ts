@@ -46,6 +46,13 @@ export interface CheckpointStore {
   countCheckpoints(project: string): Promise<number>;
   /** Keeps the newest `keep` checkpoints per project (or of `project` only) and removes unreferenced blobs. */
   gc(options: { keep: number; project?: string }): Promise<GcResult>;
+  /**
+   * After a capture: removes `project`'s checkpoints beyond the newest `keep`
+   * and the blobs no other checkpoint names, without reading the rest of the
+   * store as `gc` does. Blobs no checkpoint names at all (an interrupted
+   * capture's) are left to `gc`.
+   */
+  prune(project: string, keep: number): Promise<GcResult>;
   /** Marks a capture in progress, so a concurrent `gc` keeps the blobs it writes. */
   beginWrite(): Promise<() => Promise<void>>;
 }
