@@ -13,7 +13,7 @@
  * warning; a crash costs a checkpoint at worst, never a wrong build.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import {
   access,
   copyFile,
@@ -280,18 +280,36 @@ export class LocalStore implements CheckpointStore {
   }
 
   async prune(project: string, keep: number): Promise<GcResult> {
+    // Synchronous: a few dozen small local reads and stats on every save, each a thread-pool
+    // round trip otherwise (~15 ms for cmark's six checkpoints).
     const root = join(this.location, 'checkpoints');
     const dir = join(root, projectKey(project));
+    const list = (at: string): string[] => {
+      try {
+        return readdirSync(at);
+      } catch {
+        return [];
+      }
+    };
+    const read = (file: string): string | undefined => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
     const own: { file: string; createdAt: string; blobs: string[] }[] = [];
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
+    for (const name of list(dir)) {
       if (!name.endsWith('.json')) continue;
       const file = join(dir, name);
       // Parsed, not validated: only the order and the blob names are read, and a blob is removed
       // only when no manifest's text names it.
-      const json = await readFile(file, 'utf8').then(
-        (text) => JSON.parse(text) as unknown,
-        () => undefined,
-      );
+      let json: unknown;
+      try {
+        json = JSON.parse(read(file) ?? '');
+      } catch {
+        continue;
+      }
       if (typeof json !== 'object' || json === null) continue;
       const { createdAt, state, attachments } = json as { createdAt?: unknown; state?: unknown; attachments?: unknown };
       if (typeof createdAt !== 'string') continue;
@@ -308,14 +326,14 @@ export class LocalStore implements CheckpointStore {
     own.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     const removed = own.slice(keep);
     if (removed.length === 0) return { checkpointsRemoved: 0, blobsRemoved: 0, bytesFreed: 0 };
-    for (const { file } of removed) await rm(file, { force: true });
+    for (const { file } of removed) rmSync(file, { force: true });
     const candidates = new Set(removed.flatMap((item) => item.blobs));
     // Every manifest left in the store, of every project, as text: a blob named anywhere stays.
-    for (const projectDir of await readdir(root).catch(() => [] as string[])) {
+    for (const projectDir of list(root)) {
       if (candidates.size === 0) break;
-      for (const name of await readdir(join(root, projectDir)).catch(() => [] as string[])) {
+      for (const name of list(join(root, projectDir))) {
         if (!name.endsWith('.json')) continue;
-        const text = await readFile(join(root, projectDir, name), 'utf8').catch(() => '');
+        const text = read(join(root, projectDir, name)) ?? '';
         for (const blob of candidates) if (text.includes(blob)) candidates.delete(blob);
       }
     }
@@ -324,9 +342,13 @@ export class LocalStore implements CheckpointStore {
     let bytesFreed = 0;
     for (const blob of candidates) {
       const path = this.#blobPath(blob);
-      const info = await stat(path).catch(() => undefined);
+      const info = statSync(path, { throwIfNoEntry: false });
       if (!info || info.mtimeMs >= protectAfter) continue;
-      await unlink(path).catch(() => undefined);
+      try {
+        unlinkSync(path);
+      } catch {
+        continue;
+      }
       blobsRemoved++;
       bytesFreed += info.size;
     }
