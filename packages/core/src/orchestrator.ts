@@ -70,6 +70,13 @@ export interface OrchestratorOptions {
   gitListing?: GitListing | undefined;
 }
 
+/** Equal but for the time they were made (and so the id): the same sources, state, fingerprint, roots and plugin data. */
+function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
+  const { createdAt: _a, ...restA } = a;
+  const { createdAt: _b, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
 function wrapTapErrors(hooks: OrchestratorHooks): void {
   const intercept = (name: string, hook: Hook<unknown[], unknown>): void => {
     hook.intercept({
@@ -274,7 +281,7 @@ export class Orchestrator {
             hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
           });
         }
-        if (!options.noSave) saved = await time('capture', () => this.#capture(context, fingerprint, stamps));
+        if (!options.noSave) saved = await time('capture', () => this.#capture(context, fingerprint, stamps, restored));
       }
       const report: BuildReport = {
         command: options.command,
@@ -432,7 +439,12 @@ export class Orchestrator {
     return hook.promise(content, info);
   }
 
-  async #capture(ctx: RunContext, fingerprint: Fingerprint, stamps: Map<string, FileStamp> | undefined): Promise<string> {
+  async #capture(
+    ctx: RunContext,
+    fingerprint: Fingerprint,
+    stamps: Map<string, FileStamp> | undefined,
+    restored: string | null,
+  ): Promise<string> {
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
     const done = await ctx.store.beginWrite();
     try {
@@ -462,6 +474,12 @@ export class Orchestrator {
       await this.hooks.afterCapture.promise(manifest, ctx);
       // Interrupted during the capture: save nothing (the blobs written go at the next gc).
       if (ctx.signal.aborted) throw new InterruptedError('SIGINT');
+      // The build changed nothing: the restored checkpoint holds this state already. Saved again, it
+      // would only push an older, different checkpoint out of the project's `keep`.
+      if (previous && restored !== null && sameCheckpoint(previous, manifest)) {
+        ctx.logger.info(`checkpoint ${restored.slice(0, 12)} holds this build's state; not saved again`);
+        return restored;
+      }
       const ref = await ctx.store.putCheckpoint(manifest);
       const files = Object.values(state).filter((r) => r.blob).length;
       ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);

@@ -218,3 +218,19 @@ describe('list and gc', () => {
     expect(run.stderr).toContain("--keep expects a whole number, got 'all'");
   });
 });
+
+describe('rolling checkpoints', () => {
+  it('saves no second checkpoint for a build that changed nothing, and a new one after an edit', async () => {
+    const { dir, store, saved } = await withCheckpoint('rolling');
+    const again = await orchestrateInProcess(['build', '--json', '--verbose'], { cwd: dir, store });
+    expect(again.json).toMatchObject({ mode: 'incremental', restored: saved, saved });
+    expect(again.stderr).toContain(`checkpoint ${saved.slice(0, 12)} holds this build's state; not saved again`);
+    expect((await storeManifests(store)).map((m) => basename(m))).toEqual([`${saved}.json`]);
+
+    await writeFile(join(dir, 'greet.c'), '#include "greet.h"\nconst char *greeting(void) { return "hej"; }\n');
+    const edited = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
+    expect(edited.json).toMatchObject({ mode: 'incremental', restored: saved });
+    expect(edited.json?.['saved']).not.toBe(saved);
+    expect(await storeManifests(store)).toHaveLength(2);
+  });
+});
