@@ -23,12 +23,6 @@ function stdoutOf(result: SpawnResult, dir: string): string {
   return result.stdout;
 }
 
-function splitZ(text: string): string[] {
-  const parts = text.split('\0');
-  if (parts[parts.length - 1] === '') parts.pop();
-  return parts;
-}
-
 function listWorkTree(dir: string): Promise<SpawnResult> {
   return git(dir, ['ls-files', '-z', '-t', '-s', '--debug', '-o', '--exclude-standard', '--', '.']);
 }
@@ -143,16 +137,16 @@ export async function tryGitSources(
       continue;
     }
     if (mode === '160000') continue; // a submodule: not a file of this tree
-    const [, ctimeS, ctimeNs, mtimeS, mtimeNs, ino, uid, gid, size, flags] = stat as unknown as string[];
+    const [, ctimeS = '', ctimeNs = '', mtimeS = '', mtimeNs = '', ino = '', uid = '', gid = '', size = '', flags = ''] = stat;
     const entry: IndexStat = {
       ctime: `${ctimeS}:${ctimeNs}`,
       mtime: `${mtimeS}:${mtimeNs}`,
       mtimeNs: Number(mtimeNs),
-      ino: ino as string,
-      uid: uid as string,
-      gid: gid as string,
-      size: size as string,
-      flags: Number.parseInt(flags as string, 16),
+      ino,
+      uid,
+      gid,
+      size,
+      flags: Number.parseInt(flags, 16),
     };
     // As git status does: assumed unchanged and sparse (skip-worktree) entries are their index entry.
     if ((entry.flags & (CE_VALID | CE_SKIP_WORKTREE)) !== 0 && (entry.flags & CE_INTENT_TO_ADD) === 0) {
