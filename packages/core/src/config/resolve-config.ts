@@ -23,9 +23,12 @@ export function defaultStoreDir(env: Readonly<Record<string, string | undefined>
  */
 export async function projectIdentity(projectDir: string, name: string | undefined): Promise<string> {
   if (name) return name;
-  const origin = await spawnCapture('git', ['config', '--get', 'remote.origin.url'], { cwd: projectDir });
+  // At once: two short processes on the critical path of every run without a `name`.
+  const [origin, top] = await Promise.all([
+    spawnCapture('git', ['config', '--get', 'remote.origin.url'], { cwd: projectDir }),
+    spawnCapture('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir }),
+  ]);
   if (origin.exitCode === 0 && origin.stdout.trim()) {
-    const top = await spawnCapture('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir });
     const sub = top.exitCode === 0 ? relative(top.stdout.trim(), projectDir) : '';
     return sub ? `${origin.stdout.trim()}#${sub}` : origin.stdout.trim();
   }
