@@ -87,9 +87,13 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
           return;
         }
         // Files without a transform go to the store without being loaded (fresh memory costs page faults).
+        // A restored file whose inode, size and mtime are the same (a hard link made changed its ctime)
+        // most likely has its blob stored already.
+        const likelyPresent =
+          previous?.blob !== undefined && stamp !== undefined && stamp.ino === info.ino && stamp.size === info.size && stamp.mtimeNs === info.mtimeNs;
         const blob =
           transform === undefined
-            ? await store.putFile(abs)
+            ? await store.putFile(abs, { likelyPresent })
             : await store.putBlob(await options.transform(transform, readFileSync(abs), { path, absolutePath: abs, context }));
         // Written while it was read: its bytes may be newer than the mtime recorded, and a restore
         // would date them too old (dependents stale). Not kept; the build tool makes it again.

@@ -71,7 +71,11 @@ describe('LocalStore blobs', () => {
     const copy = join(store.location, '..', 'same.o');
     await writeFile(copy, content);
     expect(await store.putFile(copy)).toBe(hash);
+    expect(await store.putFile(copy, { likelyPresent: true })).toBe(hash);
     expect((await stat(blobPath(store, hash))).ino).toBe(before.ino);
+    const other = join(store.location, '..', 'other.o');
+    await writeFile(other, 'other bytes');
+    expect(await store.putFile(other, { likelyPresent: true })).toBe(sha256(Buffer.from('other bytes')));
     expect(await tempFiles(store)).toEqual([]);
   });
 

@@ -119,18 +119,24 @@ export class LocalStore implements CheckpointStore {
     }
   }
 
-  async putFile(path: string): Promise<string> {
-    // Hashed first through the reused buffer: a blob present already (an output rebuilt to the
-    // same bytes, a file whose ctime a hard link changed) costs no copy.
-    const known = hashFileSync(path);
-    if (await this.#touch(this.#blobPath(known))) return known;
+  async putFile(path: string, options: { likelyPresent?: boolean } = {}): Promise<string> {
+    if (options.likelyPresent === true) {
+      // Hashed first through the reused buffer: a blob present already costs no copy.
+      const known = hashFileSync(path);
+      if (await this.#touch(this.#blobPath(known))) return known;
+    }
     const temp = this.#tempPath();
     try {
       // A kernel copy, then the copy's own hash: the blob is named after what was stored.
       await copyFile(path, temp);
       const hash = hashFileSync(temp);
+      const dest = this.#blobPath(hash);
+      if (await this.#touch(dest)) {
+        await rm(temp, { force: true });
+        return hash;
+      }
       await mkdir(join(this.location, 'objects', hash.slice(0, 2)), { recursive: true });
-      await rename(temp, this.#blobPath(hash));
+      await rename(temp, dest);
       return hash;
     } catch (error) {
       await rm(temp, { force: true });

@@ -26,9 +26,12 @@ export interface CheckpointStore {
   /**
    * Stores the content of the file at `path` and returns its hash, without
    * loading it whole; a blob already present is not written again. The hash
-   * is of the bytes stored, read back from the store's own copy.
+   * is of the bytes stored, read back from the store's own copy. `likelyPresent`
+   * (a file whose bytes were probably stored before) hashes the file first, so
+   * a blob present costs no copy; otherwise it is copied first, so a new file
+   * is read once less.
    */
-  putFile(path: string): Promise<string>;
+  putFile(path: string, options?: { likelyPresent?: boolean }): Promise<string>;
   /** Reads a blob and verifies its hash; a mismatch throws a StoreError naming the blob. */
   readBlob(hash: string): Promise<Buffer>;
   /**
