@@ -39,7 +39,12 @@ function tryResolveImport(specifier: string, fromDir: string): string | undefine
     if (pkg) {
       // Node's own rule: a package found stops the lookup, whether or not it exports the entry.
       const entry = `.${name[2] ?? ''}`;
-      const target = pkg['exports'] === undefined ? (entry === '.' ? (legacy(pkg, { browser: false, fields: ['main'] }) ?? 'index.js') : entry) : resolveExports(pkg, entry)?.[0];
+      let target: string | undefined;
+      try {
+        target = pkg['exports'] === undefined ? (entry === '.' ? (legacy(pkg, { browser: false, fields: ['main'] }) ?? 'index.js') : entry) : resolveExports(pkg, entry)?.[0];
+      } catch {
+        target = undefined; // the package does not export the entry
+      }
       return target === undefined ? undefined : join(root, target);
     }
     if (dirname(dir) === dir) return undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnCapture } from './process.js';
 
-// Both ways of running a process (captured with child_process, streamed with execa) keep one contract.
+// Both ways of running a process (output captured as bytes, or streamed as text) keep one contract.
 const modes = [
   ['captured', {}],
   ['streamed', { interleaved: true }],
