@@ -188,6 +188,16 @@ describe('config forms', () => {
     expect(await readFile(join(dir, 'built-by'), 'utf8')).toBe('esm\ncjs\n');
   });
 
+  it('says a plugin package that exports no entry for it is not found (exit 2), naming it', async () => {
+    const { dir, store, file } = await projectWith('orchestrate.config.json', '{ "plugins": ["orchestrate-plugin-partial"] }\n');
+    const at = join(dir, 'node_modules', 'orchestrate-plugin-partial');
+    await mkdir(at, { recursive: true });
+    await writeFile(join(at, 'package.json'), JSON.stringify({ name: 'orchestrate-plugin-partial', type: 'module', exports: { './other': './other.js' } }));
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`error: ${file}: cannot load plugin 'orchestrate-plugin-partial': not found from '${dir}'`);
+  });
+
   it('finds the config of a parent directory from a subdirectory (-C)', async () => {
     const { dir, store } = await tinyProject({ config: makeConfig({ name: 'from-sub' }) });
     await mkdir(join(dir, 'sub'));
