@@ -73,10 +73,17 @@ export interface RestoreResult {
   readonly manifest: CheckpointManifest;
   /** Paths (relative to the build directory) that were written. */
   readonly restored: readonly string[];
-  /** Newest time recorded in the checkpoint, in ns. */
+  /** Newest time the restore gave a restored file or unchanged source, in ns (the recorded one less {@link timeShiftNs}). */
   readonly newestRecordedNs: bigint;
   /** Time given to added and modified sources, in ns. */
   readonly changedSourceTimeNs: bigint;
+  /**
+   * Subtracted from every recorded time when it was replayed: 0 unless the
+   * checkpoint's times reach this machine's clock (another machine's clock ran
+   * ahead). A plugin that sets a recorded time again, or keeps recorded times
+   * in a tool's own database, subtracts it too.
+   */
+  readonly timeShiftNs: bigint;
 }
 
 /** Result of a `configure` or `build` step. */

@@ -16,7 +16,9 @@ import { captureSources, captureState, type FileStamp } from './checkpoint/captu
 import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
 import { relativeInside, stateToSourceMapper } from './checkpoint/paths.js';
-import { isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
+import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
+import type { WorkingTree } from './checkpoint/safety.js';
+import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
@@ -75,6 +77,16 @@ function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
   const { createdAt: _a, ...restA } = a;
   const { createdAt: _b, ...restB } = b;
   return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
+/** Why a manifest exceeds the config's `limits`, or `undefined`. */
+function exceededLimit(manifest: CheckpointManifest, limits: ResolvedConfig['limits']): string | undefined {
+  const entries = Object.keys(manifest.state).length + Object.keys(manifest.sources).length;
+  if (entries > limits.entries) return `it lists ${entries} entries, more than the limit of ${limits.entries} (config 'limits.entries')`;
+  let bytes = 0;
+  for (const record of Object.values(manifest.state)) bytes += record.size ?? 0;
+  if (bytes > limits.bytes) return `its state holds ${bytes} bytes, more than the limit of ${limits.bytes} (config 'limits.bytes')`;
+  return undefined;
 }
 
 function wrapTapErrors(hooks: OrchestratorHooks): void {
@@ -245,6 +257,7 @@ export class Orchestrator {
       ]);
       ctx.sources = scan.sources;
       ctx.untrackedSources = scan.untracked;
+      const tree: WorkingTree = { sources: scan.sources, untracked: scan.untracked };
       logger.debug(`${scan.sources.size} sources (${scan.method})`);
 
       let restored: string | null = null;
@@ -254,7 +267,7 @@ export class Orchestrator {
         const lookup = await time('find', () =>
           this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context),
         );
-        const outcome = await time('restore', () => this.#restore(context, lookup));
+        const outcome = await time('restore', () => this.#restore(context, lookup, tree));
         if (outcome.ok) {
           restored = outcome.id;
           stamps = outcome.stamps;
@@ -266,6 +279,8 @@ export class Orchestrator {
       if (ctx.mode === 'full') {
         ctx.reason = reason ?? 'no checkpoint';
         ctx.checkpoint = undefined;
+        // A refused checkpoint's view of the sources (its state paths left out) goes with it.
+        ctx.sources = scan.sources;
         ctx.changes = { ...NO_CHANGES, added: [...scan.sources.keys()] };
         if (options.command !== 'restore') logger.info(`full build: ${ctx.reason}`);
       }
@@ -327,9 +342,17 @@ export class Orchestrator {
     const sources = ctx.sources ?? new Map<string, SourceEntry>();
     let best: (CheckpointChoice & { count: number }) | undefined;
     let mismatch: string | undefined;
+    let unusable: string | undefined;
     for (const item of loaded) {
       if (item.error !== undefined) {
         ctx.logger.warn(`ignoring checkpoint ${item.file}: ${item.error}`);
+        unusable ??= `checkpoint ${item.file} is unusable: ${item.error}`;
+        continue;
+      }
+      const overLimit = exceededLimit(item.manifest, ctx.config.limits);
+      if (overLimit !== undefined) {
+        ctx.logger.warn(`ignoring checkpoint ${item.ref.id.slice(0, 12)}: ${overLimit}`);
+        unusable ??= `checkpoint ${item.ref.id.slice(0, 12)} refused: ${overLimit}`;
         continue;
       }
       const differences = compareFingerprints(item.manifest.fingerprint, fingerprint);
@@ -343,7 +366,7 @@ export class Orchestrator {
       if (!best || count < best.count) best = { ref: item.ref, manifest: item.manifest, changes, count };
     }
     if (best) return best;
-    return { reason: mismatch ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
+    return { reason: mismatch ?? unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
   }
 
   /** The exact change set from a checkpoint to the working tree, with the checkpoint's own state paths not counted as sources. */
@@ -366,6 +389,7 @@ export class Orchestrator {
   async #restore(
     ctx: RunContext,
     lookup: CheckpointLookup | undefined,
+    tree: WorkingTree,
   ): Promise<{ ok: true; id: string; stamps: Map<string, FileStamp> } | { ok: false; reason: string }> {
     if (!lookup) return { ok: false, reason: 'no checkpoint found' };
     if ('reason' in lookup) return { ok: false, reason: lookup.reason };
@@ -397,9 +421,13 @@ export class Orchestrator {
         entries,
         changes: widened,
         sources: ctx.sources,
+        tree,
+        knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
       written = outcome.restored;
+      // What this run wrote is build output of this tree, whatever happens next.
+      recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
       ctx.mode = 'incremental';
       await this.hooks.afterRestore.promise(
         {
@@ -407,6 +435,7 @@ export class Orchestrator {
           restored: outcome.restored,
           newestRecordedNs: outcome.newestRecordedNs,
           changedSourceTimeNs: outcome.changedSourceTimeNs,
+          timeShiftNs: outcome.timeShiftNs,
         },
         ctx,
       );
@@ -416,21 +445,27 @@ export class Orchestrator {
       return { ok: true, id: lookup.ref.id, stamps: outcome.stamps };
     } catch (error) {
       ctx.mode = 'full';
-      if (isCheckpointRefusal(error)) {
-        // Never build on a half-repaired tree: what the restore wrote goes again.
-        await Promise.all(written.map((path) => rm(join(ctx.buildDir, path), { force: true, recursive: true })));
-        return { ok: false, reason: `checkpoint ${short} refused: ${error.reason}` };
-      }
+      if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
+      // Never build on a half-repaired tree: what the restore wrote goes again (restoreCheckpoint
+      // removed its own writes when it failed; these are a plugin's failure after it).
+      await Promise.all(written.map((path) => rm(join(ctx.buildDir, path), { force: true, recursive: true })));
+      if (isCheckpointRefusal(error)) return { ok: false, reason: `checkpoint ${short} refused: ${error.reason}` };
       if (isOrchestrateError(error) && error.code === 'ERR_STORE') {
         ctx.logger.warn(`checkpoint ${short} is damaged, building in full: ${error.message}`);
         return { ok: false, reason: `checkpoint ${short} is damaged: ${error.message}` };
       }
-      throw error;
+      // A plugin that cannot handle what the checkpoint holds: the checkpoint is not used, the build is.
+      const message = error instanceof Error ? error.message : String(error);
+      ctx.logger.warn(`restoring checkpoint ${short} failed, building in full: ${message}`);
+      return { ok: false, reason: `checkpoint ${short} could not be restored: ${message}` };
     }
   }
 
   async #transform(kind: 'restoreFile' | 'captureFile', name: string, content: Buffer, info: FileTransformInfo): Promise<Buffer> {
     const hook = this.hooks[kind].get(name);
+    if ((!hook || !hook.isUsed()) && kind === 'restoreFile') {
+      throw new CheckpointRefusedError(`no plugin provides its transform '${name}' (file '${info.path}'); add the plugin that captured it`);
+    }
     if (!hook || !hook.isUsed()) {
       throw new OrchestrateError('ERR_TRANSFORM', `no plugin provides the ${kind} transform '${name}' (file '${info.path}')`, ExitCode.Plugin, {
         hint: 'add the plugin that captured this checkpoint to the config',
@@ -481,6 +516,7 @@ export class Orchestrator {
         return restored;
       }
       const ref = await ctx.store.putCheckpoint(manifest);
+      recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(state), 'replace');
       const files = Object.values(state).filter((r) => r.blob).length;
       ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
       // Only when the project has more checkpoints than it keeps; the whole-store sweep is `orchestrate gc`.

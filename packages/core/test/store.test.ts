@@ -60,7 +60,7 @@ describe('a store that cannot be written', () => {
 });
 
 describe('a damaged checkpoint manifest', () => {
-  it('that fails the schema is ignored with a warning naming the file; the build goes on in full', async () => {
+  it('that fails the schema is ignored with a warning naming the file; the build goes on in full, its reason naming the cause', async () => {
     const { dir, store, manifest } = await withCheckpoint('schema');
     const json = await readManifest(manifest);
     // A state path that would escape the build directory.
@@ -73,7 +73,10 @@ describe('a damaged checkpoint manifest', () => {
     const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain(`warning: ignoring checkpoint ${edited}: fails the manifest schema at 'state.../escape.o'`);
-    expect(run.json).toMatchObject({ mode: 'full', reason: `no checkpoint of project 'schema' in ${store}` });
+    expect(run.json).toMatchObject({
+      mode: 'full',
+      reason: `checkpoint ${edited} is unusable: fails the manifest schema at 'state.../escape.o': unsafe path`,
+    });
     expect(run.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
     expect(await program(dir)).toBe('hello');
   });

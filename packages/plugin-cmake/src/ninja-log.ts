@@ -264,3 +264,19 @@ export function mapNinjaLogOutputs(log: NinjaLog, mapPath: (path: string) => str
   });
   return { ...log, lines };
 }
+
+/**
+ * Moves every recorded mtime `shiftNs` earlier, as the restore moved the files
+ * themselves (a checkpoint whose times reached this machine's clock). ninja
+ * compares a `restat` edge's logged mtime with its inputs' mtimes: left
+ * unshifted, an edited input could look older than the output's log entry.
+ * Entries without a time (0) keep it.
+ */
+export function shiftNinjaLogTimes(log: NinjaLog, shiftNs: bigint): NinjaLog {
+  const lines = log.lines.map((line): NinjaLogLine => {
+    if (line.kind !== 'entry' || line.entry.mtime <= 0n) return line;
+    const mtime = line.entry.mtime > shiftNs ? line.entry.mtime - shiftNs : 1n;
+    return { kind: 'entry', entry: { ...line.entry, mtime } };
+  });
+  return { ...log, lines };
+}

@@ -31,6 +31,7 @@ import {
   readNinjaCommandTable,
   readNinjaLogVersions,
   repairNinjaLog,
+  shiftNinjaLog,
   replaceRoots,
   restoreNinjaDeps,
   tryUnrelocatable,
@@ -198,7 +199,7 @@ export function cmake(options: CMakeOptions = {}): Plugin {
         restoreNinjaDeps(content, currentRoots(info.context)),
       );
 
-      hooks.afterRestore.tapPromise(PLUGIN_NAME, async (_result, ctx) => {
+      hooks.afterRestore.tapPromise(PLUGIN_NAME, async (result, ctx) => {
         const data = ctx.checkpoint && tryData(ctx.checkpoint);
         if (!data) throw new CheckpointRefusedError('it has no cmake plugin data');
         const to = currentRoots(ctx);
@@ -210,6 +211,7 @@ export function cmake(options: CMakeOptions = {}): Plugin {
             logger.debug(`${stale.length} ninja log entries do not match their command and will run again (${stale.slice(0, 3).join(', ')})`);
           }
         }
+        if (generator === 'Ninja') await shiftNinjaLog(ctx.buildDir, result.timeShiftNs);
         // Never build on a tree that names other directories: CMake would refuse, or read the old sources.
         const cache = await tryReadCache(ctx.buildDir);
         if (!cache) throw new CheckpointRefusedError('its CMakeCache.txt is missing or unreadable');

@@ -15,7 +15,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CheckpointRefusedError, isBinaryContent, relocateText, rootMapper } from '@orchestrate/core';
 import { NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, relocateDepsLog } from './ninja-deps.js';
-import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog } from './ninja-log.js';
+import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog, shiftNinjaLogTimes } from './ninja-log.js';
 import { readNinjaCommands } from './ninja-commands.js';
 
 /** Placeholder roots written into captured blobs; absolute-path shaped so the relocation helpers accept them. */
@@ -184,6 +184,18 @@ export async function repairNinjaLog(
     return { changed, stale };
   } catch (error) {
     throw new CheckpointRefusedError(`its .ninja_log cannot be relocated: ${(error as Error).message}`);
+  }
+}
+
+/** After a restore whose times were re-based by `shiftNs` (see the core's `RestoreResult.timeShiftNs`): the log's times follow. */
+export async function shiftNinjaLog(buildDir: string, shiftNs: bigint): Promise<void> {
+  const file = join(buildDir, '.ninja_log');
+  const content = await readFile(file).catch(() => undefined);
+  if (content === undefined || shiftNs === 0n) return;
+  try {
+    await writeFile(file, serializeNinjaLog(shiftNinjaLogTimes(parseNinjaLog(content), shiftNs)));
+  } catch (error) {
+    throw new CheckpointRefusedError(`its .ninja_log times cannot be re-based: ${(error as Error).message}`);
   }
 }
 

@@ -205,7 +205,7 @@ export function make(options: MakeOptions = {}): Plugin {
           if (!relocated.changed) continue;
           await writeFile(abs, relocated.content);
           const record = result.manifest.state[path];
-          if (record) times.push([abs, BigInt(record.mtimeNs)]);
+          if (record) times.push([abs, BigInt(record.mtimeNs) - result.timeShiftNs]);
         }
         await setTimes(times);
         if (times.length > 0) logger.info(`relocated ${times.length} dependency files from ${from}`);

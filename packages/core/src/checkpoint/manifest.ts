@@ -32,6 +32,11 @@ export function isSafeRelativePath(path: string): boolean {
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
 
+/** An absolute POSIX path (a root the checkpoint was captured at; plugins relocate from it). */
+const absolutePath = z.string().refine((path) => path.startsWith('/') && !path.includes('\0') && path.length <= 4096, {
+  message: 'expected an absolute path',
+});
+
 export const sourceRecordSchema = z.strictObject({
   hash: gitId,
   kind: z.enum(['file', 'exec', 'link']),
@@ -58,7 +63,7 @@ export const checkpointManifestSchema = z.strictObject({
   /** Keyed fingerprint: `"toolchain.cc": "gcc 12.2.0 (sha256 …)"`. */
   fingerprint: z.record(z.string(), z.string()),
   /** Absolute directories at capture time, for relocation. */
-  roots: z.strictObject({ project: z.string(), source: z.string(), build: z.string() }),
+  roots: z.strictObject({ project: absolutePath, source: absolutePath, build: absolutePath }),
   /** The source and build directories relative to the project directory. */
   sourceDir: z.string(),
   buildDir: z.string(),

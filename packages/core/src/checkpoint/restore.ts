@@ -5,38 +5,20 @@
  */
 import { chmodSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { chmod, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { BuildContext } from '../context.js';
+import { isOrchestrateError } from '../errors.js';
 import type { FileTransformInfo } from '../hooks.js';
 import { changedPaths, type ChangeSet, type SourceEntry } from '../sources/manifest.js';
+import { sha256 } from '../sources/hash.js';
 import { stampOf, type FileStamp } from './capture.js';
 import type { CheckpointManifest, StateRecord } from './manifest.js';
-import { ancestors, relativeInside, stateToSourceMapper } from './paths.js';
-import { probeGranularity, setTimes } from './times.js';
+import { relativeInside } from './paths.js';
+import { checkOverwrites, checkPlanPaths, CheckpointRefusedError, isCheckpointRefusal, WriteRules, type WorkingTree } from './safety.js';
+import { COARSEST_GRANULARITY_NS, planTimes, probeGranularity, setTimes, TimeRangeError } from './times.js';
 
-const REFUSAL = Symbol.for('orchestrate.refusal');
-
-/**
- * Thrown (by the core, or by a plugin from `beforeRestore`, `restoreFile` or
- * `afterRestore`) when a checkpoint cannot be used safely. Not an error of the
- * run: the restored files are removed and the build goes on in full, printing
- * `reason`.
- */
-export class CheckpointRefusedError extends Error {
-  readonly [REFUSAL] = true;
-  readonly reason: string;
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'CheckpointRefusedError';
-    this.reason = reason;
-  }
-}
-
-/** True for a {@link CheckpointRefusedError} from any copy of the package. */
-export function isCheckpointRefusal(value: unknown): value is CheckpointRefusedError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[REFUSAL] === true;
-}
+export { CheckpointRefusedError, isCheckpointRefusal, tryResolveLinkInPlan } from './safety.js';
 
 export interface RestoreOptions {
   context: BuildContext;
@@ -44,7 +26,12 @@ export interface RestoreOptions {
   /** State entries to write (the plan after `beforeRestore`). */
   entries: ReadonlyMap<string, StateRecord>;
   changes: ChangeSet;
+  /** The sources as the checkpoint sees them: the working tree's, less the checkpoint's state paths. */
   sources: ReadonlyMap<string, SourceEntry>;
+  /** The working tree as scanned before the checkpoint was chosen: what is never written. */
+  tree: WorkingTree;
+  /** Build-directory paths earlier runs in this tree wrote as state (the tree ledger). */
+  knownOutputs: ReadonlySet<string>;
   transform: (name: string, content: Buffer, info: FileTransformInfo) => Promise<Buffer>;
 }
 
@@ -52,88 +39,35 @@ export interface RestoreOutcome {
   restored: string[];
   newestRecordedNs: bigint;
   changedSourceTimeNs: bigint;
+  /** Subtracted from every recorded time when it was replayed. */
+  timeShiftNs: bigint;
   /** Stamps of the restored files right after the time replay, for blob reuse at capture. */
   stamps: Map<string, FileStamp>;
 }
 
-
-/**
- * Where the link at `path` leads, relative to the build directory, following
- * the plan's other links as the file system will; `undefined` when it leaves
- * the build directory, is absolute or empty, or loops.
- */
-export function tryResolveLinkInPlan(path: string, entries: ReadonlyMap<string, StateRecord>): string | undefined {
-  let hops = 0;
-  const walk = (from: readonly string[], target: string): string[] | undefined => {
-    if (target === '' || isAbsolute(target)) return undefined;
-    const at = [...from];
-    for (const segment of target.split('/')) {
-      if (segment === '' || segment === '.') continue;
-      if (segment === '..') {
-        if (at.length === 0) return undefined;
-        at.pop();
-        continue;
-      }
-      at.push(segment);
-      const record = entries.get(at.join('/'));
-      if (record?.kind !== 'link') continue;
-      if (++hops > 40) return undefined;
-      const next = walk(at.slice(0, -1), record.target ?? '');
-      if (next === undefined) return undefined;
-      at.splice(0, at.length, ...next);
+/** The oldest and newest time a manifest records, in ns. */
+function recordedRange(manifest: CheckpointManifest): { oldestNs: bigint; newestNs: bigint } {
+  let oldestNs: bigint | undefined;
+  let newestNs = 0n;
+  for (const records of [manifest.state, manifest.sources]) {
+    for (const record of Object.values(records)) {
+      const t = BigInt(record.mtimeNs);
+      if (t > newestNs) newestNs = t;
+      if (oldestNs === undefined || t < oldestNs) oldestNs = t;
     }
-    return at;
-  };
-  return walk(path.split('/').slice(0, -1), entries.get(path)?.target ?? '')?.join('/');
+  }
+  return { oldestNs: oldestNs ?? newestNs, newestNs };
 }
 
-/**
- * Checks everything that can be checked before a byte is written; throws
- * {@link CheckpointRefusedError}. Its stats are synchronous, as the writes are.
- */
-function checkPlan(options: RestoreOptions): void {
-  const { context, entries, sources } = options;
-  const toSource = stateToSourceMapper(context.sourceDir, context.buildDir);
-  const dirs = new Set<string>();
-  // Case-folded too: on a case-insensitive file system 'Out' and 'out' are one entry.
-  const links = new Set<string>();
-  for (const [path, record] of entries) {
-    const sourcePath = toSource(path);
-    if (sourcePath !== undefined && sources.has(sourcePath)) {
-      throw new CheckpointRefusedError(`its state file '${path}' is a source file in the working tree`);
-    }
-    if ((record.kind === 'file' || record.kind === 'exec') && record.blob === undefined) {
-      throw new CheckpointRefusedError(`its state file '${path}' has no blob`);
-    }
-    if (record.kind === 'link') {
-      // Followed through the plan's other links: `d/y -> ..` then `x -> d/y/../out` leaves the directory.
-      if (tryResolveLinkInPlan(path, entries) === undefined) {
-        throw new CheckpointRefusedError(`its symbolic link '${path}' points outside the build directory ('${record.target ?? ''}')`);
-      }
-      links.add(path.toLowerCase());
-    }
-    for (const dir of ancestors(path)) dirs.add(dir);
-  }
-  for (const dir of dirs) {
-    const info = lstatSync(join(context.buildDir, dir), { throwIfNoEntry: false });
-    if (info?.isSymbolicLink() && entries.get(dir)?.kind !== 'link') {
-      throw new CheckpointRefusedError(`'${dir}' in the build directory is a symbolic link; restoring through it could write outside`);
-    }
-    if (links.has(dir.toLowerCase())) {
-      throw new CheckpointRefusedError(`its symbolic link '${dir}' would be a parent directory of other state files`);
-    }
-    if (info && !info.isDirectory() && !info.isSymbolicLink() && entries.get(dir)?.kind !== 'dir') {
-      throw new CheckpointRefusedError(`'${dir}' in the build directory is a file where the checkpoint has a directory`);
-    }
-  }
-  // A directory of the working tree is never replaced by a file: it may hold the user's files.
-  for (const [path, record] of entries) {
-    if (record.kind === 'dir') continue;
-    const info = lstatSync(join(context.buildDir, path), { throwIfNoEntry: false });
-    if (info?.isDirectory()) {
-      throw new CheckpointRefusedError(`its state file '${path}' would replace the directory '${path}' of the working tree`);
-    }
-  }
+/** The process clock in ns. */
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** A failure while the tree is being written is the checkpoint's refusal: the caller rolls back and builds in full. */
+function asRefusal(error: unknown, what: string): unknown {
+  if (isCheckpointRefusal(error) || (isOrchestrateError(error) && error.code === 'ERR_INTERRUPTED')) return error;
+  return new CheckpointRefusedError(`${what} failed (${error instanceof Error ? error.message : String(error)})`);
 }
 
 /** Blobs up to this size are read once, checked and written from memory; larger ones are checked, then copied. */
@@ -176,26 +110,28 @@ function clearPath(abs: string): void {
   if (info) rmSync(abs, { force: true, recursive: info.isDirectory() });
 }
 
-/** The time given to added and modified sources: strictly newer than anything recorded, on the file system's grid. */
-export function changedTime(newestRecordedNs: bigint, nowNs: bigint, granularityNs: bigint): bigint {
-  let time = newestRecordedNs + granularityNs > nowNs ? newestRecordedNs + granularityNs : nowNs;
-  const rest = time % granularityNs;
-  if (rest !== 0n) time += granularityNs - rest;
-  return time;
-}
-
 /** Restores the state; see the module comment. */
 export async function restoreCheckpoint(options: RestoreOptions): Promise<RestoreOutcome> {
   const { context, manifest, entries, changes, sources } = options;
-  checkPlan(options);
+  const { buildDir, sourceDir } = context;
+  const rules = new WriteRules({ sourceDir, buildDir, tree: options.tree, knownOutputs: options.knownOutputs });
+  checkPlanPaths(rules, buildDir, entries);
+  // Times that cannot be re-based below this clock on any grid: refused before a write.
+  const range = recordedRange(manifest);
+  try {
+    planTimes(range, nowNs(), COARSEST_GRANULARITY_NS);
+  } catch (error) {
+    if (error instanceof TimeRangeError) throw new CheckpointRefusedError(error.message);
+    throw error;
+  }
 
   // Links that changed make their dependents see their target's time: date the target too.
   const changed = changedPaths(changes);
   const linkTargets: string[] = [];
-  const realSource = await realpath(context.sourceDir);
+  const realSource = await realpath(sourceDir);
   for (const path of changed) {
     if (sources.get(path)?.kind !== 'link') continue;
-    const target = await realpath(join(context.sourceDir, path)).catch(() => undefined);
+    const target = await realpath(join(sourceDir, path)).catch(() => undefined);
     if (target === undefined) continue; // dangling: the tool sees it missing
     if (relativeInside(realSource, target) === undefined) {
       throw new CheckpointRefusedError(`the changed link '${path}' points outside the source tree ('${target}'), so its dependents cannot be dated`);
@@ -213,16 +149,24 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
       if (record.transform === undefined) return;
       // Not copied (new memory costs page faults): transforms return new bytes, see `restoreFile`.
       const content = contents.get(record.blob as string) as Buffer;
-      const info = { path, absolutePath: join(context.buildDir, path), context };
+      const info = { path, absolutePath: join(buildDir, path), context };
       transformed.set(path, await options.transform(record.transform, content, info));
     }),
   );
+  checkOverwrites(rules, buildDir, entries, (path, record) => {
+    const bytes = transformed.get(path);
+    return bytes === undefined ? record.blob : sha256(bytes);
+  });
 
   // The writes are many small local operations: done synchronously, without a
   // thread-pool round trip each (the copies of large blobs excepted).
   const written: string[] = [];
   /** Directories this restore created (the top one of each `mkdir -p`), for the rollback. */
   const created: string[] = [];
+  const rollBack = (): void => {
+    for (const path of written) rmSync(join(buildDir, path), { force: true, recursive: true });
+    for (const dir of created.reverse()) rmSync(dir, { force: true, recursive: true });
+  };
   const limit = pLimit(8);
   const umask = process.umask();
   try {
@@ -235,7 +179,7 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
     };
     for (const [path, record] of sorted) {
       if (record.kind !== 'dir') continue;
-      const abs = join(context.buildDir, path);
+      const abs = join(buildDir, path);
       const info = lstatSync(abs, { throwIfNoEntry: false });
       if (info && !info.isDirectory()) rmSync(abs, { force: true });
       if (!info?.isDirectory()) written.push(path);
@@ -244,7 +188,7 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
     const copies: [abs: string, blob: string, mode: number][] = [];
     for (const [path, record] of sorted) {
       if (record.kind === 'dir') continue;
-      const abs = join(context.buildDir, path);
+      const abs = join(buildDir, path);
       makeDir(dirname(abs));
       clearPath(abs);
       written.push(path);
@@ -274,41 +218,58 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
     const failed = copied.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   } catch (error) {
-    for (const path of written) rmSync(join(context.buildDir, path), { force: true, recursive: true });
-    for (const dir of created.reverse()) rmSync(dir, { force: true, recursive: true });
-    throw error;
+    rollBack();
+    // A blob removed since it was verified (a concurrent gc), a full disk: the checkpoint is not used.
+    throw asRefusal(error, 'writing its state');
   }
 
-  // Time: replay every recorded mtime, date every change strictly newer than all of them.
-  let newest = 0n;
-  for (const record of Object.values(manifest.state)) if (BigInt(record.mtimeNs) > newest) newest = BigInt(record.mtimeNs);
-  for (const record of Object.values(manifest.sources)) if (BigInt(record.mtimeNs) > newest) newest = BigInt(record.mtimeNs);
-  let granularity = await probeGranularity(context.buildDir);
-  if (context.sourceDir !== context.buildDir) {
-    const g = await probeGranularity(context.sourceDir);
+  // Time: replay every recorded time (re-based below this clock when needed), date every change after them.
+  // The grid is probed on files whose times are set right after: no probe file in the tree.
+  const timeCandidate = (dir: string): string | undefined => {
+    const firstFile = files[0]?.[0];
+    if (dir === buildDir && firstFile !== undefined) return join(buildDir, firstFile);
+    for (const path of sources.keys()) if (sources.get(path)?.kind !== 'link') return join(sourceDir, path);
+    return undefined;
+  };
+  let granularity = await probeGranularity(buildDir, timeCandidate(buildDir));
+  if (sourceDir !== buildDir) {
+    const g = await probeGranularity(sourceDir, timeCandidate(sourceDir));
     if (g > granularity) granularity = g;
   }
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
-  const newTime = changedTime(newest, nowNs, granularity);
-
+  let plan;
+  try {
+    plan = planTimes(range, nowNs(), granularity);
+  } catch (error) {
+    rollBack();
+    throw error instanceof TimeRangeError ? new CheckpointRefusedError(error.message) : error;
+  }
+  const { shiftNs, changedNs } = plan;
   const times = new Map<string, bigint>();
-  for (const [path, record] of entries) times.set(join(context.buildDir, path), BigInt(record.mtimeNs));
+  for (const [path, record] of entries) times.set(join(buildDir, path), BigInt(record.mtimeNs) - shiftNs);
   const changedSet = new Set(changed);
   for (const [path] of sources) {
     const recorded = manifest.sources[path];
-    const abs = join(context.sourceDir, path);
-    if (changedSet.has(path)) times.set(abs, newTime);
-    else if (recorded) times.set(abs, BigInt(recorded.mtimeNs));
+    const abs = join(sourceDir, path);
+    if (changedSet.has(path)) times.set(abs, changedNs);
+    else if (recorded) times.set(abs, BigInt(recorded.mtimeNs) - shiftNs);
   }
-  for (const target of linkTargets) times.set(target, newTime);
+  for (const target of linkTargets) times.set(target, changedNs);
   // Directories last, deepest first, after everything inside them was written.
   const ordered = [...times].sort(([a], [b]) => b.length - a.length);
-  await setTimes(ordered);
+  try {
+    await setTimes(ordered);
+  } catch (error) {
+    rollBack();
+    throw asRefusal(error, 'replaying its times');
+  }
+  if (shiftNs > 0n) {
+    context.logger.info(`the checkpoint's times reach this machine's clock: replayed ${Number(shiftNs / 1_000_000n) / 1000} s earlier, in their order`);
+  }
 
   const stamps = new Map<string, FileStamp>();
   for (const [path] of files) {
-    const info = lstatSync(join(context.buildDir, path), { bigint: true, throwIfNoEntry: false });
+    const info = lstatSync(join(buildDir, path), { bigint: true, throwIfNoEntry: false });
     if (info) stamps.set(path, stampOf(info));
   }
-  return { restored: written, newestRecordedNs: newest, changedSourceTimeNs: newTime, stamps };
+  return { restored: written, newestRecordedNs: range.newestNs - shiftNs, changedSourceTimeNs: changedNs, timeShiftNs: shiftNs, stamps };
 }

@@ -76,36 +76,96 @@ export async function tryMtimeNs(path: string): Promise<bigint | undefined> {
 const probeCache = new Map<string, bigint>();
 
 /**
- * The file system's timestamp granularity at `dir`, in ns (1 on ext4, 1e9 on
- * a 1 s file system, 2e9 on FAT): a probe file is given a time with every
- * digit set and read back.
+ * A grid every file system's timestamps fall on (1 ns, 1 µs, 1 ms, 10 ms, 1 s
+ * and 2 s all divide it): used where the real grid could not be probed.
  */
-export async function probeGranularity(dir: string): Promise<bigint> {
+export const COARSEST_GRANULARITY_NS = 2_000_000_000n;
+
+/**
+ * The file system's timestamp granularity at `dir`, in ns (1 on ext4, 1e9 on
+ * a 1 s file system, 2e9 on FAT). A time the directory already holds with a
+ * non-zero last digit can only come from a 1 ns grid; otherwise `file` (one
+ * whose time the caller sets right after, so nothing is left changed) is given
+ * a time with every digit set and read back. Without such a file the answer
+ * is {@link COARSEST_GRANULARITY_NS}: no probe file is ever made in the
+ * user's tree (a killed run would leave it behind).
+ */
+export async function probeGranularity(dir: string, file?: string): Promise<bigint> {
   const cached = probeCache.get(dir);
   if (cached !== undefined) return cached;
-  // A time the file system already holds with a non-zero last digit can only come
-  // from a 1 ns grid: no probe file, no helper run.
   const own = await stat(dir, { bigint: true }).then((s) => s.mtimeNs, () => 0n);
   if (own % 10n !== 0n) {
     probeCache.set(dir, 1n);
     return 1n;
   }
-  const probe = join(dir, `.orchestrate-probe-${process.pid}`);
-  await writeFile(probe, '');
-  try {
-    const wanted = 1_500_000_001_123_456_789n;
-    await setTimes([[probe, wanted]]);
-    const got = (await stat(probe, { bigint: true })).mtimeNs;
-    let granularity = 1n;
-    for (const step of [1n, 1_000n, 1_000_000n, 10_000_000n, 1_000_000_000n, 2_000_000_000n]) {
-      if (got === wanted - (wanted % step) || got === wanted - (wanted % step) + step) {
-        granularity = step;
-        if (got === wanted) break;
-      }
+  if (file === undefined) return COARSEST_GRANULARITY_NS;
+  const wanted = 1_500_000_001_123_456_789n;
+  await setTimes([[file, wanted]]);
+  const got = (await lstat(file, { bigint: true })).mtimeNs;
+  let granularity = COARSEST_GRANULARITY_NS;
+  for (const step of [1n, 1_000n, 1_000_000n, 10_000_000n, 1_000_000_000n, 2_000_000_000n]) {
+    if (got === wanted - (wanted % step) || got === wanted - (wanted % step) + step) {
+      granularity = step;
+      break;
     }
-    probeCache.set(dir, granularity);
-    return granularity;
-  } finally {
-    await rm(probe, { force: true });
   }
+  probeCache.set(dir, granularity);
+  return granularity;
+}
+
+/** The largest time a file system or build tool holds: a signed 64-bit count of nanoseconds. */
+const MAX_TIME_NS = (1n << 63n) - 1n;
+/** The smallest time replayed: ninja takes an mtime of 0 for a missing file. */
+const MIN_TIME_NS = 1n;
+/**
+ * How far behind the process clock the kernel's file times may lag: they come
+ * from a coarse clock, updated every tick (1 to 10 ms).
+ */
+const KERNEL_CLOCK_LAG_NS = 20_000_000n;
+
+/** How recorded times are replayed; see {@link planTimes}. */
+export interface TimePlan {
+  /** Subtracted from every recorded time (0 unless the checkpoint's times reach this machine's "now"). */
+  readonly shiftNs: bigint;
+  /** The time of every added or changed source: after every replayed time, before anything the build writes. */
+  readonly changedNs: bigint;
+}
+
+/** Thrown by {@link planTimes} for times that cannot be replayed; the restore turns it into a refusal. */
+export class TimeRangeError extends Error {
+  override readonly name = 'TimeRangeError';
+}
+
+/**
+ * Re-bases a checkpoint's recorded times below this machine's clock. Its times
+ * are an order, not a clock (the machine that saved it may run ahead, or the
+ * manifest may lie), so: everything restored keeps its recorded order; every
+ * added or changed source gets a time strictly after all of them; and all of
+ * it lies before anything the build will write, so an output the build makes
+ * is always newer than the restored ones that depend on it. Times far enough
+ * in the past are replayed exactly (shift 0), which keeps tools that record
+ * mtimes as values (cargo's fingerprints) fresh; newer ones are all shifted
+ * down by one whole number of grid steps.
+ */
+export function planTimes(range: { oldestNs: bigint; newestNs: bigint }, nowNs: bigint, granularityNs: bigint): TimePlan {
+  const { oldestNs, newestNs } = range;
+  if (oldestNs < MIN_TIME_NS || newestNs > MAX_TIME_NS) {
+    throw new TimeRangeError(`its recorded times run from ${oldestNs} to ${newestNs} ns, outside what a file system can hold`);
+  }
+  // The last grid step that starts before the kernel's clock can have reached, less one step:
+  // whatever the build writes falls on a later step.
+  const ceiling = nowNs - KERNEL_CLOCK_LAG_NS;
+  const changedNs = ceiling - (((ceiling % granularityNs) + granularityNs) % granularityNs) - granularityNs;
+  let shiftNs = 0n;
+  if (newestNs >= changedNs) {
+    // Down by whole steps, so the order survives the file system's truncation.
+    const over = newestNs - changedNs + granularityNs;
+    shiftNs = ((over + granularityNs - 1n) / granularityNs) * granularityNs;
+  }
+  if (oldestNs - shiftNs < MIN_TIME_NS) {
+    throw new TimeRangeError(
+      `its recorded times run from ${oldestNs} to ${newestNs} ns, a span that cannot be re-based below this machine's clock (${nowNs} ns)`,
+    );
+  }
+  return { shiftNs, changedNs };
 }

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { spawnCapture } from '../process.js';
 import type { Plugin } from '../plugin.js';
-import { DEFAULT_KEEP, type ConfigDraft, type ResolvedConfig } from './schema.js';
+import { DEFAULT_KEEP, DEFAULT_LIMITS, type ConfigDraft, type ResolvedConfig } from './schema.js';
 
 /** The default store: `$ORCHESTRATE_STORE`, else `$XDG_CACHE_HOME/orchestrate`, else `~/.cache/orchestrate`. */
 export function defaultStoreDir(env: Readonly<Record<string, string | undefined>>): string {
@@ -66,6 +66,10 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
     include: Object.freeze([...(draft.include ?? [])]),
     exclude: Object.freeze([...(draft.exclude ?? [])]),
     keep: draft.keep ?? DEFAULT_KEEP,
+    limits: Object.freeze({
+      entries: draft.limits?.entries ?? DEFAULT_LIMITS.entries,
+      bytes: draft.limits?.bytes ?? DEFAULT_LIMITS.bytes,
+    }),
     plugins: Object.freeze([...options.plugins]),
   };
   return Object.freeze(config);

@@ -42,6 +42,17 @@ export const userConfigSchema = z.strictObject({
   exclude: z.array(z.string()).optional(),
   /** Checkpoints kept per project by `gc` and after each save. @default 5 */
   keep: z.number().int().positive().optional(),
+  /**
+   * Bounds on a checkpoint's manifest: one that lists more entries (state files
+   * and sources) or more state bytes is refused, and the build goes on in full.
+   * @default { "entries": 2000000, "bytes": 68719476736 } (64 GiB)
+   */
+  limits: z
+    .strictObject({
+      entries: z.number().int().positive().optional(),
+      bytes: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 /** The config as written by the user. */
@@ -59,6 +70,7 @@ export interface ConfigDraft {
   include?: string[] | undefined;
   exclude?: string[] | undefined;
   keep?: number | undefined;
+  limits?: { entries?: number | undefined; bytes?: number | undefined } | undefined;
 }
 
 /** What `resolveConfig` taps know about the run. */
@@ -83,7 +95,12 @@ export interface ResolvedConfig {
   readonly include: readonly string[];
   readonly exclude: readonly string[];
   readonly keep: number;
+  /** Bounds on a checkpoint's manifest (see the config's `limits`). */
+  readonly limits: { readonly entries: number; readonly bytes: number };
   readonly plugins: readonly Plugin[];
 }
 
 export const DEFAULT_KEEP = 5;
+
+/** Default bounds on a checkpoint's manifest. */
+export const DEFAULT_LIMITS = { entries: 2_000_000, bytes: 64 * 1024 ** 3 } as const;
