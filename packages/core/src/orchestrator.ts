@@ -17,7 +17,7 @@ import { compareFingerprints, describeDifferences } from './checkpoint/fingerpri
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
 import { relativeInside, stateToSourceMapper } from './checkpoint/paths.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
-import type { WorkingTree } from './checkpoint/safety.js';
+import { WriteRules, type WorkingTree } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -400,6 +400,20 @@ export class Orchestrator {
     const toSource = stateToSourceMapper(ctx.sourceDir, ctx.buildDir);
     const statePaths = new Set(Object.keys(lookup.manifest.state).map((p) => toSource(p)));
     ctx.sources = new Map([...(ctx.sources ?? [])].filter(([path]) => !statePaths.has(path)));
+    const rules = new WriteRules({
+      sourceDir: ctx.sourceDir,
+      buildDir: ctx.buildDir,
+      tree,
+      knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
+    });
+    // A checkpoint that claims a source or version-control metadata as its state is refused whole,
+    // before plugins see it or drop entries from the plan.
+    try {
+      for (const path of Object.keys(lookup.manifest.state)) rules.checkNotSource(path, 'its state file');
+    } catch (error) {
+      if (isCheckpointRefusal(error)) return { ok: false, reason: `checkpoint ${short} refused: ${error.reason}` };
+      throw error;
+    }
     const refusal = await this.hooks.validateCheckpoint.promise(lookup.manifest, ctx);
     if (refusal) return { ok: false, reason: `checkpoint ${short} refused: ${refusal.reason}` };
     const widened = await this.hooks.changes.promise(lookup.changes, ctx);
@@ -421,8 +435,7 @@ export class Orchestrator {
         entries,
         changes: widened,
         sources: ctx.sources,
-        tree,
-        knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
+        rules,
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
       written = outcome.restored;

@@ -15,7 +15,7 @@ import { sha256 } from '../sources/hash.js';
 import { stampOf, type FileStamp } from './capture.js';
 import type { CheckpointManifest, StateRecord } from './manifest.js';
 import { relativeInside } from './paths.js';
-import { checkOverwrites, checkPlanPaths, CheckpointRefusedError, isCheckpointRefusal, WriteRules, type WorkingTree } from './safety.js';
+import { checkOverwrites, checkPlanPaths, CheckpointRefusedError, isCheckpointRefusal, type WriteRules } from './safety.js';
 import { COARSEST_GRANULARITY_NS, planTimes, probeGranularity, setTimes, TimeRangeError } from './times.js';
 
 export { CheckpointRefusedError, isCheckpointRefusal, tryResolveLinkInPlan } from './safety.js';
@@ -28,10 +28,8 @@ export interface RestoreOptions {
   changes: ChangeSet;
   /** The sources as the checkpoint sees them: the working tree's, less the checkpoint's state paths. */
   sources: ReadonlyMap<string, SourceEntry>;
-  /** The working tree as scanned before the checkpoint was chosen: what is never written. */
-  tree: WorkingTree;
-  /** Build-directory paths earlier runs in this tree wrote as state (the tree ledger). */
-  knownOutputs: ReadonlySet<string>;
+  /** What the restore may write in this working tree. */
+  rules: WriteRules;
   transform: (name: string, content: Buffer, info: FileTransformInfo) => Promise<Buffer>;
 }
 
@@ -114,7 +112,7 @@ function clearPath(abs: string): void {
 export async function restoreCheckpoint(options: RestoreOptions): Promise<RestoreOutcome> {
   const { context, manifest, entries, changes, sources } = options;
   const { buildDir, sourceDir } = context;
-  const rules = new WriteRules({ sourceDir, buildDir, tree: options.tree, knownOutputs: options.knownOutputs });
+  const { rules } = options;
   checkPlanPaths(rules, buildDir, entries);
   // Times that cannot be re-based below this clock on any grid: refused before a write.
   const range = recordedRange(manifest);
