@@ -23,6 +23,7 @@ export {
 } from './hooks.js';
 export type { BuildContext, BuildMode } from './context.js';
 export { isPlugin, type Plugin, type PluginApi, type PluginOption } from './plugin.js';
+export { validatePluginOptions, type ValidatePluginOptionsSettings } from './plugin-options.js';
 export { defineConfig, type OrchestrateConfig } from './config/define-config.js';
 export type { ConfigDraft, ConfigEnv, ResolvedConfig, UserConfig } from './config/schema.js';
 export {
@@ -34,6 +35,7 @@ export {
   OrchestrateError,
   PluginError,
   PluginLoadError,
+  PluginOptionsError,
   StoreError,
   UsageError,
 } from './errors.js';
