@@ -24,6 +24,7 @@ export {
 export type { BuildContext, BuildMode } from './context.js';
 export { isPlugin, type Plugin, type PluginApi, type PluginOption } from './plugin.js';
 export { validatePluginOptions, type ValidatePluginOptionsSettings } from './plugin-options.js';
+export * as z from './zod.js';
 export { defineConfig, type OrchestrateConfig } from './config/define-config.js';
 export type { ConfigDraft, ConfigEnv, ResolvedConfig, UserConfig } from './config/schema.js';
 export {
