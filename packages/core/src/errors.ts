@@ -54,10 +54,40 @@ export function isOrchestrateError(value: unknown): value is OrchestrateError {
 /** The config file is missing, malformed or invalid; `file` names it. */
 export class ConfigError extends OrchestrateError {
   readonly file: string | undefined;
-  constructor(message: string, file?: string, options?: OrchestrateErrorOptions) {
-    super('ERR_CONFIG', file ? `${file}: ${message}` : message, ExitCode.Usage, options);
+  /** `code` is for subclasses, which name a narrower failure of the config. */
+  constructor(message: string, file?: string, options?: OrchestrateErrorOptions, code = 'ERR_CONFIG') {
+    super(code, file ? `${file}: ${message}` : message, ExitCode.Usage, options);
     this.name = 'ConfigError';
     this.file = file;
+  }
+}
+
+export interface PluginOptionsErrorOptions extends OrchestrateErrorOptions {
+  /** The config file that gave the options, when they came from one. */
+  file?: string | undefined;
+  /** The options at fault, as paths (`jobs`, `variables.CC`, `features[0]`). */
+  keys?: readonly string[];
+}
+
+/**
+ * A plugin factory was given options its schema rejects (see
+ * `validatePluginOptions`): an unknown key, a value of the wrong type or
+ * shape. A config error (exit code 2): the plugin loader adds the config
+ * file that gave the options.
+ */
+export class PluginOptionsError extends ConfigError {
+  /** The plugin's package name, e.g. `@orchestrate/plugin-make`. */
+  readonly plugin: string;
+  /** What is wrong, without the plugin and the file: `unknown option 'release' (known: …)`. */
+  readonly reason: string;
+  /** The options at fault, as paths (`jobs`, `variables.CC`, `features[0]`). */
+  readonly keys: readonly string[];
+  constructor(plugin: string, reason: string, options: PluginOptionsErrorOptions = {}) {
+    super(`${plugin}: ${reason}`, options.file, options, 'ERR_PLUGIN_OPTIONS');
+    this.name = 'PluginOptionsError';
+    this.plugin = plugin;
+    this.reason = reason;
+    this.keys = options.keys ?? [];
   }
 }
 

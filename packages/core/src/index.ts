@@ -23,6 +23,8 @@ export {
 } from './hooks.js';
 export type { BuildContext, BuildMode } from './context.js';
 export { isPlugin, type Plugin, type PluginApi, type PluginOption } from './plugin.js';
+export { validatePluginOptions, type ValidatePluginOptionsSettings } from './plugin-options.js';
+export * as z from './zod.js';
 export { defineConfig, type OrchestrateConfig } from './config/define-config.js';
 export type { ConfigDraft, ConfigEnv, ResolvedConfig, UserConfig } from './config/schema.js';
 export {
@@ -34,6 +36,7 @@ export {
   OrchestrateError,
   PluginError,
   PluginLoadError,
+  PluginOptionsError,
   StoreError,
   UsageError,
 } from './errors.js';

@@ -11,6 +11,7 @@ import { exports as resolveExports, legacy } from 'resolve.exports';
 import { pathToFileURL } from 'node:url';
 import { PluginLoadError } from './errors.js';
 import { isPlugin, type Plugin } from './plugin.js';
+import { tryNameConfigFile } from './plugin-options.js';
 
 /**
  * The file `specifier` names from `fromDir`: require's resolution first (CommonJS
@@ -78,7 +79,12 @@ async function loadSpecifier(
   if (typeof factory !== 'function') {
     throw new PluginLoadError(specifier, 'the package has no default export that creates the plugin', { file });
   }
-  const plugin = await (factory as (options: Record<string, unknown>) => unknown)(options);
+  let plugin: unknown;
+  try {
+    plugin = await (factory as (options: Record<string, unknown>) => unknown)(options);
+  } catch (error) {
+    throw tryNameConfigFile(error, file) ?? error;
+  }
   if (!isPlugin(plugin)) throw new PluginLoadError(specifier, 'its factory did not return an object with name and apply()', { file });
   return plugin;
 }

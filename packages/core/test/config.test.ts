@@ -6,7 +6,7 @@
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeConfig, orchestrate, orchestrateInProcess, tinyProject } from './helpers.js';
+import { makeConfig, orchestrate, orchestrateInProcess, storeManifests, tinyProject, treeDigest } from './helpers.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 
@@ -102,6 +102,44 @@ describe('bad config', () => {
     expect(run.stderr).toContain(`error: ${file}: cannot load plugin '@orchestrate/plugin-nonexistent': not found`);
     expect(run.stderr).toContain('hint: install it');
     expect(run.json).toEqual({ error: { code: 'ERR_PLUGIN_LOAD', message: expect.stringContaining(file), exitCode: 2 } });
+  });
+
+  it('with a plugin option the plugin does not know, exits 2, names the plugin, the option and the file, and builds nothing', async () => {
+    const { dir, store, file } = await projectWith(
+      'orchestrate.config.json',
+      makeConfig({ plugins: [['@orchestrate/plugin-make', { jobz: 2 }]] }),
+    );
+    const before = await treeDigest(dir);
+    const run = await orchestrateInProcess(['build'], { cwd: dir, store });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe(
+      `error: ${file}: @orchestrate/plugin-make: unknown option 'jobz', did you mean 'jobs'? ` +
+        '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, alwaysMakeOnFull)',
+    );
+    expect(await treeDigest(dir)).toEqual(before); // make never ran
+    expect(await storeManifests(store)).toEqual([]);
+  });
+
+  it("with cargo's release flag as an option, exits 2 before any build, suggesting the profile option, with the code in --json", async () => {
+    const { dir, store, file } = await projectWith('orchestrate.config.json', '{ "plugins": [["@orchestrate/plugin-cargo", { "release": true }]] }\n');
+    const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`error: ${file}: @orchestrate/plugin-cargo: unknown option 'release', did you mean profile: "release"?`);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(run.json).toEqual({ error: { code: 'ERR_PLUGIN_OPTIONS', message: expect.stringContaining(file), exitCode: 2 } });
+  });
+
+  it('with an .mjs config that gives a plugin factory a value of the wrong type, exits 2 and names the file, the plugin and the option', async () => {
+    const { dir, store, file } = await projectWith(
+      'orchestrate.config.mjs',
+      "import make from '@orchestrate/plugin-make';\nexport default { plugins: [make({ jobs: '4' })] };\n",
+    );
+    await mkdir(join(dir, 'node_modules/@orchestrate'), { recursive: true });
+    await symlink(join(REPO, 'packages/core'), join(dir, 'node_modules/@orchestrate/core'));
+    await symlink(join(REPO, 'packages/plugin-make'), join(dir, 'node_modules/@orchestrate/plugin-make'));
+    const run = await orchestrate(['build'], { cwd: dir, store });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe(`error: ${file}: @orchestrate/plugin-make: option 'jobs' expects a positive whole number, got "4"`);
   });
 
   it('with no plugins, exits 2 and says a build-system plugin is needed', async () => {

@@ -1,36 +1,58 @@
 /**
  * The cargo plugin's options and the `cargo build` command line they give.
+ * The schema is the single source of the options' type and of their
+ * validation (unknown keys are rejected; names cargo would not take too).
  */
+import { validatePluginOptions, z } from '@orchestrate/core';
 
-/** Options of the {@link cargo} plugin factory. */
-export interface CargoOptions {
+/** The package name, which starts every options error. */
+export const PACKAGE_NAME = '@orchestrate/plugin-cargo';
+
+/** A feature (`feat`, `pkg/feat`) or a package name: not an option, no list separator. */
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-./]*$/;
+
+/** The cargo plugin's options, for {@link cargo}; every key optional. */
+export const cargoOptionsSchema = z.strictObject({
   /** Cargo profile (`--profile`). @default "dev" */
-  readonly profile?: string;
+  profile: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "a profile name (letters, digits, '-' and '_')" }).optional(),
   /** Features to enable (`--features a,b`); `pkg/feat` names are passed through. @default [] */
-  readonly features?: readonly string[];
+  features: z.array(z.string().regex(NAME, { error: 'a feature name' })).optional(),
   /** `--all-features`. @default false */
-  readonly allFeatures?: boolean;
+  allFeatures: z.boolean().optional(),
   /** `--no-default-features`. @default false */
-  readonly noDefaultFeatures?: boolean;
+  noDefaultFeatures: z.boolean().optional(),
   /** Target triple (`--target`); host artifacts (build scripts, proc-macros) are kept too. @default the host */
-  readonly target?: string;
+  target: z.string().regex(/^[A-Za-z0-9_.\-/]+$/, { error: 'a target triple or target file' }).optional(),
   /** `--workspace`: build every member. @default true when `packages` is empty, else false */
-  readonly workspace?: boolean;
+  workspace: z.boolean().optional(),
   /** Packages to build (`-p name` each). @default [] */
-  readonly packages?: readonly string[];
+  packages: z.array(z.string().regex(NAME, { error: 'a package spec' })).optional(),
   /** `--offline`. @default false */
-  readonly offline?: boolean;
+  offline: z.boolean().optional(),
   /**
    * Keep rustc's `incremental/` session directories in the checkpoint. Cargo's
    * freshness never reads them; they make an edited crate recompile faster.
    * @default true
    */
-  readonly incremental?: boolean;
+  incremental: z.boolean().optional(),
   /** The cargo executable. @default $CARGO, else "cargo" */
-  readonly cargo?: string;
+  cargo: z.string().min(1).optional(),
   /** Extra arguments after the ones above, e.g. `["--locked"]`. @default [] */
-  readonly args?: readonly string[];
-}
+  args: z.array(z.string()).optional(),
+});
+
+/** Arrays as readonly, so that `as const` lists are accepted. */
+type ReadonlyArrays<T> = T extends readonly (infer E)[] ? readonly E[] : T;
+
+/** Options of the {@link cargo} plugin factory, as {@link cargoOptionsSchema} takes them. */
+export type CargoOptions = { readonly [K in keyof z.input<typeof cargoOptionsSchema>]: ReadonlyArrays<z.input<typeof cargoOptionsSchema>[K]> };
+
+/** What to suggest for keys that are cargo flags rather than options. */
+const SUGGESTIONS: Readonly<Record<string, string>> = {
+  release: 'profile: "release"',
+  locked: 'args: ["--locked"]',
+  frozen: 'args: ["--frozen"]',
+};
 
 /** The options with defaults applied. */
 export interface ResolvedCargoOptions {
@@ -47,30 +69,13 @@ export interface ResolvedCargoOptions {
   readonly args: readonly string[];
 }
 
-/** Thrown for options that cargo would reject or that name nothing. */
-export class CargoOptionsError extends TypeError {
-  readonly code = 'ERR_CARGO_OPTIONS';
-  constructor(message: string) {
-    super(`@orchestrate/plugin-cargo: ${message}`);
-    this.name = 'CargoOptionsError';
-  }
-}
-
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-./]*$/;
-
-/** Applies defaults and checks the options; throws {@link CargoOptionsError}. */
-export function resolveCargoOptions(options: CargoOptions = {}): ResolvedCargoOptions {
+/**
+ * Checks the options against {@link cargoOptionsSchema} and applies defaults.
+ * @throws `PluginOptionsError` (code `ERR_PLUGIN_OPTIONS`) for an unknown option, a value of the wrong type, or a name cargo would not take
+ */
+export function resolveCargoOptions(userOptions: CargoOptions = {}): ResolvedCargoOptions {
+  const options = validatePluginOptions(PACKAGE_NAME, cargoOptionsSchema, userOptions, { suggestions: SUGGESTIONS });
   const profile = options.profile ?? 'dev';
-  if (!/^[A-Za-z0-9_-]+$/.test(profile)) throw new CargoOptionsError(`profile '${profile}' is not a profile name`);
-  for (const f of options.features ?? []) {
-    if (!NAME.test(f)) throw new CargoOptionsError(`feature '${f}' is not a feature name`);
-  }
-  for (const p of options.packages ?? []) {
-    if (!NAME.test(p)) throw new CargoOptionsError(`package '${p}' is not a package spec`);
-  }
-  if (options.target !== undefined && !/^[A-Za-z0-9_.\-/]+$/.test(options.target)) {
-    throw new CargoOptionsError(`target '${options.target}' is not a target triple or target file`);
-  }
   const packages = [...(options.packages ?? [])];
   return {
     profile,

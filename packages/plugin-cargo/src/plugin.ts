@@ -91,7 +91,10 @@ function probeTools(cwd: string, env: Readonly<Record<string, string | undefined
   };
 }
 
-/** Creates the cargo plugin; see {@link CargoOptions}. */
+/**
+ * Creates the cargo plugin; see {@link CargoOptions}.
+ * @throws `PluginOptionsError` (code `ERR_PLUGIN_OPTIONS`) for an unknown option, a value of the wrong type, or a name cargo would not take
+ */
 export function cargo(userOptions: CargoOptions = {}): Plugin {
   const options = resolveCargoOptions(userOptions);
   const profiles = profileDirs(options);

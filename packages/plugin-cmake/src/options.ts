@@ -1,27 +1,41 @@
-/** Options of the CMake plugin. */
-export interface CMakeOptions {
+/**
+ * The CMake plugin's options: the schema is the single source of their type
+ * and of their validation (unknown keys are rejected).
+ */
+import { z } from '@orchestrate/core';
+
+/** The package name, which starts every options error. */
+export const PACKAGE_NAME = '@orchestrate/plugin-cmake';
+
+const positiveWholeNumber = { error: 'a positive whole number' };
+
+/** The CMake plugin's options, for {@link cmake}; every key optional. */
+export const cmakeOptionsSchema = z.strictObject({
   /** CMake generator (`-G`). Only single-config generators are supported. @default "Ninja" */
-  generator?: 'Ninja' | 'Unix Makefiles';
+  generator: z.enum(['Ninja', 'Unix Makefiles']).optional(),
   /** `CMAKE_BUILD_TYPE`, passed as `-DCMAKE_BUILD_TYPE=…` when set. @default the project's own default */
-  buildType?: string;
+  buildType: z.string().optional(),
   /** Further `cmake` configure arguments (`-DNAME=value`, `--toolchain file`…); part of the fingerprint. */
-  cacheArgs?: string[];
+  cacheArgs: z.array(z.string()).optional(),
   /** Targets to build (`cmake --build … --target …`). @default the `all` target */
-  targets?: string[];
+  targets: z.array(z.string()).optional(),
   /** Parallel jobs (`--parallel`). @default the number of cores */
-  jobs?: number;
+  jobs: z.int(positiveWholeNumber).positive(positiveWholeNumber).optional(),
   /** The binary directory, relative to the project directory, when the config has no `buildDir`. @default "build" */
-  buildDir?: string;
+  buildDir: z.string().min(1).optional(),
   /** The cmake program. @default "cmake" */
-  cmake?: string;
+  cmake: z.string().min(1).optional(),
   /**
    * At another path, restore binary state files that name the old absolute
    * directories too (a build RUNPATH, objects with debug info). By default
    * they are left out, so the build makes them again; restored, they may load
    * the old tree's libraries or differ from a clean build's. @default false
    */
-  allowPathsInBinaries?: boolean;
-}
+  allowPathsInBinaries: z.boolean().optional(),
+});
+
+/** Options of the CMake plugin, as {@link cmakeOptionsSchema} takes them. */
+export type CMakeOptions = z.input<typeof cmakeOptionsSchema>;
 
 /** Environment variables CMake and the compilers read at configure or compile time; every `CMAKE_*` variable is added. */
 export const FINGERPRINT_ENV = [

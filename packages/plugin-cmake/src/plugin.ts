@@ -18,10 +18,11 @@ import {
   type Plugin,
   type PluginApi,
   type StateFileSpec,
+  validatePluginOptions,
 } from '@orchestrate/core';
 import { parseCMakeCache, readCMakeCacheInfo, type CMakeCacheInfo } from './cmake-cache.js';
 import { cmakeFingerprint } from './fingerprint.js';
-import type { CMakeOptions } from './options.js';
+import { cmakeOptionsSchema, PACKAGE_NAME, type CMakeOptions } from './options.js';
 import {
   TRANSFORM,
   captureNinjaDeps,
@@ -122,8 +123,12 @@ async function tryCommandTable(manifest: CheckpointManifest | undefined, ctx: Bu
   }
 }
 
-/** Creates the CMake plugin. */
-export function cmake(options: CMakeOptions = {}): Plugin {
+/**
+ * Creates the CMake plugin; see {@link CMakeOptions}.
+ * @throws `PluginOptionsError` (code `ERR_PLUGIN_OPTIONS`) for an unknown option or a value of the wrong type
+ */
+export function cmake(userOptions: CMakeOptions = {}): Plugin {
+  const options = validatePluginOptions(PACKAGE_NAME, cmakeOptionsSchema, userOptions);
   const generator = options.generator ?? 'Ninja';
   const cmakeCommand = options.cmake ?? 'cmake';
 

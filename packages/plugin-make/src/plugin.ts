@@ -20,10 +20,11 @@ import {
   type Plugin,
   type PluginApi,
   type StateFileSpec,
+  validatePluginOptions,
 } from '@orchestrate/core';
 import { parseDepFile } from './dep-files.js';
 import { dependentsOf, parseMakeDatabase, type MakeGraph } from './make-database.js';
-import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, type MakeOptions } from './options.js';
+import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, type MakeOptions } from './options.js';
 
 export const PLUGIN_NAME = 'make';
 
@@ -91,8 +92,12 @@ function tryCarryGraph(
   return graph;
 }
 
-/** Creates the make plugin. */
-export function make(options: MakeOptions = {}): Plugin {
+/**
+ * Creates the make plugin; see {@link MakeOptions}.
+ * @throws `PluginOptionsError` (code `ERR_PLUGIN_OPTIONS`) for an unknown option or a value of the wrong type
+ */
+export function make(userOptions: MakeOptions = {}): Plugin {
+  const options = validatePluginOptions(PACKAGE_NAME, makeOptionsSchema, userOptions);
   const command = options.command ?? 'make';
   const variables = options.variables ?? {};
   const buildFileMatcher = picomatch(options.buildFiles ?? DEFAULT_BUILD_FILES, { dot: true });

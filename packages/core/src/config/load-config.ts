@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as z from 'zod';
 import { ConfigError } from '../errors.js';
+import { tryNameConfigFile } from '../plugin-options.js';
 import { userConfigSchema } from './schema.js';
 
 /** Where the config is looked for, in order, in the start directory and its parents up to the nearest package.json. */
@@ -101,6 +102,9 @@ function naming<L extends Loader>(load: L): L {
 }
 
 function configReadError(error: unknown, filepath: string | undefined): ConfigError {
+  // A JavaScript config that calls a plugin factory with bad options.
+  const optionsError = tryNameConfigFile(error, filepath);
+  if (optionsError) return optionsError;
   if (error instanceof ConfigError) return error;
   // cosmiconfig's JSON and YAML loaders prefix the file; ConfigError names it already.
   const message = (error as Error).message.replace(/^(JSON|YAML) Error in [^\n]*:[ \t]*\n*/, '');
