@@ -1,15 +1,38 @@
 /**
  * The read-only view of a run that every hook receives.
  */
-import type { CheckpointManifest } from './checkpoint/manifest.js';
+import type { CheckpointManifest, CheckpointRef } from './checkpoint/manifest.js';
+import { relativeInside } from './checkpoint/paths.js';
 import type { ResolvedConfig } from './config/schema.js';
 import { runCommand, type ExecOptions, type ExecResult } from './exec.js';
 import type { Logger } from './logger.js';
-import type { ChangeSet, SourceEntry } from './sources/manifest.js';
+import { NO_CHANGES, type ChangeSet, type SourceEntry } from './sources/manifest.js';
 import type { CheckpointStore } from './store/store.js';
 
 /** `full`: everything is built; `incremental`: a checkpoint was restored. */
 export type BuildMode = 'full' | 'incremental';
+
+/** The working tree as scanned before any checkpoint was looked at. */
+export interface WorkingTree {
+  /** Every source found (tracked, and untracked but not ignored), by path relative to the source directory. */
+  readonly sources: ReadonlyMap<string, SourceEntry>;
+  /**
+   * The sources no version control tracks (git's untracked files, every file
+   * outside git): a file of these the build writes is an output, e.g. one
+   * built by hand before orchestrate's first run.
+   */
+  readonly untracked: ReadonlySet<string>;
+}
+
+/** The checkpoint a run considers, with the working tree as it sees it. Immutable; made by `selectCheckpoint`. */
+export interface CheckpointChoice {
+  readonly ref: CheckpointRef;
+  readonly manifest: CheckpointManifest;
+  /** The working tree's sources less the checkpoint's state paths (files the checkpoint holds as build output). */
+  readonly sources: ReadonlyMap<string, SourceEntry>;
+  /** The exact change set from the checkpoint's sources to {@link sources}. */
+  readonly changes: ChangeSet;
+}
 
 export interface BuildContext {
   readonly config: ResolvedConfig;
@@ -26,25 +49,41 @@ export interface BuildContext {
   readonly mode: BuildMode;
   /** Why the build is full; `null` for an incremental build. */
   readonly reason: string | null;
-  /** The working tree's sources, once scanned. */
+  /** The working tree as scanned, once scanned. */
+  readonly tree: WorkingTree | undefined;
+  /** The sources: the working tree's, less the state paths of the checkpoint considered or restored. */
   readonly sources: ReadonlyMap<string, SourceEntry> | undefined;
-  /**
-   * The sources no version control tracks (git's untracked files, every file
-   * outside git): a file of these the build writes is an output, e.g. one
-   * built by hand before orchestrate's first run.
-   */
-  readonly untrackedSources: ReadonlySet<string> | undefined;
-  /** The change set from the chosen checkpoint to the working tree, once known. */
+  /** The change set from the checkpoint considered or restored to the working tree (every source added for a full build). */
   readonly changes: ChangeSet | undefined;
   /** The checkpoint being (or that was) restored. */
   readonly checkpoint: CheckpointManifest | undefined;
   /** Scratch space for plugins, keyed by plugin name. */
   readonly data: Map<string, unknown>;
+  /**
+   * A state path (relative to the build directory) as a path relative to the
+   * source directory, or `undefined` when it lies outside the source directory.
+   */
+  sourcePathOf(statePath: string): string | undefined;
+  /** A source path as a path relative to the build directory, or `undefined` when it lies outside it. */
+  statePathOf(sourcePath: string): string | undefined;
   /** Runs a tool in the build environment with output streamed to `logger`; throws a BuildToolError on failure. */
   exec(file: string, args: readonly string[], options?: Partial<ExecOptions> & { logger?: Logger }): Promise<ExecResult>;
 }
 
-/** The orchestrator's mutable implementation of {@link BuildContext}. */
+/** Maps paths between two directories, one inside (or equal to) the other; `undefined` when a path lies outside the target. */
+function prefixMapper(from: string, to: string): (path: string) => string | undefined {
+  const down = relativeInside(to, from); // `from` lies inside `to`: prepend
+  if (down !== undefined) return down === '' ? (p) => p : (p) => `${down}/${p}`;
+  const up = relativeInside(from, to); // `to` lies inside `from`: strip
+  if (up !== undefined) return (p) => (p.startsWith(`${up}/`) ? p.slice(up.length + 1) : undefined);
+  return () => undefined;
+}
+
+/**
+ * The orchestrator's implementation of {@link BuildContext}. Its run state
+ * (mode, reason, the checkpoint, the sources and the change set) changes only
+ * through the methods below, in lifecycle order.
+ */
 export class RunContext implements BuildContext {
   readonly config: ResolvedConfig;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -52,12 +91,13 @@ export class RunContext implements BuildContext {
   readonly signal: AbortSignal;
   readonly store: CheckpointStore;
   readonly data = new Map<string, unknown>();
-  mode: BuildMode = 'full';
-  reason: string | null = null;
-  sources: ReadonlyMap<string, SourceEntry> | undefined;
-  untrackedSources: ReadonlySet<string> | undefined;
-  changes: ChangeSet | undefined;
-  checkpoint: CheckpointManifest | undefined;
+  readonly sourcePathOf: (statePath: string) => string | undefined;
+  readonly statePathOf: (sourcePath: string) => string | undefined;
+  #mode: BuildMode = 'full';
+  #reason: string | null = null;
+  #tree: WorkingTree | undefined;
+  #choice: CheckpointChoice | undefined;
+  #changes: ChangeSet | undefined;
 
   constructor(options: {
     config: ResolvedConfig;
@@ -71,6 +111,8 @@ export class RunContext implements BuildContext {
     this.logger = options.logger;
     this.signal = options.signal;
     this.store = options.store;
+    this.sourcePathOf = prefixMapper(this.buildDir, this.sourceDir);
+    this.statePathOf = prefixMapper(this.sourceDir, this.buildDir);
   }
 
   get projectDir(): string {
@@ -81,6 +123,54 @@ export class RunContext implements BuildContext {
   }
   get buildDir(): string {
     return this.config.buildDir;
+  }
+  get mode(): BuildMode {
+    return this.#mode;
+  }
+  get reason(): string | null {
+    return this.#reason;
+  }
+  get tree(): WorkingTree | undefined {
+    return this.#tree;
+  }
+  get sources(): ReadonlyMap<string, SourceEntry> | undefined {
+    return this.#choice?.sources ?? this.#tree?.sources;
+  }
+  get changes(): ChangeSet | undefined {
+    return this.#changes;
+  }
+  get checkpoint(): CheckpointManifest | undefined {
+    return this.#choice?.manifest;
+  }
+
+  /** The working tree was scanned. */
+  scanned(tree: WorkingTree): void {
+    this.#tree = tree;
+  }
+
+  /** The run considers restoring `choice`: the hooks from `validateCheckpoint` on see it. */
+  consider(choice: CheckpointChoice): void {
+    this.#choice = choice;
+    this.#changes = choice.changes;
+  }
+
+  /** Plugins widened the change set (`changes` hook). */
+  widen(changes: ChangeSet): void {
+    this.#changes = changes;
+  }
+
+  /** The considered checkpoint was written back: the build is incremental. */
+  restored(): void {
+    this.#mode = 'incremental';
+    this.#reason = null;
+  }
+
+  /** No checkpoint is used: every source counts as added, for `reason`. */
+  buildInFull(reason: string): void {
+    this.#mode = 'full';
+    this.#reason = reason;
+    this.#choice = undefined;
+    this.#changes = { ...NO_CHANGES, added: [...(this.#tree?.sources.keys() ?? [])] };
   }
 
   exec(file: string, args: readonly string[], options: Partial<ExecOptions> & { logger?: Logger } = {}): Promise<ExecResult> {

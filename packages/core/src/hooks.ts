@@ -12,7 +12,7 @@ import {
   SyncHook,
 } from 'tapable';
 import type { CheckpointManifest, CheckpointRef, StateRecord } from './checkpoint/manifest.js';
-import type { BuildContext } from './context.js';
+import type { BuildContext, CheckpointChoice } from './context.js';
 import type { ConfigDraft, ConfigEnv, ResolvedConfig } from './config/schema.js';
 import type { ChangeSet } from './sources/manifest.js';
 
@@ -34,13 +34,6 @@ export type Fingerprint = Record<string, string>;
 export interface CheckpointQuery {
   readonly project: string;
   readonly fingerprint: Readonly<Fingerprint>;
-}
-
-/** The checkpoint chosen for a build, with the exact change set from its sources to the working tree. */
-export interface CheckpointChoice {
-  readonly ref: CheckpointRef;
-  readonly manifest: CheckpointManifest;
-  readonly changes: ChangeSet;
 }
 
 /** Result of `findCheckpoint`: a usable checkpoint, or the reason there is none. */
@@ -128,13 +121,23 @@ export function createHooks() {
     /** The frozen config. */
     configResolved: new SyncHook<[ResolvedConfig]>(['config']),
     /**
+     * A run begins (`prepare`, `restore` or `build`; an orchestrator may run
+     * several): plugins create the run's own state here, e.g. in a
+     * `WeakMap<BuildContext, State>` or `context.data`, instead of resetting
+     * closures of `apply()` by hand. Nothing is scanned or restored yet.
+     */
+    run: new SyncHook<[BuildContext]>(['context']),
+    /**
      * Plugins add keyed entries; a checkpoint is usable only when every entry matches.
      * Runs while the sources are scanned: `context.sources` is not set yet.
      */
     fingerprint: new AsyncSeriesWaterfallHook<[Fingerprint, BuildContext]>(['fingerprint', 'context']),
 
     // checkpoint selection
-    /** Finds the checkpoint to restore. The core taps last ({@link Stage.Core}) and searches the configured store. */
+    /**
+     * Finds the checkpoint to restore. The core taps last ({@link Stage.Core}) and searches the configured store.
+     * A tap that finds one returns `selectCheckpoint({ ref, manifest }, context)`; one that finds none may return `{ reason }`.
+     */
     findCheckpoint: new AsyncSeriesBailHook<[CheckpointQuery, BuildContext], CheckpointLookup | undefined>([
       'query',
       'context',

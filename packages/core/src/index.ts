@@ -6,7 +6,6 @@ export { createOrchestrator, type CreateOrchestratorOptions } from './setup.js';
 export {
   Stage,
   type BuildReport,
-  type CheckpointChoice,
   type CheckpointLookup,
   type CheckpointQuery,
   type FileTransformInfo,
@@ -21,7 +20,9 @@ export {
   type StateSelection,
   type StepResult,
 } from './hooks.js';
-export type { BuildContext, BuildMode } from './context.js';
+export type { BuildContext, BuildMode, CheckpointChoice, WorkingTree } from './context.js';
+export { selectCheckpoint } from './checkpoint/select.js';
+export { checkpointData, type CheckpointData } from './checkpoint/plugin-data.js';
 export { isPlugin, type Plugin, type PluginApi, type PluginOption } from './plugin.js';
 export { validatePluginOptions, type ValidatePluginOptionsSettings } from './plugin-options.js';
 export * as z from './zod.js';

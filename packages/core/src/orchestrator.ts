@@ -15,21 +15,21 @@ import type { Hook } from 'tapable';
 import { captureSources, captureState, type FileStamp } from './checkpoint/capture.js';
 import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
-import { relativeInside, stateToSourceMapper } from './checkpoint/paths.js';
+import { relativeInside } from './checkpoint/paths.js';
+import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
-import { WriteRules, type WorkingTree } from './checkpoint/safety.js';
+import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
-import { RunContext, type BuildContext } from './context.js';
+import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
 import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
 import {
   createHooks,
   Stage,
   type BuildReport,
-  type CheckpointChoice,
   type CheckpointLookup,
   type FileTransformInfo,
   type Fingerprint,
@@ -39,7 +39,7 @@ import {
 } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { Plugin, PluginApi } from './plugin.js';
-import { changeCount, diffManifests, NO_CHANGES, type ChangeSet, type SourceEntry } from './sources/manifest.js';
+import { changeCount, NO_CHANGES } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { LocalStore } from './store/local-store.js';
@@ -237,6 +237,7 @@ export class Orchestrator {
       const store = this.#options.store ?? (await LocalStore.open(config.store));
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
+      this.hooks.run.call(context);
       // Independent, and each mostly waits on other processes or the disk: the
       // fingerprint (tool identities), the source scan (git) and reading the
       // project's checkpoints run at once.
@@ -255,35 +256,20 @@ export class Orchestrator {
           }),
         ),
       ]);
-      ctx.sources = scan.sources;
-      ctx.untrackedSources = scan.untracked;
-      const tree: WorkingTree = { sources: scan.sources, untracked: scan.untracked };
+      ctx.scanned({ sources: scan.sources, untracked: scan.untracked });
       logger.debug(`${scan.sources.size} sources (${scan.method})`);
 
-      let restored: string | null = null;
-      let stamps: Map<string, FileStamp> | undefined;
-      let reason: string | null = options.command === 'prepare' ? 'prepare always builds in full' : null;
-      if (options.command !== 'prepare') {
+      let restored: { id: string; stamps: Map<string, FileStamp> } | undefined;
+      if (options.command === 'prepare') ctx.buildInFull('prepare always builds in full');
+      else {
         const lookup = await time('find', () =>
           this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context),
         );
-        const outcome = await time('restore', () => this.#restore(context, lookup, tree));
-        if (outcome.ok) {
-          restored = outcome.id;
-          stamps = outcome.stamps;
-          ctx.mode = 'incremental';
-        } else {
-          reason = outcome.reason;
-        }
+        const outcome = await time('restore', () => this.#restore(context, lookup));
+        if ('reason' in outcome) ctx.buildInFull(outcome.reason);
+        else restored = outcome;
       }
-      if (ctx.mode === 'full') {
-        ctx.reason = reason ?? 'no checkpoint';
-        ctx.checkpoint = undefined;
-        // A refused checkpoint's view of the sources (its state paths left out) goes with it.
-        ctx.sources = scan.sources;
-        ctx.changes = { ...NO_CHANGES, added: [...scan.sources.keys()] };
-        if (options.command !== 'restore') logger.info(`full build: ${ctx.reason}`);
-      }
+      if (ctx.mode === 'full' && options.command !== 'restore') logger.info(`full build: ${ctx.reason}`);
       if (signal.aborted) throw new InterruptedError('SIGINT');
 
       let saved: string | null = null;
@@ -296,13 +282,13 @@ export class Orchestrator {
             hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
           });
         }
-        if (!options.noSave) saved = await time('capture', () => this.#capture(context, fingerprint, stamps, restored));
+        if (!options.noSave) saved = await time('capture', () => this.#capture(context, fingerprint, restored));
       }
       const report: BuildReport = {
         command: options.command,
         mode: ctx.mode,
-        reason: ctx.mode === 'full' ? ctx.reason : null,
-        restored,
+        reason: ctx.reason,
+        restored: restored?.id ?? null,
         saved,
         changes: ctx.changes ?? NO_CHANGES,
         durationMs: Math.round(performance.now() - started),
@@ -339,8 +325,7 @@ export class Orchestrator {
       prefetched !== undefined && prefetched.store === ctx.store && prefetched.project === project
         ? await prefetched.loading
         : await ctx.store.loadCheckpoints(project);
-    const sources = ctx.sources ?? new Map<string, SourceEntry>();
-    let best: (CheckpointChoice & { count: number }) | undefined;
+    let best: { choice: CheckpointChoice; count: number } | undefined;
     let mismatch: string | undefined;
     let unusable: string | undefined;
     for (const item of loaded) {
@@ -360,88 +345,55 @@ export class Orchestrator {
         mismatch ??= `fingerprint differs from checkpoint ${item.ref.id.slice(0, 12)}: ${describeDifferences(differences)}`;
         continue;
       }
-      const changes = this.#changesAgainst(item.manifest, sources, ctx);
-      const count = changeCount(changes);
+      const choice = selectCheckpoint(item, ctx);
+      const count = changeCount(choice.changes);
       // Newest first, so a tie keeps the newer one.
-      if (!best || count < best.count) best = { ref: item.ref, manifest: item.manifest, changes, count };
+      if (!best || count < best.count) best = { choice, count };
     }
-    if (best) return best;
+    if (best) return best.choice;
     return { reason: mismatch ?? unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
   }
 
-  /** The exact change set from a checkpoint to the working tree, with the checkpoint's own state paths not counted as sources. */
-  #changesAgainst(manifest: CheckpointManifest, sources: ReadonlyMap<string, SourceEntry>, ctx: BuildContext): ChangeSet {
-    const toSource = stateToSourceMapper(ctx.sourceDir, ctx.buildDir);
-    const statePaths = new Set<string>();
-    for (const path of Object.keys(manifest.state)) {
-      const p = toSource(path);
-      if (p !== undefined) statePaths.add(p);
-    }
-    const current = new Map<string, SourceEntry>();
-    for (const [path, entry] of sources) if (!statePaths.has(path)) current.set(path, entry);
-    const before = new Map<string, SourceEntry>();
-    for (const [path, record] of Object.entries(manifest.sources)) {
-      before.set(path, { hash: record.hash, kind: record.kind, ...(record.target === undefined ? {} : { target: record.target }) });
-    }
-    return diffManifests(before, current);
-  }
-
+  /** Restores `lookup`'s checkpoint, or says why not (and then nothing of it is left in the tree). */
   async #restore(
     ctx: RunContext,
     lookup: CheckpointLookup | undefined,
-    tree: WorkingTree,
-  ): Promise<{ ok: true; id: string; stamps: Map<string, FileStamp> } | { ok: false; reason: string }> {
-    if (!lookup) return { ok: false, reason: 'no checkpoint found' };
-    if ('reason' in lookup) return { ok: false, reason: lookup.reason };
+  ): Promise<{ id: string; stamps: Map<string, FileStamp> } | { reason: string }> {
+    if (!lookup) return { reason: 'no checkpoint found' };
+    if ('reason' in lookup) return { reason: lookup.reason };
     const short = lookup.ref.id.slice(0, 12);
-    ctx.checkpoint = lookup.manifest;
-    ctx.changes = lookup.changes;
-    // Sources now exclude the checkpoint's state files.
-    const toSource = stateToSourceMapper(ctx.sourceDir, ctx.buildDir);
-    const statePaths = new Set(Object.keys(lookup.manifest.state).map((p) => toSource(p)));
-    ctx.sources = new Map([...(ctx.sources ?? [])].filter(([path]) => !statePaths.has(path)));
     const rules = new WriteRules({
       sourceDir: ctx.sourceDir,
       buildDir: ctx.buildDir,
-      tree,
+      tree: ctx.tree ?? { sources: new Map(), untracked: new Set() },
       knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
     });
-    // A checkpoint that claims a source or version-control metadata as its state is refused whole,
-    // before plugins see it or drop entries from the plan.
-    try {
-      for (const path of Object.keys(lookup.manifest.state)) rules.checkNotSource(path, 'its state file');
-    } catch (error) {
-      if (isCheckpointRefusal(error)) return { ok: false, reason: `checkpoint ${short} refused: ${error.reason}` };
-      throw error;
-    }
-    const refusal = await this.hooks.validateCheckpoint.promise(lookup.manifest, ctx);
-    if (refusal) return { ok: false, reason: `checkpoint ${short} refused: ${refusal.reason}` };
-    const widened = await this.hooks.changes.promise(lookup.changes, ctx);
-    ctx.changes = widened;
-    const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
-    const plan: RestorePlan = {
-      manifest: lookup.manifest,
-      entries,
-      skip: (path, why) => {
-        if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
-      },
-    };
     let written: readonly string[] = [];
     try {
-      await this.hooks.beforeRestore.promise(plan, ctx);
-      const outcome = await restoreCheckpoint({
-        context: ctx,
+      // A checkpoint that claims a source or version-control metadata as its state is refused whole,
+      // before plugins see it or drop entries from the plan.
+      for (const path of Object.keys(lookup.manifest.state)) rules.checkNotSource(path, 'its state file');
+      ctx.consider(lookup);
+      const refusal = await this.hooks.validateCheckpoint.promise(lookup.manifest, ctx);
+      if (refusal) return { reason: `checkpoint ${short} refused: ${refusal.reason}` };
+      ctx.widen(await this.hooks.changes.promise(lookup.changes, ctx));
+      const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
+      const plan: RestorePlan = {
         manifest: lookup.manifest,
         entries,
-        changes: widened,
-        sources: ctx.sources,
+        skip: (path, why) => {
+          if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
+        },
+      };
+      await this.hooks.beforeRestore.promise(plan, ctx);
+      const outcome = await restoreCheckpoint(ctx, plan, {
         rules,
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
       written = outcome.restored;
       // What this run wrote is build output of this tree, whatever happens next.
       recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
-      ctx.mode = 'incremental';
+      ctx.restored();
       await this.hooks.afterRestore.promise(
         {
           manifest: lookup.manifest,
@@ -453,24 +405,23 @@ export class Orchestrator {
         ctx,
       );
       ctx.logger.info(
-        `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(widened)} changed sources`,
+        `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(ctx.changes ?? NO_CHANGES)} changed sources`,
       );
-      return { ok: true, id: lookup.ref.id, stamps: outcome.stamps };
+      return { id: lookup.ref.id, stamps: outcome.stamps };
     } catch (error) {
-      ctx.mode = 'full';
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
       // Never build on a half-repaired tree: what the restore wrote goes again (restoreCheckpoint
       // removed its own writes when it failed; these are a plugin's failure after it).
       await Promise.all(written.map((path) => rm(join(ctx.buildDir, path), { force: true, recursive: true })));
-      if (isCheckpointRefusal(error)) return { ok: false, reason: `checkpoint ${short} refused: ${error.reason}` };
+      if (isCheckpointRefusal(error)) return { reason: `checkpoint ${short} refused: ${error.reason}` };
       if (isOrchestrateError(error) && error.code === 'ERR_STORE') {
         ctx.logger.warn(`checkpoint ${short} is damaged, building in full: ${error.message}`);
-        return { ok: false, reason: `checkpoint ${short} is damaged: ${error.message}` };
+        return { reason: `checkpoint ${short} is damaged: ${error.message}` };
       }
       // A plugin that cannot handle what the checkpoint holds: the checkpoint is not used, the build is.
       const message = error instanceof Error ? error.message : String(error);
       ctx.logger.warn(`restoring checkpoint ${short} failed, building in full: ${message}`);
-      return { ok: false, reason: `checkpoint ${short} could not be restored: ${message}` };
+      return { reason: `checkpoint ${short} could not be restored: ${message}` };
     }
   }
 
@@ -490,8 +441,7 @@ export class Orchestrator {
   async #capture(
     ctx: RunContext,
     fingerprint: Fingerprint,
-    stamps: Map<string, FileStamp> | undefined,
-    restored: string | null,
+    restored: { id: string; stamps: Map<string, FileStamp> } | undefined,
   ): Promise<string> {
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
     const done = await ctx.store.beginWrite();
@@ -501,11 +451,9 @@ export class Orchestrator {
         context: ctx,
         selection,
         transform: (name, content, info) => this.#transform('captureFile', name, content, info),
-        ...(previous && stamps ? { reuse: { state: previous.state, stamps } } : {}),
+        ...(previous && restored ? { reuse: { state: previous.state, stamps: restored.stamps } } : {}),
       });
-      const toSource = stateToSourceMapper(ctx.sourceDir, ctx.buildDir);
-      const statePaths = new Set(Object.keys(state).map((p) => toSource(p)));
-      const sources = new Map([...(ctx.sources ?? [])].filter(([path]) => !statePaths.has(path)));
+      const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), Object.keys(state), ctx);
       const manifest: CheckpointManifest = {
         schema: MANIFEST_SCHEMA_VERSION,
         project: ctx.config.project,
@@ -524,9 +472,9 @@ export class Orchestrator {
       if (ctx.signal.aborted) throw new InterruptedError('SIGINT');
       // The build changed nothing: the restored checkpoint holds this state already. Saved again, it
       // would only push an older, different checkpoint out of the project's `keep`.
-      if (previous && restored !== null && sameCheckpoint(previous, manifest)) {
-        ctx.logger.info(`checkpoint ${restored.slice(0, 12)} holds this build's state; not saved again`);
-        return restored;
+      if (previous && restored && sameCheckpoint(previous, manifest)) {
+        ctx.logger.info(`checkpoint ${restored.id.slice(0, 12)} holds this build's state; not saved again`);
+        return restored.id;
       }
       const ref = await ctx.store.putCheckpoint(manifest);
       recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(state), 'replace');

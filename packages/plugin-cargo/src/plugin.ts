@@ -14,7 +14,7 @@
  */
 import { realpath, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { BuildContext, Plugin, PluginApi, StateFileSpec } from '@orchestrate/core';
+import { checkpointData, CheckpointRefusedError, z, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
 import { describeBuildLog, parseCargoBuildLog } from './cargo-log.js';
 import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
 import { buildArgs, profileDirs, resolveCargoOptions, type CargoOptions } from './options.js';
@@ -39,17 +39,23 @@ export const PLUGIN_NAME = 'cargo';
 /** Version of the data this plugin keeps in `manifest.data.cargo`; a checkpoint with another is refused. */
 export const CARGO_DATA_VERSION = 1;
 
+const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute path' });
+
 /** What the plugin keeps with a checkpoint (`manifest.data.cargo`). */
-export interface CargoCheckpointData {
-  readonly version: number;
+const cargoDataSchema = z.object({
   /** Cargo's workspace root and build root at capture. */
-  readonly roots: { readonly source: string; readonly build: string };
+  roots: z.object({ source: absolutePath, build: absolutePath }),
   /** Every spelling of those roots that was replaced by a placeholder (as given, real path). */
-  readonly spellings: readonly string[];
+  spellings: z.array(z.string()),
   /** Profile directories kept, relative to the build directory. */
-  readonly profiles: readonly string[];
-  readonly freshness: FreshnessMode;
-}
+  profiles: z.array(z.string()),
+  freshness: z.enum(['mtime', 'checksum']),
+});
+
+/** What the plugin keeps with a checkpoint (`manifest.data.cargo`). */
+export type CargoCheckpointData = z.output<typeof cargoDataSchema>;
+
+const cargoData = checkpointData(PLUGIN_NAME, CARGO_DATA_VERSION, cargoDataSchema);
 
 /** Largest generated file under OUT_DIR that is searched for the old roots after a move. */
 const OUT_FILE_SCAN_LIMIT = 16 * 1024 * 1024;
@@ -187,16 +193,13 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         return out;
       });
 
-      hooks.validateCheckpoint.tapPromise(PLUGIN_NAME, async (manifest) => {
-        const data = manifest.data[PLUGIN_NAME] as Partial<CargoCheckpointData> | undefined;
-        if (data?.version !== CARGO_DATA_VERSION) {
-          return { reason: `it was not captured by this version of the cargo plugin (data version ${String(data?.version ?? 'none')}, expected ${CARGO_DATA_VERSION})` };
-        }
-        return undefined;
-      });
+      hooks.validateCheckpoint.tapPromise(PLUGIN_NAME, async (manifest) =>
+        cargoData.read(manifest) === undefined ? { reason: 'it holds no cargo plugin data' } : undefined,
+      );
 
       hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
-        const data = plan.manifest.data[PLUGIN_NAME] as CargoCheckpointData;
+        const data = cargoData.read(plan.manifest);
+        if (!data) throw new CheckpointRefusedError('it holds no cargo plugin data');
         const current = await cargoDirs();
         const moved = data.roots.source !== current.workspaceRoot || data.roots.build !== current.buildDir;
         restore = {
@@ -305,7 +308,7 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
           logger.info(`'${relative(ctx.buildDir, file)}' names the old tree in a format this plugin cannot rewrite; its unit is rebuilt`);
         }
         if (restore.moved) {
-          const from = (ctx.checkpoint?.data[PLUGIN_NAME] as CargoCheckpointData | undefined)?.roots.source ?? '?';
+          const from = (ctx.checkpoint && cargoData.tryRead(ctx.checkpoint))?.roots.source ?? '?';
           logger.info(`relocated from '${from}' to '${(await cargoDirs()).workspaceRoot}': ${restore.relocated} file(s) named the old roots and were rewritten`);
         }
         if (restore.external.size > 0) {
@@ -367,14 +370,12 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest) => {
         const current = await cargoDirs();
-        const data: CargoCheckpointData = {
-          version: CARGO_DATA_VERSION,
+        cargoData.write(manifest, {
           roots: { source: current.workspaceRoot, build: current.buildDir },
           spellings: [...new Set([...(captureRoots?.build ?? []), ...(captureRoots?.source ?? [])])],
           profiles,
           freshness,
-        };
-        manifest.data[PLUGIN_NAME] = data;
+        });
       });
     },
   };

@@ -9,6 +9,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
+  checkpointData,
+  z,
   listFiles,
   CheckpointRefusedError,
   sha256,
@@ -44,24 +46,28 @@ import { trySourceOfObject, tryExclusionReason } from './state.js';
 
 export const PLUGIN_NAME = 'cmake';
 
-/** Bumped when {@link CMakeCheckpointData} changes incompatibly. */
-const DATA_VERSION = 1;
+const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute path' });
 
 /** What the plugin keeps in `manifest.data.cmake`. */
-export interface CMakeCheckpointData {
-  readonly version: number;
-  readonly generator: string;
+const cmakeDataSchema = z.object({
+  generator: z.string(),
   /** The roots CMake recorded (`CMAKE_HOME_DIRECTORY`, `CMAKE_CACHEFILE_DIR`), replaced by placeholders in the blobs. */
-  readonly roots: Roots;
+  roots: z.object({ source: absolutePath, build: absolutePath }),
   /** The compilers CMake detected, by cache key (`CMAKE_CXX_COMPILER`), with their identity at capture. */
-  readonly compilers: Readonly<Record<string, { readonly path: string; readonly identity: string }>>;
-  readonly ninjaLogVersion?: number;
-  readonly ninjaDepsVersion?: number;
+  compilers: z.record(z.string(), z.object({ path: z.string(), identity: z.string() })),
+  ninjaLogVersion: z.number().optional(),
+  ninjaDepsVersion: z.number().optional(),
   /** State files that still name a root after the capture transform (binaries with debug info…). */
-  readonly unrelocated: readonly string[];
+  unrelocated: z.array(z.string()),
   /** The blobs of the `.ninja` files the attached command table was evaluated from (Ninja generator). */
-  readonly ninjaCommandsFrom?: string;
-}
+  ninjaCommandsFrom: z.string().optional(),
+});
+
+/** What the plugin keeps in `manifest.data.cmake`. */
+export type CMakeCheckpointData = z.output<typeof cmakeDataSchema>;
+
+/** Bumped when {@link CMakeCheckpointData} changes incompatibly. */
+const cmakeData = checkpointData(PLUGIN_NAME, 1, cmakeDataSchema);
 
 /** The attachment holding the checkpoint's {@link NinjaCommandTable}. */
 const NINJA_COMMANDS_ATTACHMENT = 'cmake.ninja-commands';
@@ -72,23 +78,6 @@ function ninjaFilesKey(manifest: CheckpointManifest): string {
     .filter(([path, record]) => path.endsWith('.ninja') && record.blob !== undefined)
     .map(([path, record]) => `${path}\0${record.blob}`);
   return sha256(files.sort().join('\n'));
-}
-
-function tryData(manifest: CheckpointManifest): CMakeCheckpointData | undefined {
-  const data = manifest.data[PLUGIN_NAME] as Partial<CMakeCheckpointData> | undefined;
-  if (
-    typeof data !== 'object' ||
-    data === null ||
-    data.version !== DATA_VERSION ||
-    typeof data.roots?.source !== 'string' ||
-    typeof data.roots.build !== 'string' ||
-    typeof data.generator !== 'string' ||
-    typeof data.compilers !== 'object' ||
-    !Array.isArray(data.unrelocated)
-  ) {
-    return undefined;
-  }
-  return data as CMakeCheckpointData;
 }
 
 async function tryReadCache(buildDir: string): Promise<CMakeCacheInfo | undefined> {
@@ -152,8 +141,8 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
       hooks.fingerprint.tapPromise(PLUGIN_NAME, (fingerprint, ctx) => cmakeFingerprint(fingerprint, ctx, options));
 
       hooks.validateCheckpoint.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
-        const data = tryData(manifest);
-        if (!data) return { reason: 'it was not captured by this version of the cmake plugin' };
+        const data = cmakeData.read(manifest);
+        if (!data) return { reason: 'it holds no cmake plugin data' };
         if (data.generator !== generator) return { reason: `it was built with the '${data.generator}' generator, not '${generator}'` };
         // CMake detects the compiler once and caches it: a compiler changed in place is invisible to it.
         for (const [key, compiler] of Object.entries(data.compilers)) {
@@ -180,7 +169,7 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
       hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
         // Binaries that name the old directories (a build RUNPATH, debug info) are not restored at another
         // path: the build tool sees them missing and builds exactly those again.
-        const data = tryData(plan.manifest);
+        const data = cmakeData.read(plan.manifest);
         const to = currentRoots(ctx);
         if (data && options.allowPathsInBinaries !== true && (data.roots.source !== to.source || data.roots.build !== to.build)) {
           for (const path of data.unrelocated) plan.skip(path, `it names '${data.roots.build}' or '${data.roots.source}'`);
@@ -205,7 +194,7 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
       );
 
       hooks.afterRestore.tapPromise(PLUGIN_NAME, async (result, ctx) => {
-        const data = ctx.checkpoint && tryData(ctx.checkpoint);
+        const data = ctx.checkpoint && cmakeData.read(ctx.checkpoint);
         if (!data) throw new CheckpointRefusedError('it has no cmake plugin data');
         const to = currentRoots(ctx);
         const moved = data.roots.source !== to.source || data.roots.build !== to.build;
@@ -306,7 +295,7 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         const compilers: Record<string, { path: string; identity: string }> = {};
         for (const [key, path] of compilerEntries(cacheText)) compilers[key] = { path, identity: await toolIdentity(path, ['--version']) };
         // Files reused from the restored checkpoint untouched kept their blobs, and so their verdict.
-        const previous = ctx.checkpoint ? tryData(ctx.checkpoint) : undefined;
+        const previous = ctx.checkpoint ? cmakeData.tryRead(ctx.checkpoint) : undefined;
         for (const path of previous?.unrelocated ?? []) {
           if (!transformed.has(path) && manifest.state[path] !== undefined) unrelocated.add(path);
         }
@@ -330,7 +319,6 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
           else manifest.attachments = { ...manifest.attachments, [NINJA_COMMANDS_ATTACHMENT]: table };
         }
         const data: CMakeCheckpointData = {
-          version: DATA_VERSION,
           generator,
           roots,
           compilers,
@@ -339,7 +327,7 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
           unrelocated: [...unrelocated].sort(),
           ...(ninjaCommandsFrom === undefined ? {} : { ninjaCommandsFrom }),
         };
-        manifest.data[PLUGIN_NAME] = data;
+        cmakeData.write(manifest, data);
         if (data.unrelocated.length > 0) {
           logger.debug(`${data.unrelocated.length} state files name the build's absolute directories: ${data.unrelocated.slice(0, 5).join(', ')}`);
         }

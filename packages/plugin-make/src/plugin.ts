@@ -8,10 +8,12 @@
 import { lstatSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import picomatch from 'picomatch';
 import {
+  checkpointData,
   listFiles,
+  z,
   relocateText,
   rootMapper,
   setTimes,
@@ -28,8 +30,17 @@ import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, 
 
 export const PLUGIN_NAME = 'make';
 
-interface Snapshot {
-  files: Map<string, string>;
+/** What the plugin keeps with a checkpoint: make's graph, target -> prerequisites, of the edges into state files. */
+const makeData = checkpointData(PLUGIN_NAME, 1, z.object({ graph: z.record(z.string(), z.array(z.string())) }));
+
+/** What the plugin learns during one run. */
+interface RunState {
+  /** The build directory's files before the build (an in-source build's snapshot). */
+  snapshot?: Map<string, string>;
+  /** make's database, read while the state is captured (started in selectState, used in afterCapture). */
+  graphRead?: Promise<MakeGraph | undefined>;
+  /** The restored checkpoint's graph, when nothing it is made from changed (set in selectState). */
+  carriedGraph?: MakeGraph | undefined;
 }
 
 /** Every file and link below `root` (relative POSIX paths) with a stamp of its identity. */
@@ -76,7 +87,7 @@ function tryCarryGraph(
 ): MakeGraph | undefined {
   const readByMake = (path: string): boolean => isBuildFile(path) || MAKEFILE_LIKE.test(path);
   const checkpoint = ctx.checkpoint;
-  const recorded = (checkpoint?.data[PLUGIN_NAME] as { graph?: MakeGraph } | undefined)?.graph;
+  const recorded = checkpoint && makeData.tryRead(checkpoint)?.graph;
   const changes = ctx.changes;
   if (ctx.mode !== 'incremental' || !checkpoint || !recorded || !changes) return undefined;
   if (changes.added.length > 0 || changes.removed.length > 0 || changes.linkChanged.length > 0) return undefined;
@@ -114,11 +125,11 @@ export function make(userOptions: MakeOptions = {}): Plugin {
     apply(orchestrator: PluginApi) {
       const { hooks } = orchestrator;
       const logger = orchestrator.logger(PLUGIN_NAME);
-      let snapshot: Snapshot | undefined;
-      /** make's database, read while the state is captured (started in selectState, used in afterCapture). */
-      let graphRead: Promise<MakeGraph | undefined> | undefined;
-      /** The restored checkpoint's graph, when nothing it is made from changed (set in selectState). */
-      let carriedGraph: MakeGraph | undefined;
+      /** This run's state, made anew by the `run` hook. */
+      let run: RunState = {};
+      hooks.run.tap(PLUGIN_NAME, () => {
+        run = {};
+      });
 
       hooks.resolveConfig.tap(PLUGIN_NAME, (draft) => {
         if (options.objDir !== undefined && draft.buildDir === undefined) return { ...draft, buildDir: options.objDir };
@@ -154,12 +165,8 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const removed = new Set(ctx.changes?.removed ?? []);
         if (removed.size === 0) return;
         // Make names files relative to the source directory; state paths are relative to the build directory.
-        const buildPrefix = relative(ctx.sourceDir, ctx.buildDir).split('\\').join('/');
-        const toState = (target: string): string | undefined => {
-          if (buildPrefix === '') return target;
-          return target.startsWith(`${buildPrefix}/`) ? target.slice(buildPrefix.length + 1) : undefined;
-        };
-        const recorded = (plan.manifest.data[PLUGIN_NAME] as { graph?: MakeGraph } | undefined)?.graph;
+        const toState = ctx.statePathOf;
+        const recorded = makeData.read(plan.manifest)?.graph;
         const relocate = rootMapper(plan.manifest.roots.source, ctx.sourceDir);
         const graph: MakeGraph = {};
         for (const [target, prerequisites] of Object.entries(recorded ?? {})) {
@@ -218,7 +225,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
 
       hooks.beforeBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
         if (options.objDir !== undefined) return;
-        snapshot = { files: snapshotTree(ctx.buildDir) };
+        run.snapshot = snapshotTree(ctx.buildDir);
       });
 
       const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
@@ -242,29 +249,24 @@ export function make(userOptions: MakeOptions = {}): Plugin {
       });
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
-        const graph = carriedGraph ?? (await (graphRead ?? readGraph(ctx)));
-        graphRead = undefined;
-        carriedGraph = undefined;
+        const graph = run.carriedGraph ?? (await (run.graphRead ?? readGraph(ctx)));
         if (!graph) return;
         // Only what concerns the state is kept: edges into state files.
         const kept: MakeGraph = {};
-        const buildPrefix = relative(ctx.sourceDir, ctx.buildDir).split('\\').join('/');
         for (const [target, prerequisites] of Object.entries(graph)) {
-          const statePath = buildPrefix === '' ? target : target.startsWith(`${buildPrefix}/`) ? target.slice(buildPrefix.length + 1) : undefined;
+          const statePath = ctx.statePathOf(target);
           if (statePath !== undefined && manifest.state[statePath] && prerequisites.length > 0) kept[target] = prerequisites;
         }
-        manifest.data[PLUGIN_NAME] = { graph: kept };
+        makeData.write(manifest, { graph: kept });
       });
 
       const startGraphRead = (ctx: BuildContext): void => {
         // `make -pq` runs no recipe and writes nothing: it runs while the core stores the state.
-        graphRead = readGraph(ctx);
-        graphRead.catch(() => undefined); // reported in afterCapture
+        run.graphRead = readGraph(ctx);
+        run.graphRead.catch(() => undefined); // reported in afterCapture
       };
 
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
-        graphRead = undefined;
-        carriedGraph = undefined;
         const files: StateFileSpec[] = [...selection.files];
         if (options.objDir !== undefined) {
           startGraphRead(ctx);
@@ -272,15 +274,15 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           for (const path of all.keys()) files.push({ path });
           return { files };
         }
-        const before = snapshot?.files ?? new Map<string, string>();
+        const before = run.snapshot ?? new Map<string, string>();
         const after = snapshotTree(ctx.buildDir);
-        carriedGraph = snapshot ? tryCarryGraph(ctx, before, after, isBuildFile) : undefined;
-        if (carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
+        run.carriedGraph = run.snapshot ? tryCarryGraph(ctx, before, after, isBuildFile) : undefined;
+        if (run.carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
         else startGraphRead(ctx);
         const sources = ctx.sources ?? new Map();
         // A file the build wrote is state unless it is a tracked source (a generated file kept in git):
         // an untracked one is an output, e.g. built by hand before the first checkpoint.
-        const untracked = ctx.untrackedSources ?? new Set<string>();
+        const untracked = ctx.tree?.untracked ?? new Set<string>();
         const chosen = new Set<string>();
         for (const [path, stamp] of after) {
           if (before.get(path) !== stamp && (!sources.has(path) || untracked.has(path))) chosen.add(path);

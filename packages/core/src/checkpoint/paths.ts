@@ -7,13 +7,6 @@ export function relativeInside(parent: string, child: string): string | undefine
   return rel.split(sep).join('/');
 }
 
-/** Maps build-directory paths to source-directory paths when the build directory lies in the source tree. */
-export function stateToSourceMapper(sourceDir: string, buildDir: string): (statePath: string) => string | undefined {
-  const prefix = relativeInside(sourceDir, buildDir);
-  if (prefix === undefined) return () => undefined;
-  return prefix === '' ? (p) => p : (p) => `${prefix}/${p}`;
-}
-
 /** Every ancestor directory of `path` (relative, POSIX), outermost first, excluding the root. */
 export function ancestors(path: string): string[] {
   const parts = path.split('/');

@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { BuildContext } from '../context.js';
 import { isOrchestrateError } from '../errors.js';
-import type { FileTransformInfo } from '../hooks.js';
-import { changedPaths, type ChangeSet, type SourceEntry } from '../sources/manifest.js';
+import type { FileTransformInfo, RestorePlan } from '../hooks.js';
+import { changedPaths, NO_CHANGES, type SourceEntry } from '../sources/manifest.js';
 import { sha256 } from '../sources/hash.js';
 import { stampOf, type FileStamp } from './capture.js';
 import type { CheckpointManifest, StateRecord } from './manifest.js';
@@ -21,15 +21,9 @@ import { COARSEST_GRANULARITY_NS, planTimes, probeGranularity, setTimes, TimeRan
 export { CheckpointRefusedError, isCheckpointRefusal, tryResolveLinkInPlan } from './safety.js';
 
 export interface RestoreOptions {
-  context: BuildContext;
-  manifest: CheckpointManifest;
-  /** State entries to write (the plan after `beforeRestore`). */
-  entries: ReadonlyMap<string, StateRecord>;
-  changes: ChangeSet;
-  /** The sources as the checkpoint sees them: the working tree's, less the checkpoint's state paths. */
-  sources: ReadonlyMap<string, SourceEntry>;
   /** What the restore may write in this working tree. */
   rules: WriteRules;
+  /** Runs the `restoreFile` transform named `name`. */
   transform: (name: string, content: Buffer, info: FileTransformInfo) => Promise<Buffer>;
 }
 
@@ -78,11 +72,11 @@ const IN_MEMORY_TOTAL_BYTES = 256 * 1024 * 1024;
  * files and small ones are read once and kept (blob -> bytes); the others are
  * verified in a stream and copied later.
  */
-async function loadBlobs(options: RestoreOptions): Promise<Map<string, Buffer>> {
+async function loadBlobs(context: BuildContext, entries: ReadonlyMap<string, StateRecord>): Promise<Map<string, Buffer>> {
   const limit = pLimit(8);
   const wanted = new Map<string, boolean>();
   let kept = 0;
-  for (const record of options.entries.values()) {
+  for (const record of entries.values()) {
     if (!record.blob || wanted.get(record.blob)) continue;
     const small = record.size !== undefined && record.size <= IN_MEMORY_BLOB_BYTES && kept + record.size <= IN_MEMORY_TOTAL_BYTES;
     const keep = record.transform !== undefined || small;
@@ -90,7 +84,7 @@ async function loadBlobs(options: RestoreOptions): Promise<Map<string, Buffer>> 
     wanted.set(record.blob, keep);
   }
   const contents = new Map<string, Buffer>();
-  const store = options.context.store;
+  const store = context.store;
   await Promise.all(
     [...wanted].map(([blob, keep]) =>
       limit(async () => {
@@ -109,8 +103,10 @@ function clearPath(abs: string): void {
 }
 
 /** Restores the state; see the module comment. */
-export async function restoreCheckpoint(options: RestoreOptions): Promise<RestoreOutcome> {
-  const { context, manifest, entries, changes, sources } = options;
+export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan, options: RestoreOptions): Promise<RestoreOutcome> {
+  const { manifest, entries } = plan;
+  const changes = context.changes ?? NO_CHANGES;
+  const sources = context.sources ?? new Map<string, SourceEntry>();
   const { buildDir, sourceDir } = context;
   const { rules } = options;
   checkPlanPaths(rules, buildDir, entries);
@@ -137,7 +133,7 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
     linkTargets.push(target);
   }
 
-  const contents = await loadBlobs(options);
+  const contents = await loadBlobs(context, entries);
   const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const files = sorted.filter(([, record]) => record.kind !== 'dir' && record.kind !== 'link');
   // Plugins' transforms run before any write, so a refusal leaves the tree untouched.
@@ -234,14 +230,14 @@ export async function restoreCheckpoint(options: RestoreOptions): Promise<Restor
     const g = await probeGranularity(sourceDir, timeCandidate(sourceDir));
     if (g > granularity) granularity = g;
   }
-  let plan;
+  let timePlan;
   try {
-    plan = planTimes(range, nowNs(), granularity);
+    timePlan = planTimes(range, nowNs(), granularity);
   } catch (error) {
     rollBack();
     throw error instanceof TimeRangeError ? new CheckpointRefusedError(error.message) : error;
   }
-  const { shiftNs, changedNs } = plan;
+  const { shiftNs, changedNs } = timePlan;
   const times = new Map<string, bigint>();
   for (const [path, record] of entries) times.set(join(buildDir, path), BigInt(record.mtimeNs) - shiftNs);
   const changedSet = new Set(changed);

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { SourceEntry } from '../sources/manifest.js';
+import type { WorkingTree } from '../context.js';
 import type { StateRecord } from './manifest.js';
 import { ancestors, relativeInside } from './paths.js';
 
@@ -50,14 +50,6 @@ export function isCheckpointRefusal(value: unknown): value is CheckpointRefusedE
 
 /** Directory names of version-control metadata: never written, whatever a checkpoint says. */
 export const VCS_DIRS: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.bzr', '.jj', '_darcs']);
-
-/** The working tree as scanned before any checkpoint was looked at. */
-export interface WorkingTree {
-  /** Every source found (tracked, and untracked but not ignored), by path relative to the source directory. */
-  readonly sources: ReadonlyMap<string, SourceEntry>;
-  /** The sources no version control tracks. */
-  readonly untracked: ReadonlySet<string>;
-}
 
 export interface WriteRulesOptions {
   readonly sourceDir: string;

@@ -14,8 +14,6 @@ export interface ScanOptions {
   buildDir: string;
   include: readonly string[];
   exclude: readonly string[];
-  /** Paths (relative to the source directory) that are build state, not sources. */
-  statePaths?: ReadonlySet<string>;
   /** A listing of the source directory started earlier; used when it lists the same directory. */
   gitListing?: GitListing | undefined;
 }
@@ -47,7 +45,6 @@ export async function scanSources(options: ScanOptions): Promise<ScanResult> {
   const isExcluded = options.exclude.length > 0 ? picomatch([...options.exclude], { dot: true }) : () => false;
   const skip = (path: string): boolean =>
     (buildRel !== undefined && (path === buildRel || path.startsWith(`${buildRel}/`))) ||
-    (options.statePaths?.has(path) ?? false) ||
     isExcluded(path);
   const listed = await tryGitSources(options.sourceDir, skip, options.gitListing);
   // A directory git ignores (a copy under an ignored path of another

@@ -1,0 +1,43 @@
+/**
+ * The checkpoint a run considers, as the working tree sees it: the files the
+ * checkpoint holds as build state are not sources (an in-source build's
+ * objects, untracked and not ignored), and the change set is exact between
+ * the checkpoint's sources and the rest of the tree.
+ */
+import type { BuildContext, CheckpointChoice } from '../context.js';
+import { diffManifests, type SourceEntry } from '../sources/manifest.js';
+import type { CheckpointManifest, CheckpointRef } from './manifest.js';
+
+/** `sources` less the source paths of `statePaths` (relative to the build directory). */
+export function sourcesWithoutState(
+  sources: ReadonlyMap<string, SourceEntry>,
+  statePaths: Iterable<string>,
+  context: Pick<BuildContext, 'sourcePathOf'>,
+): Map<string, SourceEntry> {
+  const state = new Set<string>();
+  for (const path of statePaths) {
+    const sourcePath = context.sourcePathOf(path);
+    if (sourcePath !== undefined) state.add(sourcePath);
+  }
+  const out = new Map<string, SourceEntry>();
+  for (const [path, entry] of sources) if (!state.has(path)) out.set(path, entry);
+  return out;
+}
+
+/**
+ * Makes the {@link CheckpointChoice} for a checkpoint of the store: the
+ * working tree's sources less its state paths, and the change set to them.
+ * Stores and plugins that tap `findCheckpoint` return what this returns.
+ */
+export function selectCheckpoint(
+  checkpoint: { readonly ref: CheckpointRef; readonly manifest: CheckpointManifest },
+  context: Pick<BuildContext, 'tree' | 'sourcePathOf'>,
+): CheckpointChoice {
+  const { ref, manifest } = checkpoint;
+  const sources = sourcesWithoutState(context.tree?.sources ?? new Map(), Object.keys(manifest.state), context);
+  const before = new Map<string, SourceEntry>();
+  for (const [path, record] of Object.entries(manifest.sources)) {
+    before.set(path, { hash: record.hash, kind: record.kind, ...(record.target === undefined ? {} : { target: record.target }) });
+  }
+  return Object.freeze({ ref, manifest, sources, changes: diffManifests(before, sources) });
+}
