@@ -6,10 +6,10 @@
  */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '@orchestrate/core/testing';
+import { CLI_BIN, tempDir } from '@orchestrate/core/testing';
 import { makeConfig, orchestrate, orchestrateInProcess, storeBlobs, storeManifests, tinyProject } from './helpers.js';
 
 const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
@@ -163,14 +163,57 @@ describe('a store on a full disk', () => {
   });
 });
 
+describe('a gc while a build runs', () => {
+  it('cannot take a blob that the build reuses unread from the checkpoint it restored', async () => {
+    // The link step runs `orchestrate gc --keep 0` when GC_DURING_BUILD says so: between the
+    // restore and the capture, the restored checkpoint and every blob only it names go.
+    const makefile = ['CC ?= cc', 'hello: main.o greet.o', '\t$(GC_DURING_BUILD)', '\t$(CC) -o $@ main.o greet.o', '%.o: %.c greet.h', '\t$(CC) -c -o $@ $<', ''];
+    const { dir, store, root } = await tinyProject({ config: makeConfig({ name: 'reuse' }), files: { Makefile: makefile.join('\n') } });
+    const first = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
+    expect(first.exitCode, first.stderr).toBe(0);
+    // As if built a minute ago: gc keeps blobs touched in its last seconds.
+    const past = new Date(Date.now() - 60_000);
+    for (const blob of await storeBlobs(store)) await utimes(blob, past, past);
+
+    await writeFile(join(dir, 'greet.c'), greet('reused')['greet.c'] as string);
+    const gcOut = join(root, 'gc-during-build.json');
+    const gc = `'${process.execPath}' '${CLI_BIN}' gc --keep 0 --json --store '${store}' -C '${dir}' > '${gcOut}'`;
+    const run = await orchestrate(['build', '--json'], { cwd: dir, store, env: { GC_DURING_BUILD: gc } });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ mode: 'incremental', restored: first.json?.['saved'], saveError: null });
+    expect(JSON.parse(await readFile(gcOut, 'utf8'))).toMatchObject({ checkpointsRemoved: 1 });
+
+    // main.o was reused unread; its blob is in the store, stored anew if the gc took it.
+    const [manifest] = await storeManifests(store);
+    expect(manifest && basename(manifest)).toBe(`${run.json?.['saved']}.json`);
+    expect(await expectStoreConsistent(store)).toMatchObject({ manifests: 1 });
+
+    const copy = await tinyProject({ config: makeConfig({ name: 'reuse' }), files: { Makefile: makefile.join('\n'), ...greet('reused') } });
+    const restored = await orchestrateInProcess(['build', '--json'], { cwd: copy.dir, store });
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.json).toMatchObject({ mode: 'incremental', restored: run.json?.['saved'] });
+    expect(await program(copy.dir)).toBe('reused');
+  });
+});
+
 describe('eight builds and a gc loop sharing one store', () => {
   it('leave every checkpoint whole, and every copy builds again, restoring incrementally', async () => {
     const COPIES = 8;
     const ROUNDS = 3;
     const GCS = 12;
     const store = join(await tempDir('orchestrate-shared-'), 'store');
+    // One project in eight directories. Each copy has a unit of its own, unchanged from round to
+    // round: its blob is named only by that copy's checkpoints, which the others' prunes and the gc
+    // remove while the copy restores one and reuses the blob in its next capture.
+    const makefile = ['CC ?= cc', 'hello: main.o greet.o own.o', '\t$(CC) -o $@ main.o greet.o own.o', '%.o: %.c greet.h', '\t$(CC) -c -o $@ $<', ''];
     const copies = await Promise.all(
-      Array.from({ length: COPIES }, () => tinyProject({ name: 'stress', config: makeConfig({ name: 'stress', keep: 2 }) })),
+      Array.from({ length: COPIES }, (_, i) =>
+        tinyProject({
+          name: 'stress',
+          config: makeConfig({ name: 'stress', keep: 2 }),
+          files: { Makefile: makefile.join('\n'), 'own.c': `int own_${i} = ${i};\n` },
+        }),
+      ),
     );
 
     const builds = copies.map(async ({ dir }, i) => {
