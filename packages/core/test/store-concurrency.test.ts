@@ -245,6 +245,11 @@ describe('eight builds and a gc loop sharing one store', () => {
 
     const left = await expectStoreConsistent(store);
     expect(left.manifests).toBeGreaterThan(0);
+    // And the store itself loads every one of them.
+    const list = await orchestrate(['list', '--all', '--json'], { cwd: copies[0]?.dir as string, store });
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.json?.['checkpoints']).toHaveLength(left.manifests);
+    for (const row of list.json?.['checkpoints'] as Record<string, unknown>[]) expect(row).not.toHaveProperty('error');
     expect(await readdir(join(store, 'tmp'))).toEqual([]);
 
     // One more build in each copy, one after the other: each restores a checkpoint left (another
