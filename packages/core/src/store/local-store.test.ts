@@ -372,6 +372,21 @@ describe('LocalStore gc and prune beside captures', () => {
     expect(await store.hasBlob(stray)).toBe(false);
   });
 
+  it("prunes neither a newer format's manifest of the project nor the blobs it names, and does not count it", async () => {
+    const store = await newStore();
+    const named = await store.putBlob(Buffer.from('named by a newer format only'));
+    const old = await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', []));
+    const newer = `${JSON.stringify({ ...manifest('proj', '2023-01-01T00:00:00.000Z', [named]), schema: 99 })}\n`;
+    const newerFile = join(store.location, 'checkpoints', projectKey('proj'), `${sha256(newer)}.json`);
+    await writeFile(newerFile, newer);
+    await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', []));
+    await ageBlobs(store);
+    expect(await store.prune('proj', 1)).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 0 });
+    expect(await readFile(newerFile, 'utf8')).toBe(newer);
+    expect((await store.loadCheckpoints('proj')).some((l) => l.ref?.id === old.id)).toBe(false);
+    expect(await store.hasBlob(named)).toBe(true);
+  });
+
   it('removes no blob when a manifest cannot be read at all', async () => {
     const store = await newStore();
     const stray = await store.putBlob(Buffer.from('named by nothing readable'));

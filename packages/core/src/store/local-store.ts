@@ -40,7 +40,7 @@ import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
-import { parseCheckpointManifest, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
+import { MANIFEST_SCHEMA_VERSION, parseCheckpointManifest, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
 import { sha256 } from '../sources/hash.js';
 import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
 
@@ -417,8 +417,14 @@ export class LocalStore implements CheckpointStore {
         continue;
       }
       if (typeof json !== 'object' || json === null) continue;
-      const { createdAt, state, attachments } = json as { createdAt?: unknown; state?: unknown; attachments?: unknown };
-      if (typeof createdAt !== 'string') continue;
+      const { schema, createdAt, state, attachments } = json as {
+        schema?: unknown;
+        createdAt?: unknown;
+        state?: unknown;
+        attachments?: unknown;
+      };
+      // Another format (a newer orchestrate's) is neither counted nor removed, as gc does; its text protects its blobs.
+      if (schema !== MANIFEST_SCHEMA_VERSION || typeof createdAt !== 'string') continue;
       const blobs: string[] = [];
       for (const record of Object.values(typeof state === 'object' && state !== null ? state : {})) {
         const blob = (record as { blob?: unknown } | null)?.blob;
