@@ -103,8 +103,16 @@ export interface BuildReport {
   readonly command: 'build' | 'prepare' | 'restore';
   readonly mode: 'full' | 'incremental';
   readonly reason: string | null;
+  /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;
+  /** Id of the checkpoint that holds this build's state, or null when none was saved. */
   readonly saved: string | null;
+  /**
+   * Why no checkpoint was saved although the run meant to save one (a
+   * read-only store, a full disk); null when it was saved or not meant to be
+   * (`restore`, `--no-save`). The build itself succeeded either way.
+   */
+  readonly saveError: string | null;
   readonly changes: ChangeSet;
   readonly durationMs: number;
   readonly timings: Readonly<Record<string, number>>;

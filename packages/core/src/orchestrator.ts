@@ -36,6 +36,7 @@ import {
   type OrchestratorHooks,
   type PluginHooks,
   type RestorePlan,
+  type StateSelection,
 } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { Plugin, PluginApi } from './plugin.js';
@@ -273,6 +274,7 @@ export class Orchestrator {
       if (signal.aborted) throw new InterruptedError('SIGINT');
 
       let saved: string | null = null;
+      let saveError: string | null = null;
       if (options.command !== 'restore') {
         await time('configure', () => this.hooks.configure.promise(context));
         await this.hooks.beforeBuild.promise(context);
@@ -282,7 +284,7 @@ export class Orchestrator {
             hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
           });
         }
-        if (!options.noSave) saved = await time('capture', () => this.#capture(context, fingerprint, restored));
+        if (!options.noSave) ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored)));
       }
       const report: BuildReport = {
         command: options.command,
@@ -290,6 +292,7 @@ export class Orchestrator {
         reason: ctx.reason,
         restored: restored?.id ?? null,
         saved,
+        saveError,
         changes: ctx.changes ?? NO_CHANGES,
         durationMs: Math.round(performance.now() - started),
         timings,
@@ -438,56 +441,92 @@ export class Orchestrator {
     return hook.promise(content, info);
   }
 
+  /**
+   * Saves the build's state as a checkpoint, then prunes the project's old
+   * ones. The build has succeeded by then, so a store that cannot take the
+   * checkpoint (read-only, full) is no failure of the run: nothing is saved,
+   * a warning says why, and the reason goes into the report as `saveError`.
+   * A failed write leaves no manifest: blobs written go at the next gc, and
+   * every temporary file is removed by the write that made it.
+   */
   async #capture(
     ctx: RunContext,
     fingerprint: Fingerprint,
     restored: { id: string; stamps: Map<string, FileStamp> } | undefined,
-  ): Promise<string> {
+  ): Promise<{ saved: string | null; saveError: string | null }> {
+    if (ctx.store.readOnlyReason !== undefined) {
+      const why = `store ${ctx.store.location} is read-only: no checkpoint saved (${ctx.store.readOnlyReason})`;
+      ctx.logger.warn(why);
+      return { saved: null, saveError: why };
+    }
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
-    const done = await ctx.store.beginWrite();
+    let done: (() => Promise<void>) | undefined;
+    let saved: string;
     try {
-      const previous = ctx.checkpoint;
-      const state = await captureState({
-        context: ctx,
-        selection,
-        transform: (name, content, info) => this.#transform('captureFile', name, content, info),
-        ...(previous && restored ? { reuse: { state: previous.state, stamps: restored.stamps } } : {}),
-      });
-      const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), Object.keys(state), ctx);
-      const manifest: CheckpointManifest = {
-        schema: MANIFEST_SCHEMA_VERSION,
-        project: ctx.config.project,
-        createdAt: new Date().toISOString(),
-        orchestrate: VERSION,
-        fingerprint,
-        roots: { project: ctx.projectDir, source: ctx.sourceDir, build: ctx.buildDir },
-        sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
-        buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
-        sources: await captureSources(ctx.sourceDir, sources),
-        state,
-        data: {},
-      };
-      await this.hooks.afterCapture.promise(manifest, ctx);
-      // Interrupted during the capture: save nothing (the blobs written go at the next gc).
-      if (ctx.signal.aborted) throw new InterruptedError('SIGINT');
-      // The build changed nothing: the restored checkpoint holds this state already. Saved again, it
-      // would only push an older, different checkpoint out of the project's `keep`.
-      if (previous && restored && sameCheckpoint(previous, manifest)) {
-        ctx.logger.info(`checkpoint ${restored.id.slice(0, 12)} holds this build's state; not saved again`);
-        return restored.id;
-      }
-      const ref = await ctx.store.putCheckpoint(manifest);
-      recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(state), 'replace');
-      const files = Object.values(state).filter((r) => r.blob).length;
-      ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
-      // Only when the project has more checkpoints than it keeps; the whole-store sweep is `orchestrate gc`.
-      if ((await ctx.store.countCheckpoints(ctx.config.project)) > ctx.config.keep) {
+      done = await ctx.store.beginWrite();
+      saved = await this.#save(ctx, fingerprint, selection, restored);
+    } catch (error) {
+      if (!isOrchestrateError(error) || error.code !== 'ERR_STORE') throw error;
+      ctx.logger.warn(`no checkpoint saved: ${error.message}`);
+      return { saved: null, saveError: error.message };
+    } finally {
+      await done?.();
+    }
+    return { saved, saveError: null };
+  }
+
+  /** Captures the selected state and writes the manifest; returns its id. Runs between `beginWrite` and its end. */
+  async #save(
+    ctx: RunContext,
+    fingerprint: Fingerprint,
+    selection: StateSelection,
+    restored: { id: string; stamps: Map<string, FileStamp> } | undefined,
+  ): Promise<string> {
+    const previous = ctx.checkpoint;
+    const state = await captureState({
+      context: ctx,
+      selection,
+      transform: (name, content, info) => this.#transform('captureFile', name, content, info),
+      ...(previous && restored ? { reuse: { state: previous.state, stamps: restored.stamps } } : {}),
+    });
+    const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), Object.keys(state), ctx);
+    const manifest: CheckpointManifest = {
+      schema: MANIFEST_SCHEMA_VERSION,
+      project: ctx.config.project,
+      createdAt: new Date().toISOString(),
+      orchestrate: VERSION,
+      fingerprint,
+      roots: { project: ctx.projectDir, source: ctx.sourceDir, build: ctx.buildDir },
+      sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
+      buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
+      sources: await captureSources(ctx.sourceDir, sources),
+      state,
+      data: {},
+    };
+    await this.hooks.afterCapture.promise(manifest, ctx);
+    // Interrupted during the capture: save nothing (the blobs written go at the next gc).
+    if (ctx.signal.aborted) throw new InterruptedError('SIGINT');
+    // The build changed nothing: the restored checkpoint holds this state already. Saved again, it
+    // would only push an older, different checkpoint out of the project's `keep`.
+    if (previous && restored && sameCheckpoint(previous, manifest)) {
+      ctx.logger.info(`checkpoint ${restored.id.slice(0, 12)} holds this build's state; not saved again`);
+      return restored.id;
+    }
+    const ref = await ctx.store.putCheckpoint(manifest);
+    recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(state), 'replace');
+    const files = Object.values(state).filter((r) => r.blob).length;
+    ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
+    // Only when the project has more checkpoints than it keeps; the whole-store sweep is `orchestrate gc`.
+    if ((await ctx.store.countCheckpoints(ctx.config.project)) > ctx.config.keep) {
+      try {
         const pruned = await ctx.store.prune(ctx.config.project, ctx.config.keep);
         ctx.logger.debug(`removed ${pruned.checkpointsRemoved} old checkpoints and ${pruned.blobsRemoved} blobs`);
+      } catch (error) {
+        // The checkpoint is saved; old ones stay until the next save or gc.
+        if (!isOrchestrateError(error) || error.code !== 'ERR_STORE') throw error;
+        ctx.logger.warn(`saved checkpoint ${ref.id.slice(0, 12)}, but could not remove old ones: ${error.message}`);
       }
-      return ref.id;
-    } finally {
-      await done();
     }
+    return ref.id;
   }
 }

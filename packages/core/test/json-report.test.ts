@@ -43,6 +43,7 @@ describe('build --json', () => {
         "processMs": "number",
         "reason": "string",
         "restored": "null",
+        "saveError": "null",
         "saved": "string",
         "timings": {
           "build": "number",
@@ -76,6 +77,7 @@ describe('build --json', () => {
         "processMs": "number",
         "reason": "null",
         "restored": "string",
+        "saveError": "null",
         "saved": "string",
         "timings": {
           "build": "number",
@@ -91,7 +93,7 @@ describe('build --json', () => {
     `);
 
     // Values a machine relies on.
-    expect(full.json).toMatchObject({ command: 'build', mode: 'full', restored: null });
+    expect(full.json).toMatchObject({ command: 'build', mode: 'full', restored: null, saveError: null });
     expect(incremental.json).toMatchObject({
       command: 'build',
       mode: 'incremental',

@@ -2,8 +2,10 @@
  * Capture: store the selected state files as blobs and write the manifest
  * that points at them, with every mtime in ns. A file unchanged since it was
  * restored (same inode, size, mtime and ctime) reuses its blob without being
- * read, so a rolling checkpoint writes only what the build changed; other
- * files go to the store through `putFile`, without being loaded whole.
+ * read, so a rolling checkpoint writes only what the build changed; the blob
+ * is refreshed (`keepBlob`) so a concurrent prune or gc of the restored
+ * checkpoint keeps it, and stored anew when it is gone already. Other files
+ * go to the store through `putFile`, without being loaded whole.
  */
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,56 +64,78 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
   const dirs = new Set<string>();
   for (const path of transforms.keys()) for (const dir of ancestors(path)) dirs.add(dir);
 
-  await Promise.all(
+  /** Stores one selected file and records it in `state`. */
+  async function captureOne(path: string, transform: string | undefined): Promise<void> {
+    const abs = join(context.buildDir, path);
+    // Synchronous stats and reads: many small local operations, each a thread-pool round trip otherwise.
+    const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!info) return; // vanished since the selection
+    const mtimeNs = info.mtimeNs.toString();
+    if (info.isSymbolicLink()) {
+      state.set(path, { kind: 'link', target: readlinkSync(abs), mtimeNs });
+      return;
+    }
+    if (info.isDirectory()) {
+      dirs.add(path);
+      return;
+    }
+    if (!info.isFile()) return;
+    const kind = (info.mode & 0o111n) !== 0n ? 'exec' : 'file';
+    const previous = options.reuse?.state[path];
+    const stamp = options.reuse?.stamps.get(path);
+    if (
+      previous?.blob &&
+      stamp &&
+      previous.transform === transform &&
+      sameStamp(stamp, stampOf(info)) &&
+      // Refreshed, so a concurrent prune or gc of the restored checkpoint keeps it; stored anew when gone.
+      (await store.keepBlob(previous.blob))
+    ) {
+      state.set(path, { ...previous, kind, mtimeNs });
+      return;
+    }
+    // Files without a transform go to the store without being loaded (fresh memory costs page faults).
+    // A restored file whose inode, size and mtime are the same (a hard link made changed its ctime)
+    // most likely has its blob stored already.
+    const likelyPresent =
+      previous?.blob !== undefined && stamp !== undefined && stamp.ino === info.ino && stamp.size === info.size && stamp.mtimeNs === info.mtimeNs;
+    const blob =
+      transform === undefined
+        ? await store.putFile(abs, { likelyPresent })
+        : await store.putBlob(await options.transform(transform, readFileSync(abs), { path, absolutePath: abs, context }));
+    // Written while it was read: its bytes may be newer than the mtime recorded, and a restore
+    // would date them too old (dependents stale). Not kept; the build tool makes it again.
+    const after = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!after || !sameContentStamp(info, after)) {
+      context.logger.warn(`not capturing '${path}': it changed while it was being stored`);
+      return;
+    }
+    state.set(path, {
+      kind,
+      blob,
+      size: Number(info.size),
+      mtimeNs,
+      ...(transform === undefined ? {} : { transform }),
+    });
+  }
+
+  // The first failure (a full disk) stops the files not started yet, and is thrown once the ones
+  // started have settled: none writes to the store after the capture reported its end.
+  let failure: { error: unknown } | undefined;
+  await Promise.allSettled(
     [...transforms].map(([path, transform]) =>
       limit(async () => {
-        const abs = join(context.buildDir, path);
-        // Synchronous stats and reads: many small local operations, each a thread-pool round trip otherwise.
-        const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-        if (!info) return; // vanished since the selection
-        const mtimeNs = info.mtimeNs.toString();
-        if (info.isSymbolicLink()) {
-          state.set(path, { kind: 'link', target: readlinkSync(abs), mtimeNs });
-          return;
+        if (failure) return;
+        try {
+          await captureOne(path, transform);
+        } catch (error) {
+          failure ??= { error };
         }
-        if (info.isDirectory()) {
-          dirs.add(path);
-          return;
-        }
-        if (!info.isFile()) return;
-        const kind = (info.mode & 0o111n) !== 0n ? 'exec' : 'file';
-        const previous = options.reuse?.state[path];
-        const stamp = options.reuse?.stamps.get(path);
-        if (previous?.blob && stamp && previous.transform === transform && sameStamp(stamp, stampOf(info))) {
-          state.set(path, { ...previous, kind, mtimeNs });
-          return;
-        }
-        // Files without a transform go to the store without being loaded (fresh memory costs page faults).
-        // A restored file whose inode, size and mtime are the same (a hard link made changed its ctime)
-        // most likely has its blob stored already.
-        const likelyPresent =
-          previous?.blob !== undefined && stamp !== undefined && stamp.ino === info.ino && stamp.size === info.size && stamp.mtimeNs === info.mtimeNs;
-        const blob =
-          transform === undefined
-            ? await store.putFile(abs, { likelyPresent })
-            : await store.putBlob(await options.transform(transform, readFileSync(abs), { path, absolutePath: abs, context }));
-        // Written while it was read: its bytes may be newer than the mtime recorded, and a restore
-        // would date them too old (dependents stale). Not kept; the build tool makes it again.
-        const after = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-        if (!after || !sameContentStamp(info, after)) {
-          context.logger.warn(`not capturing '${path}': it changed while it was being stored`);
-          return;
-        }
-        state.set(path, {
-          kind,
-          blob,
-          size: Number(info.size),
-          mtimeNs,
-          ...(transform === undefined ? {} : { transform }),
-        });
       }),
     ),
   );
+  if (failure) throw failure.error;
+
   for (const dir of dirs) {
     const info = lstatSync(join(context.buildDir, dir), { bigint: true, throwIfNoEntry: false });
     if (info?.isDirectory()) state.set(dir, { kind: 'dir', mtimeNs: info.mtimeNs.toString() });

@@ -42,6 +42,7 @@ function reportJson(report: BuildReport): Record<string, unknown> {
     reason: report.reason,
     restored: report.restored,
     saved: report.saved,
+    saveError: report.saveError,
     changes: report.changes,
     durationMs: report.durationMs,
     timings: report.timings,
@@ -107,7 +108,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (opts.json) io.stdout(`${JSON.stringify(reportJson(report))}\n`);
     else {
       const how = report.mode === 'incremental' ? `incremental from ${report.restored?.slice(0, 12)}` : `full (${report.reason})`;
-      io.stderr(`${command}: ${how}; ${report.saved ? `saved ${report.saved.slice(0, 12)}; ` : ''}${report.durationMs} ms\n`);
+      const save = report.saved ? `saved ${report.saved.slice(0, 12)}; ` : report.saveError !== null ? 'nothing saved; ' : '';
+      io.stderr(`${command}: ${how}; ${save}${report.durationMs} ms\n`);
     }
   };
 

@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest } from '../checkpoint/manifest.js';
 import { isOrchestrateError } from '../errors.js';
 import { sha256 } from '../sources/hash.js';
-import { LocalStore, projectKey } from './local-store.js';
+import { LocalStore, projectKey, removeBlobUnlessRefreshed } from './local-store.js';
 
 async function newStore(): Promise<LocalStore> {
   return LocalStore.open(join(await mkdtemp(join(tmpdir(), 'orchestrate-store-')), 'store'));
@@ -38,6 +38,19 @@ async function storeError(promise: Promise<unknown>): Promise<{ code: string; me
   );
   if (!isOrchestrateError(error)) throw new Error(`expected an orchestrate error, got ${String(error)}`);
   return error;
+}
+
+/**
+ * Dates every blob `ms` back, as if written before the gc or prune began: a
+ * blob touched in the last seconds is kept, since a capture that is not
+ * listed yet may name it.
+ */
+async function ageBlobs(store: LocalStore, ms = 60_000): Promise<void> {
+  const past = new Date(Date.now() - ms);
+  const objects = join(store.location, 'objects');
+  for (const prefix of await readdir(objects)) {
+    for (const name of await readdir(join(objects, prefix))) await utimes(join(objects, prefix, name), past, past);
+  }
 }
 
 async function tempFiles(store: LocalStore): Promise<string[]> {
@@ -195,6 +208,7 @@ describe('LocalStore gc', () => {
     await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', [shared, oldOnly]));
     const kept = await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', [shared, newOnly]));
     const otherRef = await store.putCheckpoint(manifest('other', '2023-01-01T00:00:00.000Z', [other]));
+    await ageBlobs(store);
 
     const result = await store.gc({ keep: 1, project: 'proj' });
     expect(result).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 2 });
@@ -219,6 +233,7 @@ describe('LocalStore gc', () => {
     const odd = await store.putBlob(Buffer.from('named by an odd manifest'));
     await store.putCheckpoint({ ...manifest('proj', '2023-06-01T00:00:00.000Z', [odd]) });
     await store.putCheckpoint({ ...manifest('third', '2023-06-01T00:00:00.000Z', []), data: { note: odd } });
+    await ageBlobs(store);
 
     const result = await store.prune('proj', 1);
     expect(result).toMatchObject({ checkpointsRemoved: 2, blobsRemoved: 2 });
@@ -251,6 +266,7 @@ describe('LocalStore gc', () => {
     const newTable = await store.putBlob(Buffer.from('{"new":"table"}'));
     await store.putCheckpoint({ ...manifest('proj', '2024-01-01T00:00:00.000Z', []), attachments: { 'plugin.table': oldTable } });
     await store.putCheckpoint({ ...manifest('proj', '2024-02-01T00:00:00.000Z', []), attachments: { 'plugin.table': newTable } });
+    await ageBlobs(store);
     expect(await store.gc({ keep: 1, project: 'proj' })).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 1 });
     await expect(store.verifyBlob(newTable)).resolves.toBeUndefined();
     expect(await store.hasBlob(oldTable)).toBe(false);
@@ -259,11 +275,15 @@ describe('LocalStore gc', () => {
   it('keeps blobs written while a capture is in progress, and removes them once it ended without a manifest', async () => {
     const store = await newStore();
     const before = await store.putBlob(Buffer.from('written before the capture began'));
-    const past = new Date(Date.now() - 60_000);
-    await utimes(blobPath(store, before), past, past);
+    const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000);
+    await utimes(blobPath(store, before), minutesAgo(20), minutesAgo(20));
 
+    // A capture that began ten minutes ago and wrote a blob five minutes ago: kept by its marker alone.
     const end = await store.beginWrite();
+    const [marker] = (await readdir(join(store.location, 'tmp'))).filter((n) => n.startsWith('capture-'));
+    await utimes(join(store.location, 'tmp', marker as string), minutesAgo(10), minutesAgo(10));
     const during = await store.putBlob(Buffer.from('written by the capture'));
+    await utimes(blobPath(store, during), minutesAgo(5), minutesAgo(5));
     const first = await store.gc({ keep: 1 });
     expect(first.blobsRemoved).toBe(1);
     expect(await store.hasBlob(before)).toBe(false);
@@ -282,18 +302,169 @@ describe('LocalStore gc', () => {
     const longAgo = new Date(Date.now() - 25 * 3_600_000);
     await utimes(join(store.location, 'tmp', marker as string), longAgo, longAgo);
     const blob = await store.putBlob(Buffer.from('orphan'));
+    await ageBlobs(store);
     expect((await store.gc({ keep: 1 })).blobsRemoved).toBe(1);
     expect(await store.hasBlob(blob)).toBe(false);
+    // And gc removes the marker.
+    expect(await readdir(join(store.location, 'tmp'))).toEqual([]);
+  });
+});
+
+
+describe('LocalStore gc and prune beside captures', () => {
+  it('keepBlob refreshes the time of a blob that is present and says false for one that is absent', async () => {
+    const store = await newStore();
+    const hash = await store.putBlob(Buffer.from('reused unread'));
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(blobPath(store, hash), old, old);
+    expect(await store.keepBlob(hash)).toBe(true);
+    expect((await stat(blobPath(store, hash))).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    expect(await store.keepBlob(sha256('never stored'))).toBe(false);
+  });
+
+  it('keeps an unreferenced blob touched in the last seconds: a capture not listed yet may name it', async () => {
+    const store = await newStore();
+    const fresh = await store.putBlob(Buffer.from('just written'));
+    const stale = await store.putBlob(Buffer.from('written long ago'));
+    const past = new Date(Date.now() - 60_000);
+    await utimes(blobPath(store, stale), past, past);
+    expect(await store.gc({ keep: 1 })).toMatchObject({ blobsRemoved: 1 });
+    expect(await store.hasBlob(fresh)).toBe(true);
+    expect(await store.hasBlob(stale)).toBe(false);
+  });
+
+  it('puts back a blob that a capture refreshed between the stat and the removal', async () => {
+    const store = await newStore();
+    const hash = await store.putBlob(Buffer.from('refreshed meanwhile'));
+    const path = blobPath(store, hash);
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(path, old, old);
+    const seen = (await stat(path)).mtimeMs;
+    expect(await store.keepBlob(hash)).toBe(true); // the capture's refresh, after gc's stat
+    expect(removeBlobUnlessRefreshed(path, join(store.location, 'tmp', 'aside'), seen)).toBe(false);
+    await expect(store.verifyBlob(hash)).resolves.toBeUndefined();
+    expect(await tempFiles(store)).toEqual([]);
+
+    // Not refreshed: removed, and nothing left aside.
+    const now = (await stat(path)).mtimeMs;
+    expect(removeBlobUnlessRefreshed(path, join(store.location, 'tmp', 'aside'), now)).toBe(true);
+    expect(await store.hasBlob(hash)).toBe(false);
+    expect(await tempFiles(store)).toEqual([]);
+  });
+
+  it('keeps a manifest that fails its schema (a newer format), does not count it, and keeps every hash its text names', async () => {
+    const store = await newStore();
+    const named = await store.putBlob(Buffer.from('named by a newer format only'));
+    const inData = await store.putBlob(Buffer.from('named in a field this version does not know'));
+    const stray = await store.putBlob(Buffer.from('named by nothing'));
+    await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', []));
+    const kept = await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', []));
+    const newer = `${JSON.stringify({ ...manifest('proj', '2025-01-01T00:00:00.000Z', [named]), schema: 99, objects: [inData] })}\n`;
+    const newerFile = join(store.location, 'checkpoints', projectKey('proj'), `${sha256(newer)}.json`);
+    await writeFile(newerFile, newer);
+    await ageBlobs(store);
+
+    // keep 1 counts the two valid manifests only: the older one goes, the newer format stays.
+    expect(await store.gc({ keep: 1 })).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 1 });
+    expect(await readFile(newerFile, 'utf8')).toBe(newer);
+    expect((await store.loadCheckpoints('proj')).flatMap((l) => (l.ref ? [l.ref.id] : []))).toEqual([kept.id]);
+    for (const hash of [named, inData]) expect(await store.hasBlob(hash)).toBe(true);
+    expect(await store.hasBlob(stray)).toBe(false);
+  });
+
+  it("prunes neither a newer format's manifest of the project nor the blobs it names, and does not count it", async () => {
+    const store = await newStore();
+    const named = await store.putBlob(Buffer.from('named by a newer format only'));
+    const old = await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', []));
+    const newer = `${JSON.stringify({ ...manifest('proj', '2023-01-01T00:00:00.000Z', [named]), schema: 99 })}\n`;
+    const newerFile = join(store.location, 'checkpoints', projectKey('proj'), `${sha256(newer)}.json`);
+    await writeFile(newerFile, newer);
+    await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', []));
+    await ageBlobs(store);
+    expect(await store.prune('proj', 1)).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 0 });
+    expect(await readFile(newerFile, 'utf8')).toBe(newer);
+    expect((await store.loadCheckpoints('proj')).some((l) => l.ref?.id === old.id)).toBe(false);
+    expect(await store.hasBlob(named)).toBe(true);
+  });
+
+  it('removes no blob when a manifest cannot be read at all', async () => {
+    const store = await newStore();
+    const stray = await store.putBlob(Buffer.from('named by nothing readable'));
+    await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', [stray]));
+    await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', []));
+    // A directory where a manifest should be: reading it fails (EISDIR).
+    await mkdir(join(store.location, 'checkpoints', projectKey('other'), `${sha256('x')}.json`), { recursive: true });
+    await ageBlobs(store);
+    expect(await store.gc({ keep: 1 })).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 0 });
+    expect(await store.hasBlob(stray)).toBe(true);
+  });
+
+  it('prunes no blob when another manifest cannot be read at all', async () => {
+    const store = await newStore();
+    const old = await store.putBlob(Buffer.from('named by the old checkpoint'));
+    await store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', [old]));
+    await store.putCheckpoint(manifest('proj', '2024-02-01T00:00:00.000Z', []));
+    await mkdir(join(store.location, 'checkpoints', projectKey('other'), `${sha256('x')}.json`), { recursive: true });
+    await ageBlobs(store);
+    expect(await store.prune('proj', 1)).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 0 });
+    expect(await store.hasBlob(old)).toBe(true);
+  });
+
+  it('sweeps temporary files older than an hour and capture markers older than a day, and nothing newer', async () => {
+    const store = await newStore();
+    const tmp = join(store.location, 'tmp');
+    const hoursAgo = (n: number) => new Date(Date.now() - n * 3_600_000);
+    const files: Record<string, Date> = {
+      '123-stale': hoursAgo(2),
+      '123-fresh': hoursAgo(0.5),
+      'capture-123-stale': hoursAgo(25),
+      'capture-123-recent': hoursAgo(2),
+    };
+    for (const [name, time] of Object.entries(files)) {
+      await writeFile(join(tmp, name), 'left over');
+      await utimes(join(tmp, name), time, time);
+    }
+    await store.gc({ keep: 1 });
+    expect((await readdir(tmp)).sort()).toEqual(['123-fresh', 'capture-123-recent']);
+  });
+
+  it('says a blob removed since it was verified is missing when it is copied, naming it', async () => {
+    const store = await newStore();
+    const hash = sha256('gone');
+    const error = await storeError(store.copyBlobTo(hash, join(store.location, '..', 'dest')));
+    expect(error).toMatchObject({ code: 'ERR_STORE', exitCode: 3 });
+    expect(error.message).toContain(`${blobPath(store, hash)}: blob is missing`);
   });
 });
 
 describe('LocalStore.open', () => {
-  it('fails with a store error naming the path when the store lies below a regular file', async () => {
+  it('opens a store that cannot be created (below a regular file) as an empty read-only store', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'orchestrate-store-'));
     await writeFile(join(dir, 'file'), '');
     const root = join(dir, 'file', 'store');
-    const error = await storeError(LocalStore.open(root));
-    expect(error).toMatchObject({ code: 'ERR_STORE', exitCode: 3 });
-    expect(error.message).toContain(`${root}: the store directory cannot be written`);
+    const store = await LocalStore.open(root);
+    expect(store.readOnlyReason).toMatch(/^it cannot be written: ENOTDIR/);
+    expect(await store.loadCheckpoints()).toEqual([]);
+    expect(await store.hasBlob(sha256('x'))).toBe(false);
+    expect(await store.keepBlob(sha256('x'))).toBe(false);
+  });
+
+  it('refuses every write to a read-only store with a store error naming the store and what was refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orchestrate-store-'));
+    await writeFile(join(dir, 'file'), '');
+    const root = join(dir, 'file', 'store');
+    const store = await LocalStore.open(root);
+    const attempts: [string, Promise<unknown>][] = [
+      ['write a blob', store.putBlob(Buffer.from('x'))],
+      ['write a checkpoint', store.putCheckpoint(manifest('proj', '2024-01-01T00:00:00.000Z', []))],
+      ['begin a capture', store.beginWrite()],
+      ['prune checkpoints', store.prune('proj', 1)],
+      ['collect garbage', store.gc({ keep: 1 })],
+    ];
+    for (const [what, attempt] of attempts) {
+      const error = await storeError(attempt);
+      expect(error).toMatchObject({ code: 'ERR_STORE', exitCode: 3 });
+      expect(error.message).toBe(`${root}: the store is read-only, cannot ${what} (${store.readOnlyReason})`);
+    }
   });
 });

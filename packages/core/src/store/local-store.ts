@@ -11,35 +11,82 @@
  * read verifies, so a blob lost in a crash makes its checkpoint refused, and a
  * manifest torn by one no longer matches its id and is ignored with a
  * warning; a crash costs a checkpoint at worst, never a wrong build.
+ *
+ * Any number of processes may capture, prune and gc at once. A blob is
+ * removed only when no manifest listed names it and its time is older than
+ * both the removal's start and the oldest capture in progress (captures
+ * refresh the time of every blob they reuse); it is renamed aside first and
+ * put back when a capture refreshed it meanwhile. A store that cannot be
+ * written opens read-only: it restores, and every write fails with a
+ * StoreError saying so.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import {
-  access,
-  copyFile,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  unlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
-import { join } from 'node:path';
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
+import { access, copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
-import { parseCheckpointManifest, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
+import { MANIFEST_SCHEMA_VERSION, parseCheckpointManifest, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
 import { sha256 } from '../sources/hash.js';
 import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
 
 const HASH = /^[0-9a-f]{64}$/;
-/** Capture markers older than this are left-overs of crashed runs. */
+/** Every 64-hex string in a manifest's text: the blobs an unparsable manifest may name. */
+const HASHES_IN_TEXT = /[0-9a-f]{64}/g;
+/** Capture markers older than this are left-overs of crashed runs: ignored, and removed by gc. */
 const STALE_MARKER_MS = 24 * 60 * 60 * 1000;
-/** Margin for the clocks compared by `#oldestCaptureInProgress`. */
+/** Other files in tmp/ older than this are left-overs of crashed writes: removed by gc. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+/** Margin for the clocks compared by `#protectedSince` (see there). */
 const CLOCK_SLACK_MS = 2000;
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT';
+}
+
+/**
+ * Removes the blob at `path` unless a capture refreshed its time since it was
+ * seen with `seenMtimeMs`. The blob is renamed to `aside` (in the store's
+ * tmp/) first, so a capture refreshing it from then on finds nothing and
+ * writes it anew; a refresh that came before the rename shows in a second
+ * stat, and the blob is put back. Returns whether the blob was removed.
+ */
+export function removeBlobUnlessRefreshed(path: string, aside: string, seenMtimeMs: number): boolean {
+  try {
+    renameSync(path, aside);
+  } catch {
+    return false; // gone already (another gc), or not ours to remove
+  }
+  const now = statSync(aside, { throwIfNoEntry: false });
+  if (now && now.mtimeMs !== seenMtimeMs) {
+    // A capture refreshed it between the stat and the rename: a manifest not listed names it.
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      // Over a copy a capture may have written meanwhile: the same bytes.
+      renameSync(aside, path);
+    } catch {
+      rmSync(aside, { force: true });
+    }
+    return false;
+  }
+  rmSync(aside, { force: true });
+  return true;
+}
 
 /** The directory name of a project's checkpoints: readable, and unique through a hash. */
 export function projectKey(project: string): string {
@@ -67,13 +114,21 @@ function hashFileSync(path: string): string {
   return hash.digest('hex');
 }
 
+/** A store directory on disk; see the module's comment for its layout and its rules under concurrency. */
 export class LocalStore implements CheckpointStore {
   readonly location: string;
-  private constructor(root: string) {
+  /** Why the store cannot be written (a read-only mount, a path below a regular file), or undefined when it can. */
+  readonly readOnlyReason: string | undefined;
+  private constructor(root: string, readOnlyReason: string | undefined) {
     this.location = root;
+    this.readOnlyReason = readOnlyReason;
   }
 
-  /** Opens (and creates) the store at `root`; throws a StoreError when it cannot be written. */
+  /**
+   * Opens (and creates) the store at `root`. A store that cannot be written
+   * opens read-only, with the reason in {@link LocalStore.readOnlyReason}; one
+   * that does not exist and cannot be created opens as an empty read-only store.
+   */
   static async open(root: string): Promise<LocalStore> {
     try {
       for (const dir of ['objects', 'checkpoints', 'tmp']) await mkdir(join(root, dir), { recursive: true });
@@ -82,12 +137,17 @@ export class LocalStore implements CheckpointStore {
       await writeFile(probe, '');
       await unlink(probe);
     } catch (error) {
-      throw new StoreError(root, `the store directory cannot be written (${(error as Error).message})`, {
-        cause: error,
-        hint: 'pass --store DIR or set ORCHESTRATE_STORE to a writable directory',
-      });
+      return new LocalStore(root, `it cannot be written: ${(error as Error).message}`);
     }
-    return new LocalStore(root);
+    return new LocalStore(root, undefined);
+  }
+
+  /** Throws the StoreError of a write to a read-only store. */
+  #assertWritable(what: string): void {
+    if (this.readOnlyReason === undefined) return;
+    throw new StoreError(this.location, `the store is read-only, cannot ${what} (${this.readOnlyReason})`, {
+      hint: 'pass --store DIR or set ORCHESTRATE_STORE to a writable directory',
+    });
   }
 
   #blobPath(hash: string): string {
@@ -108,22 +168,31 @@ export class LocalStore implements CheckpointStore {
     }
   }
 
-  /** Refreshes the time of a blob that is present, so a concurrent gc sees it as in use; false when absent. */
-  async #touch(dest: string): Promise<boolean> {
+  /**
+   * Refreshes the time of a blob that is present, so a concurrent gc or prune
+   * keeps it; false when absent. Synchronous: one local syscall, on the hot
+   * path of every capture.
+   */
+  #touch(dest: string): boolean {
     try {
       const now = new Date();
-      await utimes(dest, now, now);
+      utimesSync(dest, now, now);
       return true;
     } catch {
       return false;
     }
   }
 
+  async keepBlob(hash: string): Promise<boolean> {
+    return this.#touch(this.#blobPath(hash));
+  }
+
   async putFile(path: string, options: { likelyPresent?: boolean } = {}): Promise<string> {
+    this.#assertWritable(`store '${path}'`);
     if (options.likelyPresent === true) {
       // Hashed first through the reused buffer: a blob present already costs no copy.
       const known = hashFileSync(path);
-      if (await this.#touch(this.#blobPath(known))) return known;
+      if (this.#touch(this.#blobPath(known))) return known;
     }
     const temp = this.#tempPath();
     try {
@@ -131,7 +200,7 @@ export class LocalStore implements CheckpointStore {
       await copyFile(path, temp);
       const hash = hashFileSync(temp);
       const dest = this.#blobPath(hash);
-      if (await this.#touch(dest)) {
+      if (this.#touch(dest)) {
         await rm(temp, { force: true });
         return hash;
       }
@@ -145,9 +214,10 @@ export class LocalStore implements CheckpointStore {
   }
 
   async putBlob(content: Buffer): Promise<string> {
+    this.#assertWritable('write a blob');
     const hash = sha256(content);
     const dest = this.#blobPath(hash);
-    if (await this.#touch(dest)) return hash;
+    if (this.#touch(dest)) return hash;
     const temp = this.#tempPath();
     try {
       await writeFile(temp, content);
@@ -177,7 +247,14 @@ export class LocalStore implements CheckpointStore {
   async copyBlobTo(hash: string, dest: string): Promise<void> {
     // Copy-on-write where the file system clones; node falls back to a copy elsewhere.
     // EXCL: a new file, never through a link at `dest`.
-    await copyFile(this.#blobPath(hash), dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+    const path = this.#blobPath(hash);
+    try {
+      await copyFile(path, dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+    } catch (error) {
+      // Removed since it was verified (a concurrent gc): a store error, so the checkpoint is refused, not the run.
+      if (!existsSync(path)) throw new StoreError(path, `blob is missing (${(error as Error).message})`, { cause: error });
+      throw error;
+    }
   }
 
   /** Verifies the blob's bytes against its hash without loading it whole. */
@@ -211,6 +288,7 @@ export class LocalStore implements CheckpointStore {
   }
 
   async putCheckpoint(manifest: CheckpointManifest): Promise<CheckpointRef> {
+    this.#assertWritable('write a checkpoint');
     const json = `${JSON.stringify(manifest)}\n`;
     const id = sha256(json);
     const dir = join(this.location, 'checkpoints', projectKey(manifest.project));
@@ -235,7 +313,8 @@ export class LocalStore implements CheckpointStore {
       for (const name of names) if (name.endsWith('.json')) files.push(join(root, dir, name));
     }
     const limit = pLimit(16);
-    const loaded = await Promise.all(files.map((file) => limit(() => this.#loadOne(file))));
+    const read = await Promise.all(files.map((file) => limit(() => this.#readManifest(file))));
+    const loaded = read.flatMap((item) => (item === undefined ? [] : [item.loaded]));
     return loaded.sort((a, b) => {
       const ta = a.error === undefined ? a.ref.createdAt : '';
       const tb = b.error === undefined ? b.ref.createdAt : '';
@@ -243,32 +322,39 @@ export class LocalStore implements CheckpointStore {
     });
   }
 
-  async #loadOne(file: string): Promise<LoadedCheckpoint> {
+  /**
+   * Reads and checks one manifest file; `text` is absent when it could not be
+   * read. Undefined when the file is gone: a concurrent prune or gc removed
+   * it between the listing and the read, which is no damage.
+   */
+  async #readManifest(file: string): Promise<{ loaded: LoadedCheckpoint; text?: string } | undefined> {
     const id = file.slice(file.lastIndexOf('/') + 1, -'.json'.length);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      return { file, error: `cannot read (${(error as Error).message})` };
+      if (isMissing(error)) return undefined;
+      return { loaded: { file, error: `cannot read (${(error as Error).message})` } };
     }
-    if (sha256(text) !== id) return { file, error: 'content does not match its id (corrupted or edited)' };
+    if (sha256(text) !== id) return { loaded: { file, error: 'content does not match its id (corrupted or edited)' }, text };
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error) {
-      return { file, error: `not valid JSON (${(error as Error).message})` };
+      return { loaded: { file, error: `not valid JSON (${(error as Error).message})` }, text };
     }
     const parsed = parseCheckpointManifest(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : '';
-      return { file, error: `fails the manifest schema${where}: ${issue?.message ?? 'invalid'}` };
+      return { loaded: { file, error: `fails the manifest schema${where}: ${issue?.message ?? 'invalid'}` }, text };
     }
     const manifest = parsed.data;
-    return { ref: { id, project: manifest.project, createdAt: manifest.createdAt }, manifest };
+    return { loaded: { ref: { id, project: manifest.project, createdAt: manifest.createdAt }, manifest }, text };
   }
 
   async deleteCheckpoint(ref: CheckpointRef): Promise<void> {
+    this.#assertWritable('delete a checkpoint');
     await rm(join(this.location, 'checkpoints', projectKey(ref.project), `${ref.id}.json`), { force: true });
   }
 
@@ -278,29 +364,43 @@ export class LocalStore implements CheckpointStore {
   }
 
   async beginWrite(): Promise<() => Promise<void>> {
+    this.#assertWritable('begin a capture');
+    // <store>/tmp/capture-<pid>-<random>: its time is when the capture began.
     const marker = join(this.location, 'tmp', `capture-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await writeFile(marker, '');
+    try {
+      await writeFile(marker, '');
+    } catch (error) {
+      throw new StoreError(marker, `cannot mark a capture in progress (${(error as Error).message})`, { cause: error });
+    }
     return async () => {
       await rm(marker, { force: true });
     };
   }
 
   async prune(project: string, keep: number): Promise<GcResult> {
+    this.#assertWritable('prune checkpoints');
+    // Before anything is listed: a capture that ends while the manifests are read has its blobs kept by time.
+    const protectAfter = this.#protectedSince();
     // Synchronous: a few dozen small local reads and stats on every save, each a thread-pool
     // round trip otherwise (~15 ms for cmark's six checkpoints).
     const root = join(this.location, 'checkpoints');
     const dir = join(root, projectKey(project));
+    // Anything that cannot be listed or read, but for files gone meanwhile, may name any blob:
+    // then no blob is removed.
+    let complete = true;
     const list = (at: string): string[] => {
       try {
         return readdirSync(at);
-      } catch {
+      } catch (error) {
+        if (!isMissing(error)) complete = false;
         return [];
       }
     };
     const read = (file: string): string | undefined => {
       try {
         return readFileSync(file, 'utf8');
-      } catch {
+      } catch (error) {
+        if (!isMissing(error)) complete = false;
         return undefined;
       }
     };
@@ -317,8 +417,14 @@ export class LocalStore implements CheckpointStore {
         continue;
       }
       if (typeof json !== 'object' || json === null) continue;
-      const { createdAt, state, attachments } = json as { createdAt?: unknown; state?: unknown; attachments?: unknown };
-      if (typeof createdAt !== 'string') continue;
+      const { schema, createdAt, state, attachments } = json as {
+        schema?: unknown;
+        createdAt?: unknown;
+        state?: unknown;
+        attachments?: unknown;
+      };
+      // Another format (a newer orchestrate's) is neither counted nor removed, as gc does; its text protects its blobs.
+      if (schema !== MANIFEST_SCHEMA_VERSION || typeof createdAt !== 'string') continue;
       const blobs: string[] = [];
       for (const record of Object.values(typeof state === 'object' && state !== null ? state : {})) {
         const blob = (record as { blob?: unknown } | null)?.blob;
@@ -336,25 +442,21 @@ export class LocalStore implements CheckpointStore {
     const candidates = new Set(removed.flatMap((item) => item.blobs));
     // Every manifest left in the store, of every project, as text: a blob named anywhere stays.
     for (const projectDir of list(root)) {
-      if (candidates.size === 0) break;
+      if (candidates.size === 0 || !complete) break;
       for (const name of list(join(root, projectDir))) {
         if (!name.endsWith('.json')) continue;
         const text = read(join(root, projectDir, name)) ?? '';
         for (const blob of candidates) if (text.includes(blob)) candidates.delete(blob);
       }
     }
-    const protectAfter = await this.#oldestCaptureInProgress();
+    if (!complete) return { checkpointsRemoved: removed.length, blobsRemoved: 0, bytesFreed: 0 };
     let blobsRemoved = 0;
     let bytesFreed = 0;
     for (const blob of candidates) {
       const path = this.#blobPath(blob);
       const info = statSync(path, { throwIfNoEntry: false });
       if (!info || info.mtimeMs >= protectAfter) continue;
-      try {
-        unlinkSync(path);
-      } catch {
-        continue;
-      }
+      if (!removeBlobUnlessRefreshed(path, this.#tempPath(), info.mtimeMs)) continue;
       blobsRemoved++;
       bytesFreed += info.size;
     }
@@ -362,48 +464,104 @@ export class LocalStore implements CheckpointStore {
   }
 
   /**
-   * When the oldest capture still in progress began (ms), less a margin, or
-   * +Infinity: blobs touched since may belong to a manifest not saved yet. The
-   * margin covers the two clocks compared: the marker's time is the kernel's
-   * (coarse), a refreshed blob's is `Date.now()` written in whole milliseconds.
+   * The time (ms) from which a blob's time protects it from removal: the
+   * earlier of this removal's start and the start of the oldest capture in
+   * progress, less a margin. Taken before any manifest is listed, so a
+   * capture that began before is protected by its marker, and one that began
+   * since (and may have saved a manifest not listed) by the times of the
+   * blobs it wrote or refreshed. The margin covers the clocks compared: a
+   * marker's and a renamed blob's time are the kernel's (coarse, perhaps
+   * another machine's), a refreshed blob's is `Date.now()` in whole ms.
+   * Synchronous: a handful of local stats, on every save's prune.
    */
-  async #oldestCaptureInProgress(): Promise<number> {
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const name of await readdir(join(this.location, 'tmp')).catch(() => [] as string[])) {
+  #protectedSince(): number {
+    const now = Date.now();
+    let oldest = now - CLOCK_SLACK_MS;
+    const tmp = join(this.location, 'tmp');
+    let names: string[];
+    try {
+      names = readdirSync(tmp);
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
       if (!name.startsWith('capture-')) continue;
-      const info = await stat(join(this.location, 'tmp', name)).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs < STALE_MARKER_MS) oldest = Math.min(oldest, info.mtimeMs - CLOCK_SLACK_MS);
+      const info = statSync(join(tmp, name), { throwIfNoEntry: false });
+      if (info && now - info.mtimeMs < STALE_MARKER_MS) oldest = Math.min(oldest, info.mtimeMs - CLOCK_SLACK_MS);
     }
     return oldest;
   }
 
+  /** Removes left-overs of crashed runs from tmp/: temporary files older than an hour, capture markers older than a day. */
+  #sweepTemp(): void {
+    const tmp = join(this.location, 'tmp');
+    const now = Date.now();
+    let names: string[];
+    try {
+      names = readdirSync(tmp);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(tmp, name);
+      const info = statSync(path, { throwIfNoEntry: false });
+      if (!info) continue;
+      // A file being written has a fresh time; a blob set aside by another gc keeps its (old) time,
+      // but that gc removes it anyway unless a capture refreshed it, which makes its time fresh.
+      const stale = name.startsWith('capture-') ? STALE_MARKER_MS : STALE_TEMP_MS;
+      if (now - info.mtimeMs > stale) rmSync(path, { force: true, recursive: info.isDirectory() });
+    }
+  }
+
   async gc(options: { keep: number; project?: string }): Promise<GcResult> {
-    const all = await this.loadCheckpoints();
+    this.#assertWritable('collect garbage');
+    // Before anything is listed: a capture that ends while the manifests are read has its blobs kept by time.
+    const protectAfter = this.#protectedSince();
+    this.#sweepTemp();
+    const root = join(this.location, 'checkpoints');
+    // Anything that cannot be listed or read, but for files gone meanwhile, may name any blob:
+    // then no blob is removed.
+    let complete = true;
+    const list = async (at: string): Promise<string[]> =>
+      readdir(at).catch((error: unknown) => {
+        if (!isMissing(error)) complete = false;
+        return [] as string[];
+      });
+    const files: string[] = [];
+    for (const dir of await list(root)) {
+      for (const name of await list(join(root, dir))) if (name.endsWith('.json')) files.push(join(root, dir, name));
+    }
+    const limit = pLimit(16);
+    const read = (await Promise.all(files.map((file) => limit(() => this.#readManifest(file))))).filter((item) => item !== undefined);
     const byProject = new Map<string, CheckpointRef[]>();
     const referenced = new Set<string>();
-    let checkpointsRemoved = 0;
-    for (const item of all) {
-      if (item.error !== undefined) continue;
-      const list = byProject.get(item.ref.project) ?? [];
-      list.push(item.ref);
-      byProject.set(item.ref.project, list);
+    for (const { loaded, text } of read) {
+      if (loaded.error === undefined) {
+        const refs = byProject.get(loaded.ref.project) ?? [];
+        refs.push(loaded.ref);
+        byProject.set(loaded.ref.project, refs);
+      } else if (text === undefined) {
+        complete = false;
+      } else {
+        // Kept, not counted: perhaps a newer orchestrate's format. Whatever it names stays.
+        for (const [hash] of text.matchAll(HASHES_IN_TEXT)) referenced.add(hash);
+      }
     }
     const removed = new Set<string>();
     for (const [project, refs] of byProject) {
       if (options.project !== undefined && project !== options.project) continue;
+      refs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
       for (const ref of refs.slice(options.keep)) {
         await this.deleteCheckpoint(ref);
         removed.add(ref.id);
-        checkpointsRemoved++;
       }
     }
-    for (const item of all) {
-      if (item.error !== undefined || removed.has(item.ref.id)) continue;
-      for (const record of Object.values(item.manifest.state)) if (record.blob) referenced.add(record.blob);
-      for (const blob of Object.values(item.manifest.attachments ?? {})) referenced.add(blob);
+    for (const { loaded } of read) {
+      if (loaded.error !== undefined || removed.has(loaded.ref.id)) continue;
+      for (const record of Object.values(loaded.manifest.state)) if (record.blob) referenced.add(record.blob);
+      for (const blob of Object.values(loaded.manifest.attachments ?? {})) referenced.add(blob);
     }
-    // Blobs written since the oldest capture in progress may belong to a manifest not saved yet.
-    const protectAfter = await this.#oldestCaptureInProgress();
+    if (!complete) return { checkpointsRemoved: removed.size, blobsRemoved: 0, bytesFreed: 0 };
     let blobsRemoved = 0;
     let bytesFreed = 0;
     const objects = join(this.location, 'objects');
@@ -411,13 +569,13 @@ export class LocalStore implements CheckpointStore {
       for (const name of await readdir(join(objects, prefix)).catch(() => [] as string[])) {
         if (referenced.has(name)) continue;
         const path = join(objects, prefix, name);
-        const info = await stat(path).catch(() => undefined);
+        const info = statSync(path, { throwIfNoEntry: false });
         if (!info || info.mtimeMs >= protectAfter) continue;
-        await unlink(path).catch(() => undefined);
+        if (!removeBlobUnlessRefreshed(path, this.#tempPath(), info.mtimeMs)) continue;
         blobsRemoved++;
         bytesFreed += info.size;
       }
     }
-    return { checkpointsRemoved, blobsRemoved, bytesFreed };
+    return { checkpointsRemoved: removed.size, blobsRemoved, bytesFreed };
   }
 }

@@ -20,7 +20,19 @@ export interface GcResult {
 export interface CheckpointStore {
   /** Where the store lives, for messages. */
   readonly location: string;
+  /**
+   * Why the store cannot be written (e.g. a read-only mount), or undefined
+   * when it can. A read-only store restores; its writes throw a StoreError.
+   */
+  readonly readOnlyReason?: string | undefined;
   hasBlob(hash: string): Promise<boolean>;
+  /**
+   * Marks a blob present as in use by a capture in progress (refreshes its
+   * time), so a concurrent `gc` or `prune` keeps it; false when it is absent,
+   * and the caller stores the content anew. Cheap: for every file a capture
+   * reuses unread.
+   */
+  keepBlob(hash: string): Promise<boolean>;
   /** Stores `content` and returns its hash; a blob already present is not written again. */
   putBlob(content: Buffer): Promise<string>;
   /**
@@ -47,7 +59,12 @@ export interface CheckpointStore {
   deleteCheckpoint(ref: CheckpointRef): Promise<void>;
   /** How many checkpoints `project` has, without reading them. */
   countCheckpoints(project: string): Promise<number>;
-  /** Keeps the newest `keep` checkpoints per project (or of `project` only) and removes unreferenced blobs. */
+  /**
+   * Keeps the newest `keep` checkpoints per project (or of `project` only) and
+   * removes unreferenced blobs, and left-overs of crashed runs. A manifest that
+   * cannot be parsed is kept and not counted, and every hash its text names is
+   * kept; when a manifest cannot be read at all, no blob is removed.
+   */
   gc(options: { keep: number; project?: string }): Promise<GcResult>;
   /**
    * After a capture: removes `project`'s checkpoints beyond the newest `keep`
@@ -56,6 +73,6 @@ export interface CheckpointStore {
    * capture's) are left to `gc`.
    */
   prune(project: string, keep: number): Promise<GcResult>;
-  /** Marks a capture in progress, so a concurrent `gc` keeps the blobs it writes. */
+  /** Marks a capture in progress, so a concurrent `gc` or `prune` keeps the blobs it writes or refreshes; returns its end. */
   beginWrite(): Promise<() => Promise<void>>;
 }
