@@ -77,10 +77,8 @@ describe('a damaged checkpoint manifest', () => {
     const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain(`warning: ignoring checkpoint ${edited}: fails the manifest schema at 'state.../escape.o'`);
-    expect(run.json).toMatchObject({
-      mode: 'full',
-      reason: `checkpoint ${edited} is unusable: fails the manifest schema at 'state.../escape.o': unsafe path`,
-    });
+    expect(run.json).toMatchObject({ mode: 'full' });
+    expect(run.json?.['reason']).toMatch(`checkpoint ${edited} is unusable: fails the manifest schema at 'state.../escape.o'`);
     expect(run.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
     expect(await program(dir)).toBe('hello');
   });

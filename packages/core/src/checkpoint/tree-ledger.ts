@@ -7,30 +7,38 @@
  * in the user's tree:
  *
  *   <store>/trees/<sha256 of the build directory>.json   { "buildDir": "/abs", "paths": [...] }
+ *   <tmpdir>/orchestrate-trees/<same>.json               where the store cannot be written
  *
  * Only orchestrate's own runs write it; a checkpoint (local, shared or forged)
- * never does. Failures to read or write it (a read-only store) cost only that
- * evidence: the restore then compares contents instead.
+ * never does. Failures to read or write it cost only that evidence: the
+ * restore then compares contents instead.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../sources/hash.js';
 import { isSafeRelativePath } from './manifest.js';
 
-function ledgerFile(storeDir: string, buildDir: string): string {
-  return join(storeDir, 'trees', `${sha256(buildDir)}.json`);
+/** Where a ledger may be: the store's own, then one for a store that cannot be written (a read-only mount, a Nix input). */
+function ledgerDirs(storeDir: string): string[] {
+  return [join(storeDir, 'trees'), join(tmpdir(), 'orchestrate-trees')];
+}
+
+function readOne(file: string, buildDir: string): string[] {
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { buildDir?: unknown; paths?: unknown };
+    if (json.buildDir !== buildDir || !Array.isArray(json.paths)) return [];
+    return json.paths.filter((p): p is string => typeof p === 'string' && isSafeRelativePath(p));
+  } catch {
+    return [];
+  }
 }
 
 /** The paths recorded for `buildDir`; empty when there is no (readable) ledger. */
 export function readTreeLedger(storeDir: string, buildDir: string): Set<string> {
-  try {
-    const json = JSON.parse(readFileSync(ledgerFile(storeDir, buildDir), 'utf8')) as { buildDir?: unknown; paths?: unknown };
-    if (json.buildDir !== buildDir || !Array.isArray(json.paths)) return new Set();
-    return new Set(json.paths.filter((p): p is string => typeof p === 'string' && isSafeRelativePath(p)));
-  } catch {
-    return new Set();
-  }
+  const name = `${sha256(buildDir)}.json`;
+  return new Set(ledgerDirs(storeDir).flatMap((dir) => readOne(join(dir, name), buildDir)));
 }
 
 /**
@@ -38,19 +46,20 @@ export function readTreeLedger(storeDir: string, buildDir: string): Set<string> 
  * replacing it). Returns false when the ledger could not be written.
  */
 export function recordTreeOutputs(storeDir: string, buildDir: string, paths: Iterable<string>, mode: 'add' | 'replace'): boolean {
-  const file = ledgerFile(storeDir, buildDir);
   const all = mode === 'add' ? readTreeLedger(storeDir, buildDir) : new Set<string>();
   for (const path of paths) all.add(path);
-  // In the store's tmp/, which gc sweeps of what killed runs leave.
-  const temp = join(storeDir, 'tmp', `ledger-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    mkdirSync(join(storeDir, 'trees'), { recursive: true });
-    mkdirSync(join(storeDir, 'tmp'), { recursive: true });
-    writeFileSync(temp, `${JSON.stringify({ buildDir, paths: [...all].sort() })}\n`);
-    renameSync(temp, file);
-    return true;
-  } catch {
-    rmSync(temp, { force: true });
-    return false;
+  const text = `${JSON.stringify({ buildDir, paths: [...all].sort() })}\n`;
+  for (const dir of ledgerDirs(storeDir)) {
+    // Beside the ledger, renamed into place: a killed run leaves a temporary file at worst.
+    const temp = join(dir, `.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(temp, text);
+      renameSync(temp, join(dir, `${sha256(buildDir)}.json`));
+      return true;
+    } catch {
+      rmSync(temp, { force: true });
+    }
   }
+  return false;
 }
