@@ -35,6 +35,7 @@ export {
   PluginError,
   PluginLoadError,
   StoreError,
+  TreeBusyError,
   UsageError,
 } from './errors.js';
 export { createLogger, type Logger, type LogRecord, type LogSink } from './logger.js';
