@@ -18,6 +18,7 @@ import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } fr
 import { relativeInside, stateToSourceMapper } from './checkpoint/paths.js';
 import { isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
 import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
@@ -43,6 +44,7 @@ import { VERSION } from './package-info.js';
 import { LocalStore } from './store/local-store.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
+import { acquireTreeLock, type TreeLock } from './tree-lock.js';
 
 const CORE = 'orchestrate';
 
@@ -51,6 +53,11 @@ export interface RunOptions {
   command: 'build' | 'prepare' | 'restore';
   /** Do not save a checkpoint after the build. */
   noSave?: boolean;
+  /**
+   * Wait while another run holds the tree's lock (the default); `false`
+   * throws a `TreeBusyError` at once instead (`--no-wait`).
+   */
+  wait?: boolean;
   signal?: AbortSignal;
 }
 
@@ -220,8 +227,23 @@ export class Orchestrator {
     const logger = this.#options.logger;
     const signal = options.signal ?? new AbortController().signal;
     let ctx: RunContext | undefined;
+    let lock: TreeLock | undefined;
     try {
       const config = await time('config', () => this.resolveConfig());
+      // One run at a time in a tree: a restore writes the build directory and the sources' times.
+      lock = await time('lock', () =>
+        acquireTreeLock({
+          dirs: [config.sourceDir, config.buildDir],
+          command: options.command,
+          wait: options.wait !== false,
+          signal,
+          env: this.#options.env ?? process.env,
+          onWait: (holder) =>
+            logger.info(`waiting for the build in progress in ${holder.dir} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}) …`),
+          onStale: (holder, file) =>
+            logger.debug(holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`),
+        }),
+      );
       const store = this.#options.store ?? (await LocalStore.open(config.store));
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
@@ -299,7 +321,11 @@ export class Orchestrator {
       this.hooks.failed.call(error as Error);
       throw error;
     } finally {
-      await this.hooks.shutdown.promise();
+      try {
+        await this.hooks.shutdown.promise();
+      } finally {
+        await lock?.release();
+      }
     }
   }
 
