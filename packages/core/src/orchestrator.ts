@@ -415,6 +415,8 @@ export class Orchestrator {
       },
     };
     let written: readonly string[] = [];
+    // Phase boundaries as debug lines (ORCHESTRATE_DEBUG=restore,capture): the kill-point tests wait for them.
+    ctx.logger.child('restore').debug(`restoring checkpoint ${short}: ${entries.size} state files`);
     try {
       await this.hooks.beforeRestore.promise(plan, ctx);
       const outcome = await restoreCheckpoint({
@@ -472,6 +474,7 @@ export class Orchestrator {
     restored: string | null,
   ): Promise<string> {
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
+    ctx.logger.child('capture').debug(`capturing ${selection.files.length} selected state paths`);
     const done = await ctx.store.beginWrite();
     try {
       const previous = ctx.checkpoint;
