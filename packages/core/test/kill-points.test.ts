@@ -18,12 +18,14 @@
  *       prints the same.
  *
  * The project has 100 C units with 128 KB objects, so restore and capture
- * take long enough (a few hundred ms) to be hit. Phase starts are read from
- * the debug lines of ORCHESTRATE_DEBUG=restore,capture; their ends from the
- * info lines. Before each trial one to three units are edited, and half the
+ * take long enough (tens to hundreds of ms) to be hit. Phase starts are read
+ * from the debug lines of ORCHESTRATE_DEBUG=restore,capture, their ends from
+ * the info lines; the delay is drawn within the first 60 % of the phase's
+ * length in the last unkilled build. Before each trial one to three units are edited, and half the
  * trials start from a fresh clone (outputs removed), so the restore has work.
  *
- * Seeds: a fixed set by default (about 30 s on 2 cores).
+ * Seeds: a fixed set by default, 1 to 6 (about 25 s on 2 idle cores); odd
+ * seeds kill in restore, even ones in capture.
  * ORCHESTRATE_KILL_RUNS=N runs seeds 1..N instead; ORCHESTRATE_KILL_SEED=S
  * replays seed S alone. A failure names the seed and the step. The file
  * prints a one-line summary: trials, kills in restore, kills in capture.
@@ -38,7 +40,7 @@ import { mulberry32, type Rng } from '../src/testing/random.js';
 import { orchestrate, storeManifests, treeDigest, writeFiles } from './helpers.js';
 
 const UNITS = 100;
-const DEFAULT_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
+const DEFAULT_SEEDS = [1, 2, 3, 4, 5, 6];
 
 function seedsToRun(): number[] {
   const one = process.env['ORCHESTRATE_KILL_SEED'];
@@ -89,9 +91,20 @@ interface Killed {
   exitCode: number | undefined;
 }
 
-/** Runs `orchestrate build` in its own process group and SIGKILLs the group `delayMs` after `phase` began. */
-async function buildAndKill(dir: string, store: string, env: Record<string, string>, phase: Phase, delayMs: number): Promise<Killed> {
-  const child = execa(process.execPath, [CLI_BIN, 'build', '--store', store], {
+/**
+ * Runs `orchestrate build` in its own process group and SIGKILLs the group
+ * `kill.delayMs` after `kill.phase` began (without `kill`, lets it finish).
+ * Also returns how long each phase lasted as seen on stderr, from its start
+ * line to its end line.
+ */
+async function buildAndKill(
+  dir: string,
+  store: string,
+  env: Record<string, string>,
+  kill?: { phase: Phase; delayMs: number },
+  args: readonly string[] = [],
+): Promise<Killed & { windows: Partial<Record<Phase, number>> }> {
+  const child = execa(process.execPath, [CLI_BIN, 'build', ...args, '--store', store], {
     cwd: dir,
     env: { CI: 'true', ORCHESTRATE_STORE: undefined, ORCHESTRATE_CWD: undefined, ORCHESTRATE_DEBUG: 'restore,capture', ...env },
     reject: false,
@@ -101,10 +114,17 @@ async function buildAndKill(dir: string, store: string, env: Record<string, stri
   let stderr = '';
   let killedAt: Killed['phase'] = 'not killed';
   let timer: NodeJS.Timeout | undefined;
-  const marker = phase === 'restore' ? '[orchestrate:restore] restoring' : '[orchestrate:capture] capturing';
+  const seen = new Map<string, number>();
+  const marks: Record<string, RegExp> = {
+    restoreStart: /\[orchestrate:restore\] restoring/,
+    restoreEnd: /restored checkpoint|full build:/,
+    captureStart: /\[orchestrate:capture\] capturing/,
+    captureEnd: /saved checkpoint|holds this build's state/,
+  };
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (timer === undefined && stderr.includes(marker)) {
+    for (const [name, re] of Object.entries(marks)) if (!seen.has(name) && re.test(stderr)) seen.set(name, performance.now());
+    if (kill && timer === undefined && seen.has(`${kill.phase}Start`)) {
       timer = setTimeout(() => {
         if (child.exitCode !== null || child.pid === undefined) return;
         killedAt = phaseAt(stderr);
@@ -113,12 +133,20 @@ async function buildAndKill(dir: string, store: string, env: Record<string, stri
         } catch {
           killedAt = 'not killed'; // it had just exited
         }
-      }, delayMs);
+      }, kill.delayMs);
     }
   });
   const result = await child;
   if (timer) clearTimeout(timer);
-  return { phase: killedAt, stderr: stderr + String(result.stderr ?? ''), exitCode: result.exitCode };
+  // The kill can reach a run that had written its last line and was exiting.
+  if (result.signal !== 'SIGKILL') killedAt = 'not killed';
+  const windows: Partial<Record<Phase, number>> = {};
+  for (const phase of ['restore', 'capture'] as const) {
+    const start = seen.get(`${phase}Start`);
+    const end = seen.get(`${phase}End`);
+    if (start !== undefined && end !== undefined) windows[phase] = Math.round(end - start);
+  }
+  return { phase: killedAt, stderr: stderr + String(result.stderr ?? ''), exitCode: result.exitCode, windows };
 }
 
 /** Every problem with the store's manifests: unparsable, or naming a blob that is missing or does not match its hash. */
@@ -167,15 +195,16 @@ describe('kills at seeded points during restore and capture', () => {
     files = projectSources();
     await writeFiles(dir, files);
     await writeFiles(canary, { 'keep.txt': 'canary\n' });
-    const first = await orchestrate(['build', '--json'], { cwd: dir, store, env });
+    const first = await orchestrate(['build'], { cwd: dir, store, env });
     expect(first.exitCode, first.stderr).toBe(0);
     // How long restore and capture take here, from a fresh clone with nothing changed.
     await removeOutputs();
-    const calibration = await orchestrate(['build', '--json'], { cwd: dir, store, env });
+    const calibration = await buildAndKill(dir, store, env);
     expect(calibration.exitCode, calibration.stderr).toBe(0);
-    expect(calibration.json?.['mode']).toBe('incremental');
-    estimate.restore = Math.max(20, calibration.json?.['timings']?.['restore'] as number);
-    estimate.capture = Math.max(20, first.json?.['timings']?.['capture'] as number, calibration.json?.['timings']?.['capture'] as number);
+    expect(calibration.windows.restore, calibration.stderr).toBeDefined();
+    expect(calibration.windows.capture, calibration.stderr).toBeDefined();
+    estimate.restore = Math.max(10, calibration.windows.restore ?? 0);
+    estimate.capture = Math.max(10, calibration.windows.capture ?? 0);
     rootListing = (await readdir(root)).sort();
     canaryDigest = await treeDigest(canary);
   });
@@ -183,7 +212,7 @@ describe('kills at seeded points during restore and capture', () => {
   afterAll(() => {
     console.log(
       `kill-points: ${counts.trials} trials, ${counts.restore} kills in restore, ${counts.capture} kills in capture, ` +
-        `${counts.other} elsewhere, ${counts.notKilled} runs that ended first (estimates: restore ${estimate.restore} ms, capture ${estimate.capture} ms)`,
+        `${counts.other} elsewhere, ${counts.notKilled} runs that ended first (phase lengths seen on stderr: restore ${estimate.restore} ms, capture ${estimate.capture} ms)`,
     );
   });
 
@@ -222,18 +251,20 @@ describe('kills at seeded points during restore and capture', () => {
       const sourcesBefore = await treeDigest(dir, (p) => p in files);
 
       const phase: Phase = seed % 2 === 1 ? 'restore' : 'capture';
-      const delayMs = Math.round(rng.next() * estimate[phase]);
-      const killed = await buildAndKill(dir, store, env, phase, delayMs);
+      // Within the first 60 % of the phase's last length: phases vary from run to run (more so on a loaded machine).
+      const delayMs = Math.round(rng.next() * 0.6 * estimate[phase]);
+      const killed = await buildAndKill(dir, store, env, { phase, delayMs });
       const label = killed.phase === 'not killed' ? 'notKilled' : killed.phase;
       counts[label]++;
       const step = `killed ${delayMs} ms into ${phase} (${killed.phase}; ${fresh ? 'fresh clone' : 'warm tree'}, ${edits} edits)`;
       if (killed.phase === 'not killed') expect(killed.exitCode, `seed ${seed}, ${step}: ${killed.stderr}`).toBe(0);
-      else expect(killed.exitCode, `seed ${seed}, ${step}: not killed by SIGKILL: ${killed.stderr}`).not.toBe(0);
       await checkInvariants(seed, `after being ${step}`, sourcesBefore);
 
       // (d) the next build succeeds, taking over the killed run's lock, and gives a clean build's tree.
-      const next = await orchestrate(['build', '--no-wait'], { cwd: dir, store, env });
+      const next = await buildAndKill(dir, store, env, undefined, ['--no-wait']);
       expect(next.exitCode, `seed ${seed}, the build after being ${step}: ${next.stderr}`).toBe(0);
+      // The next trial's delays are drawn within the phase lengths of this build, one like it.
+      for (const p of ['restore', 'capture'] as const) if (next.windows[p] !== undefined) estimate[p] = Math.max(10, next.windows[p]);
       await checkInvariants(seed, `the build after being ${step}`, sourcesBefore);
       const clean = await tempDir('orchestrate-kill-clean-');
       try {
