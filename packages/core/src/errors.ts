@@ -18,6 +18,8 @@ export const ExitCode = {
   Store: 3,
   /** A plugin threw, or could not be loaded. */
   Plugin: 4,
+  /** Another run holds the tree's lock and `--no-wait` was given. */
+  Busy: 5,
   /** Interrupted by SIGINT or SIGTERM (128 + SIGINT). */
   Interrupted: 130,
 } as const;
@@ -159,5 +161,24 @@ export class InterruptedError extends OrchestrateError {
   constructor(signal: string) {
     super('ERR_INTERRUPTED', `interrupted by ${signal}`, ExitCode.Interrupted);
     this.name = 'InterruptedError';
+  }
+}
+
+/** Another run holds the lock of `dir` and the run was told not to wait (`--no-wait`). */
+export class TreeBusyError extends OrchestrateError {
+  readonly dir: string;
+  readonly pid: number;
+  readonly host: string;
+  /** The lock file, outside the tree. */
+  readonly lockFile: string;
+  constructor(dir: string, pid: number, host: string, lockFile: string) {
+    super('ERR_BUSY', `'${dir}' is busy: a build is in progress there (pid ${pid} on ${host})`, ExitCode.Busy, {
+      hint: `run again without --no-wait (or ORCHESTRATE_NO_WAIT) to wait for it; if no orchestrate runs as pid ${pid} on ${host}, remove '${lockFile}'`,
+    });
+    this.name = 'TreeBusyError';
+    this.dir = dir;
+    this.pid = pid;
+    this.host = host;
+    this.lockFile = lockFile;
   }
 }

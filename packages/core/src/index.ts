@@ -39,6 +39,7 @@ export {
   PluginLoadError,
   PluginOptionsError,
   StoreError,
+  TreeBusyError,
   UsageError,
 } from './errors.js';
 export { createLogger, type Logger, type LogRecord, type LogSink } from './logger.js';

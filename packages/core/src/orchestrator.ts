@@ -21,6 +21,7 @@ import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from '
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
@@ -46,6 +47,7 @@ import { VERSION } from './package-info.js';
 import { LocalStore } from './store/local-store.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
+import { acquireTreeLock, type TreeLock } from './tree-lock.js';
 
 const CORE = 'orchestrate';
 
@@ -54,6 +56,11 @@ export interface RunOptions {
   command: 'build' | 'prepare' | 'restore';
   /** Do not save a checkpoint after the build. */
   noSave?: boolean;
+  /**
+   * Wait while another run holds the tree's lock (the default); `false`
+   * throws a `TreeBusyError` at once instead (`--no-wait`).
+   */
+  wait?: boolean;
   signal?: AbortSignal;
 }
 
@@ -233,8 +240,23 @@ export class Orchestrator {
     const logger = this.#options.logger;
     const signal = options.signal ?? new AbortController().signal;
     let ctx: RunContext | undefined;
+    let lock: TreeLock | undefined;
     try {
       const config = await time('config', () => this.resolveConfig());
+      // One run at a time in a tree: a restore writes the build directory and the sources' times.
+      lock = await time('lock', () =>
+        acquireTreeLock({
+          dirs: [config.sourceDir, config.buildDir],
+          command: options.command,
+          wait: options.wait !== false,
+          signal,
+          env: this.#options.env ?? process.env,
+          onWait: (holder) =>
+            logger.info(`waiting for the build in progress in ${holder.dir} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}) …`),
+          onStale: (holder, file) =>
+            logger.debug(holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`),
+        }),
+      );
       const store = this.#options.store ?? (await LocalStore.open(config.store));
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
@@ -303,7 +325,11 @@ export class Orchestrator {
       this.hooks.failed.call(error as Error);
       throw error;
     } finally {
-      await this.hooks.shutdown.promise();
+      try {
+        await this.hooks.shutdown.promise();
+      } finally {
+        await lock?.release();
+      }
     }
   }
 
@@ -372,6 +398,8 @@ export class Orchestrator {
       knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
     });
     let written: readonly string[] = [];
+    // Phase boundaries as debug lines (ORCHESTRATE_DEBUG=restore,capture): the kill-point tests wait for them.
+    ctx.logger.child('restore').debug(`restoring checkpoint ${short}: ${Object.keys(lookup.manifest.state).length} state files`);
     try {
       // A checkpoint that claims a source or version-control metadata as its state is refused whole,
       // before plugins see it or drop entries from the plan.
@@ -460,6 +488,7 @@ export class Orchestrator {
       return { saved: null, saveError: why };
     }
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
+    ctx.logger.child('capture').debug(`capturing ${selection.files.length} selected state paths`);
     let done: (() => Promise<void>) | undefined;
     let saved: string;
     try {

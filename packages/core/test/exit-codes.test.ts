@@ -1,7 +1,7 @@
 /**
  * The documented exit codes, each from a real failure: the build tool's
  * failure (1), usage or config error (2), store error (3), a plugin that
- * throws (4) and an interrupt (130).
+ * throws (4) and an interrupt (130). Busy (5) is tested in tree-lock.test.ts.
  */
 import { execa } from 'execa';
 import { access, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ describe('exit codes', () => {
   it('are distinct', () => {
     const codes = Object.values(ExitCode);
     expect(new Set(codes).size).toBe(codes.length);
-    expect(ExitCode).toEqual({ Ok: 0, BuildFailed: 1, Usage: 2, Store: 3, Plugin: 4, Interrupted: 130 });
+    expect(ExitCode).toEqual({ Ok: 0, BuildFailed: 1, Usage: 2, Store: 3, Plugin: 4, Busy: 5, Interrupted: 130 });
   });
 
   it('1 when the build tool fails, with the compiler error on stderr and no checkpoint saved', async () => {

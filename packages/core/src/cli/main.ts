@@ -83,7 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return { cwd: resolve(o.cwd), store: o.store, config: o.config, json: o.json, verbose: o.verbose };
   };
 
-  const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean): Promise<void> => {
+  const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
     const opts = globals();
     const renderer = opts.json ? 'silent' : io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' ? 'default' : 'simple';
     const report = await runWithProgress({
@@ -102,7 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           env: io.env,
           listSourcesEarly: true,
         });
-        return orchestrator.run({ command, noSave, ...(io.signal ? { signal: io.signal } : {}) });
+        return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
       },
     });
     if (opts.json) io.stdout(`${JSON.stringify(reportJson(report))}\n`);
@@ -113,19 +113,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   };
 
+  // Runs in one tree are serialized; a second one waits for the first unless told not to.
+  const noWait = (): Option<'--no-wait', undefined, true, undefined, false> =>
+    new Option('--no-wait', `fail at once (exit code ${ExitCode.Busy}) when another run holds the tree's lock, instead of waiting`).env(
+      'ORCHESTRATE_NO_WAIT',
+    );
   program
     .command('build')
     .description('restore the closest checkpoint, build incrementally, save a new checkpoint')
     .option('--no-save', 'do not save a checkpoint after the build')
-    .action(async (o) => runLifecycle('build', o.save === false));
+    .addOption(noWait())
+    .action(async (o) => runLifecycle('build', o.save === false, o.wait !== false));
   program
     .command('prepare')
     .description('build in full and save a checkpoint')
-    .action(async () => runLifecycle('prepare', false));
+    .addOption(noWait())
+    .action(async (o) => runLifecycle('prepare', false, o.wait !== false));
   program
     .command('restore')
     .description('restore the closest checkpoint without building')
-    .action(async () => runLifecycle('restore', true));
+    .addOption(noWait())
+    .action(async (o) => runLifecycle('restore', true, o.wait !== false));
   program
     .command('init')
     .description('write a config for the build system of the project directory')
