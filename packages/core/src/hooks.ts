@@ -23,8 +23,10 @@ export const Stage = {
   Normal: 0,
   /** After ordinary taps. */
   Late: 100,
-  /** The core's own fallbacks (e.g. the local store lookup in `findCheckpoint`). */
+  /** The core's own taps (the local store lookup in `findCheckpoint`, the `orchestrate:roots` transforms). */
   Core: 1000,
+  /** After the core's own taps, e.g. to inspect what the core's roots transform made of a file. */
+  AfterCore: 2000,
 } as const;
 
 /** A keyed record of everything a checkpoint's usability depends on; not a hash, so a mismatch can name its entry. */

@@ -23,6 +23,15 @@ export {
 export type { BuildContext, BuildMode, CheckpointChoice, WorkingTree } from './context.js';
 export { selectCheckpoint } from './checkpoint/select.js';
 export { checkpointData, type CheckpointData } from './checkpoint/plugin-data.js';
+export {
+  placeholderPairs,
+  replaceRoots,
+  rootPairs,
+  ROOT_PLACEHOLDER,
+  ROOTS_TRANSFORM,
+  spellingsOf,
+  type RootSpellings,
+} from './checkpoint/roots.js';
 export { isPlugin, type Plugin, type PluginApi, type PluginOption } from './plugin.js';
 export { validatePluginOptions, type ValidatePluginOptionsSettings } from './plugin-options.js';
 export * as z from './zod.js';

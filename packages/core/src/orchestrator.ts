@@ -16,6 +16,7 @@ import { captureSources, captureState, type FileStamp } from './checkpoint/captu
 import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
 import { relativeInside } from './checkpoint/paths.js';
+import { placeholderPairs, replaceRoots, rootPairs, ROOTS_TRANSFORM, spellingsOf, type RootSpellings } from './checkpoint/roots.js';
 import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
 import { WriteRules } from './checkpoint/safety.js';
@@ -202,6 +203,16 @@ export class Orchestrator {
     }
     this.hooks.findCheckpoint.tapPromise({ name: CORE, stage: Stage.Core }, (query, ctx) =>
       this.#findInStore(query.project, query.fingerprint, ctx),
+    );
+    // The one path placeholder scheme: text state files whose transform is `orchestrate:roots`.
+    const spellings = new WeakMap<BuildContext, RootSpellings>();
+    this.hooks.captureFile.for(ROOTS_TRANSFORM).tapPromise({ name: CORE, stage: Stage.Core }, async (content, { context }) => {
+      let roots = spellings.get(context);
+      if (!roots) spellings.set(context, (roots = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) }));
+      return replaceRoots(content, placeholderPairs(roots));
+    });
+    this.hooks.restoreFile.for(ROOTS_TRANSFORM).tapPromise({ name: CORE, stage: Stage.Core }, async (content, { context }) =>
+      replaceRoots(content, rootPairs(context.sourceDir, context.buildDir)),
     );
     this.hooks.initialize.call();
   }

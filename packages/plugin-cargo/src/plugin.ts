@@ -37,7 +37,7 @@ import { readCargoDirs, tryPredictBuildDir, type CargoDirs } from './target-dir.
 export const PLUGIN_NAME = 'cargo';
 
 /** Version of the data this plugin keeps in `manifest.data.cargo`; a checkpoint with another is refused. */
-export const CARGO_DATA_VERSION = 1;
+export const CARGO_DATA_VERSION = 2;
 
 const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute path' });
 

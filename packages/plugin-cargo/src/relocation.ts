@@ -18,13 +18,14 @@
  *
  * @packageDocumentation
  */
+import { ROOT_PLACEHOLDER } from '@orchestrate/core';
 import { parseBuildOutput, rewriteRoot, type BuildDirective } from './build-output.js';
 import { encodeDepInfo, isAbsoluteDepInfoEntry, parseDepInfo, relocateDepInfo, type DepInfo } from './dep-info.js';
 
-/** Placeholder of the workspace root in stored files. Absolute-looking, so dep-info entries stay "absolute". */
-export const SOURCE_ROOT_PLACEHOLDER = '/@orchestrate-cargo-workspace-root@';
-/** Placeholder of the build root (cargo's target or build directory) in stored files. */
-export const BUILD_ROOT_PLACEHOLDER = '/@orchestrate-cargo-build-root@';
+/** Placeholder of the workspace root in stored files: the core's, shared by every plugin. Absolute-looking, so dep-info entries stay "absolute". */
+export const SOURCE_ROOT_PLACEHOLDER = ROOT_PLACEHOLDER.source;
+/** Placeholder of the build root (cargo's target or build directory) in stored files: the core's. */
+export const BUILD_ROOT_PLACEHOLDER = ROOT_PLACEHOLDER.build;
 
 /** The transform names recorded in the manifest for the files that pass through relocation. */
 export const TRANSFORM_BUILD_OUTPUT = 'cargo-build-output';

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   checkpointData,
+  Stage,
   z,
   listFiles,
   CheckpointRefusedError,
@@ -29,7 +30,6 @@ import {
   TRANSFORM,
   captureNinjaDeps,
   captureText,
-  fromPlaceholders,
   isNinjaCommandTable,
   readNinjaCommandTable,
   readNinjaLogVersions,
@@ -67,7 +67,7 @@ const cmakeDataSchema = z.object({
 export type CMakeCheckpointData = z.output<typeof cmakeDataSchema>;
 
 /** Bumped when {@link CMakeCheckpointData} changes incompatibly. */
-const cmakeData = checkpointData(PLUGIN_NAME, 1, cmakeDataSchema);
+const cmakeData = checkpointData(PLUGIN_NAME, 2, cmakeDataSchema);
 
 /** The attachment holding the checkpoint's {@link NinjaCommandTable}. */
 const NINJA_COMMANDS_ATTACHMENT = 'cmake.ninja-commands';
@@ -186,9 +186,6 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         }
       });
 
-      hooks.restoreFile.for(TRANSFORM.text).tapPromise(PLUGIN_NAME, async (content, info) =>
-        replaceRoots(content, fromPlaceholders(currentRoots(info.context))),
-      );
       hooks.restoreFile.for(TRANSFORM.ninjaDeps).tapPromise(PLUGIN_NAME, async (content, info) =>
         restoreNinjaDeps(content, currentRoots(info.context)),
       );
@@ -275,7 +272,9 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         return { files };
       });
 
-      hooks.captureFile.for(TRANSFORM.text).tapPromise(PLUGIN_NAME, async (content, info) => {
+      // After the core's roots transform (which replaced this tree's directories): CMake's own spelling
+      // of the roots too, and whether any root is left (a binary naming the build's directories).
+      hooks.captureFile.for(TRANSFORM.text).tapPromise({ name: PLUGIN_NAME, stage: Stage.AfterCore }, async (content, info) => {
         const roots = captureRoots ?? currentRoots(info.context);
         const out = captureText(content, roots);
         transformed.add(info.path);

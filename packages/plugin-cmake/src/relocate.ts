@@ -13,16 +13,16 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { CheckpointRefusedError, isBinaryContent, relocateText, rootMapper } from '@orchestrate/core';
+import { CheckpointRefusedError, isBinaryContent, relocateText, rootMapper, ROOT_PLACEHOLDER, ROOTS_TRANSFORM } from '@orchestrate/core';
 import { NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, relocateDepsLog } from './ninja-deps.js';
 import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog, shiftNinjaLogTimes } from './ninja-log.js';
 import { readNinjaCommands } from './ninja-commands.js';
 
-/** Placeholder roots written into captured blobs; absolute-path shaped so the relocation helpers accept them. */
-export const PLACEHOLDER = { source: '/@orchestrate@/source-root', build: '/@orchestrate@/build-root' } as const;
+/** Placeholder roots written into captured blobs: the core's, shared by every plugin. */
+export const PLACEHOLDER = ROOT_PLACEHOLDER;
 
-/** Transform names recorded in the manifest. */
-export const TRANSFORM = { text: 'cmake-paths', ninjaDeps: 'cmake-ninja-deps' } as const;
+/** Transform names recorded in the manifest: text files go through the core's roots transform. */
+export const TRANSFORM = { text: ROOTS_TRANSFORM, ninjaDeps: 'cmake-ninja-deps' } as const;
 
 export interface Roots {
   readonly source: string;

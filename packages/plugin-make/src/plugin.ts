@@ -6,17 +6,15 @@
  * build every file the build created or changed.
  */
 import { lstatSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import {
   checkpointData,
   listFiles,
+  ROOTS_TRANSFORM,
   z,
-  relocateText,
   rootMapper,
-  setTimes,
   toolIdentity,
   type BuildContext,
   type Plugin,
@@ -31,7 +29,19 @@ import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, 
 export const PLUGIN_NAME = 'make';
 
 /** What the plugin keeps with a checkpoint: make's graph, target -> prerequisites, of the edges into state files. */
-const makeData = checkpointData(PLUGIN_NAME, 1, z.object({ graph: z.record(z.string(), z.array(z.string())) }));
+const makeData = checkpointData(PLUGIN_NAME, 2, z.object({ graph: z.record(z.string(), z.array(z.string())) }));
+
+/** Dependency files: compilers write the headers they read as they resolved them, absolute with `-I/abs`. */
+const DEPENDENCY_FILE = /\.(d|dep|P|Po|Plo)$/;
+
+/**
+ * A state file; dependency files pass through the core's roots transform, so
+ * a tree restored at another path names its own headers, not the old tree's
+ * (stale, if the old tree still exists).
+ */
+function stateFile(path: string): StateFileSpec {
+  return DEPENDENCY_FILE.test(path) ? { path, transform: ROOTS_TRANSFORM } : { path };
+}
 
 /** What the plugin learns during one run. */
 interface RunState {
@@ -204,25 +214,6 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         }
       });
 
-      hooks.afterRestore.tapPromise(PLUGIN_NAME, async (result, ctx) => {
-        // Dependency files name headers as the compiler resolved them: absolute with -I/abs. In a tree
-        // restored at another path they would point into the old tree (stale, if it still exists).
-        const from = result.manifest.roots.source;
-        if (from === ctx.sourceDir) return;
-        const times: [string, bigint][] = [];
-        for (const path of result.restored) {
-          if (!path.endsWith('.d')) continue;
-          const abs = join(ctx.buildDir, path);
-          const relocated = relocateText(await readFile(abs), from, ctx.sourceDir);
-          if (!relocated.changed) continue;
-          await writeFile(abs, relocated.content);
-          const record = result.manifest.state[path];
-          if (record) times.push([abs, BigInt(record.mtimeNs) - result.timeShiftNs]);
-        }
-        await setTimes(times);
-        if (times.length > 0) logger.info(`relocated ${times.length} dependency files from ${from}`);
-      });
-
       hooks.beforeBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
         if (options.objDir !== undefined) return;
         run.snapshot = snapshotTree(ctx.buildDir);
@@ -271,7 +262,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         if (options.objDir !== undefined) {
           startGraphRead(ctx);
           const all = snapshotTree(ctx.buildDir);
-          for (const path of all.keys()) files.push({ path });
+          for (const path of all.keys()) files.push(stateFile(path));
           return { files };
         }
         const before = run.snapshot ?? new Map<string, string>();
@@ -291,7 +282,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         for (const path of Object.keys(ctx.checkpoint?.state ?? {})) {
           if (after.has(path) && !sources.has(path)) chosen.add(path);
         }
-        for (const path of [...chosen].sort()) files.push({ path });
+        for (const path of [...chosen].sort()) files.push(stateFile(path));
         logger.debug(`${chosen.size} state files`);
         return { files };
       });
