@@ -107,6 +107,8 @@ export interface BuildReport {
   readonly reason: string | null;
   /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;
+  /** The store the restored checkpoint came from (the local store, a read-only layer). */
+  readonly restoredFrom: string | null;
   /** Id of the checkpoint that holds this build's state, or null when none was saved. */
   readonly saved: string | null;
   /**

@@ -25,7 +25,7 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
-import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
+import type { ConfigDraft, ResolvedConfig, StoreOverrides } from './config/schema.js';
 import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
 import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
 import {
@@ -45,7 +45,7 @@ import type { Plugin, PluginApi } from './plugin.js';
 import { changeCount, NO_CHANGES } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
-import { LocalStore } from './store/local-store.js';
+import { openStore } from './store/open-store.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
 import { acquireTreeLock, type TreeLock } from './tree-lock.js';
@@ -73,8 +73,8 @@ export interface OrchestratorOptions {
   configFile?: string | undefined;
   logger: Logger;
   env?: Readonly<Record<string, string | undefined>>;
-  /** `--store` from the command line. */
-  storeOverride?: string | undefined;
+  /** Store locations from the command line. */
+  stores?: StoreOverrides | undefined;
   /** A store to use instead of opening the configured local one. */
   store?: CheckpointStore;
   /** A git listing of the expected source directory, started while the plugins loaded; the first run uses it. */
@@ -230,7 +230,7 @@ export class Orchestrator {
       configFile: this.#options.configFile,
       plugins: this.#plugins,
       env,
-      storeOverride: this.#options.storeOverride,
+      stores: this.#options.stores,
     });
     this.hooks.configResolved.call(config);
     return config;
@@ -268,7 +268,7 @@ export class Orchestrator {
             logger.debug(holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`),
         }),
       );
-      const store = this.#options.store ?? (await LocalStore.open(config.store));
+      const store = this.#options.store ?? (await openStore(config));
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
       this.hooks.run.call(context);
@@ -293,7 +293,7 @@ export class Orchestrator {
       ctx.scanned({ sources: scan.sources, untracked: scan.untracked });
       logger.debug(`${scan.sources.size} sources (${scan.method})`);
 
-      let restored: { id: string; stamps: Map<string, FileStamp> } | undefined;
+      let restored: { id: string; origin: string | undefined; stamps: Map<string, FileStamp> } | undefined;
       if (options.command === 'prepare') ctx.buildInFull('prepare always builds in full');
       else {
         const lookup = await time('find', () =>
@@ -324,6 +324,7 @@ export class Orchestrator {
         mode: ctx.mode,
         reason: ctx.reason,
         restored: restored?.id ?? null,
+        restoredFrom: restored ? (restored.origin ?? store.location) : null,
         saved,
         saveError,
         changes: ctx.changes ?? NO_CHANGES,
@@ -398,7 +399,7 @@ export class Orchestrator {
   async #restore(
     ctx: RunContext,
     lookup: CheckpointLookup | undefined,
-  ): Promise<{ id: string; stamps: Map<string, FileStamp> } | { reason: string }> {
+  ): Promise<{ id: string; origin: string | undefined; stamps: Map<string, FileStamp> } | { reason: string }> {
     if (!lookup) return { reason: 'no checkpoint found' };
     if ('reason' in lookup) return { reason: lookup.reason };
     const short = lookup.ref.id.slice(0, 12);
@@ -449,7 +450,7 @@ export class Orchestrator {
       ctx.logger.info(
         `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(ctx.changes ?? NO_CHANGES)} changed sources`,
       );
-      return { id: lookup.ref.id, stamps: outcome.stamps };
+      return { id: lookup.ref.id, origin: lookup.ref.origin, stamps: outcome.stamps };
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
       // Never build on a half-repaired tree: what the restore wrote goes again (restoreCheckpoint

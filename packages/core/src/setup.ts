@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { tryLoadConfig } from './config/load-config.js';
+import type { StoreOverrides } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Orchestrator } from './orchestrator.js';
@@ -16,7 +17,8 @@ export interface CreateOrchestratorOptions {
   /** An explicit config file. */
   configFile?: string | undefined;
   logger: Logger;
-  storeOverride?: string | undefined;
+  /** Store locations from the command line. */
+  stores?: StoreOverrides | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * Start listing the sources with git as soon as the config is found, while
@@ -48,7 +50,7 @@ export async function createOrchestrator(options: CreateOrchestratorOptions): Pr
     configFile: loaded.file,
     logger: options.logger,
     ...(options.env ? { env: options.env } : {}),
-    storeOverride: options.storeOverride,
+    stores: options.stores,
     gitListing,
   });
 }

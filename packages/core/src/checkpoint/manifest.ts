@@ -89,6 +89,8 @@ export interface CheckpointRef {
   readonly id: string;
   readonly project: string;
   readonly createdAt: string;
+  /** The store it was found in, when not the local store (a read-only layer, a remote). */
+  readonly origin?: string;
 }
 
 /**

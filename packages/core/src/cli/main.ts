@@ -3,7 +3,7 @@
  * exiting, so it can be tested in-process.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import { ExitCode, InterruptedError, isOrchestrateError } from '../errors.js';
@@ -12,6 +12,7 @@ import { createLogger, formatRecord, type LogRecord, type LogSink } from '../log
 import { projectIdentity } from '../config/resolve-config.js';
 import { createOrchestrator } from '../setup.js';
 import { LocalStore } from '../store/local-store.js';
+import { openStore } from '../store/open-store.js';
 import { VERSION } from '../package-info.js';
 import { initConfig } from './init.js';
 import { runWithProgress } from './progress.js';
@@ -30,6 +31,8 @@ export interface CliIo {
 interface GlobalOptions {
   cwd: string;
   store?: string | undefined;
+  storeFrom?: string[] | undefined;
+  storeFromInPlace?: boolean | undefined;
   config?: string | undefined;
   json?: boolean | undefined;
   verbose?: boolean | undefined;
@@ -41,6 +44,7 @@ function reportJson(report: BuildReport): Record<string, unknown> {
     mode: report.mode,
     reason: report.reason,
     restored: report.restored,
+    restoredFrom: report.restoredFrom,
     saved: report.saved,
     saveError: report.saveError,
     changes: report.changes,
@@ -73,6 +77,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .addOption(new Option('-C, --cwd <dir>', 'project directory').default(process.cwd()).env('ORCHESTRATE_CWD'))
     .addOption(new Option('--store <dir>', 'checkpoint store directory').env('ORCHESTRATE_STORE'))
+    .addOption(
+      new Option('--store-from <dir>', 'a read-only store searched below the store (repeatable; else ORCHESTRATE_STORE_FROM, a path list)').argParser(
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      ),
+    )
+    .addOption(new Option('--store-from-in-place', 'leave what --store-from serves in place instead of copying it into the store'))
     .addOption(new Option('-c, --config <file>', 'config file (default: searched from --cwd upwards)'))
     .addOption(new Option('--json', 'print one JSON object on stdout'))
     .addOption(new Option('-v, --verbose', 'print debug output').env('ORCHESTRATE_VERBOSE'));
@@ -80,7 +90,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const globals = (): GlobalOptions => {
     const o = program.opts();
     json = o.json === true;
-    return { cwd: resolve(o.cwd), store: o.store, config: o.config, json: o.json, verbose: o.verbose };
+    return {
+      cwd: resolve(o.cwd),
+      store: o.store,
+      storeFrom: o.storeFrom,
+      storeFromInPlace: o.storeFromInPlace,
+      config: o.config,
+      json: o.json,
+      verbose: o.verbose,
+    };
   };
 
   const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
@@ -98,7 +116,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           cwd: opts.cwd,
           configFile: opts.config,
           logger,
-          storeOverride: opts.store,
+          stores: { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace },
           env: io.env,
           listSourcesEarly: true,
         });
@@ -150,7 +168,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('-a, --all', 'every project in the store')
     .action(async (o) => {
       const opts = globals();
-      const store = await LocalStore.open(await storeDir(opts, io));
+      const store = await openStore(await storeLayers(opts, io));
       const project = o.all ? undefined : await currentProject(opts);
       const loaded = await store.loadCheckpoints(project);
       const rows = loaded.map((item) =>
@@ -160,6 +178,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
               id: item.ref.id,
               project: item.ref.project,
               createdAt: item.ref.createdAt,
+              ...(item.ref.origin === undefined ? {} : { origin: item.ref.origin }),
               files: Object.values(item.manifest.state).filter((r) => r.blob).length,
               bytes: Object.values(item.manifest.state).reduce((n, r) => n + (r.size ?? 0), 0),
               fingerprint: item.manifest.fingerprint,
@@ -208,6 +227,19 @@ async function storeDir(opts: GlobalOptions, io: CliIo): Promise<string> {
   const loaded = await tryLoadConfig(opts.cwd, opts.config);
   if (loaded?.config.store) return resolve(loaded.dir, loaded.config.store);
   return defaultStoreDir(io.env);
+}
+
+/** The store and its read-only layers, as a run would open them (the command line, the environment, the config). */
+async function storeLayers(opts: GlobalOptions, io: CliIo): Promise<{ store: string; storeFrom: string[]; storeFromInPlace: boolean }> {
+  const loaded = await tryLoadConfig(opts.cwd, opts.config);
+  const fromEnv = io.env['ORCHESTRATE_STORE_FROM']?.split(delimiter).filter(Boolean);
+  const storeFrom =
+    opts.storeFrom && opts.storeFrom.length > 0
+      ? opts.storeFrom.map((dir) => resolve(dir))
+      : fromEnv && fromEnv.length > 0
+        ? fromEnv.map((dir) => resolve(dir))
+        : (loaded?.config.storeFrom ?? []).map((dir) => resolve(loaded?.dir ?? opts.cwd, dir));
+  return { store: await storeDir(opts, io), storeFrom, storeFromInPlace: opts.storeFromInPlace ?? loaded?.config.storeFromInPlace ?? false };
 }
 
 async function currentProject(opts: GlobalOptions): Promise<string | undefined> {

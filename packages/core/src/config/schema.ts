@@ -36,6 +36,14 @@ export const userConfigSchema = z.strictObject({
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).optional(),
   /** Store directory. @default $ORCHESTRATE_STORE, else $XDG_CACHE_HOME/orchestrate */
   store: z.string().min(1).optional(),
+  /**
+   * Read-only stores searched below the store (a previous build's output, a
+   * mounted cache), relative to the project directory; what they serve is
+   * copied into the store, unless `storeFromInPlace`.
+   */
+  storeFrom: z.array(z.string().min(1)).optional(),
+  /** Leave what `storeFrom` serves in place: new checkpoints name its blobs (a chain, as Nix outputs are). @default false */
+  storeFromInPlace: z.boolean().optional(),
   /** Globs of source files outside git (relative to the source directory). @default ["**"] */
   include: z.array(z.string()).optional(),
   /** Globs never taken as sources. */
@@ -67,6 +75,8 @@ export interface ConfigDraft {
   buildDir?: string | undefined;
   env?: string[] | undefined;
   store?: string | undefined;
+  storeFrom?: string[] | undefined;
+  storeFromInPlace?: boolean | undefined;
   include?: string[] | undefined;
   exclude?: string[] | undefined;
   keep?: number | undefined;
@@ -92,6 +102,9 @@ export interface ResolvedConfig {
   readonly buildDir: string;
   readonly env: readonly string[];
   readonly store: string;
+  /** Absolute read-only stores below {@link store}, searched in order. */
+  readonly storeFrom: readonly string[];
+  readonly storeFromInPlace: boolean;
   readonly include: readonly string[];
   readonly exclude: readonly string[];
   readonly keep: number;
@@ -101,6 +114,16 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULT_KEEP = 5;
+
+/** Store locations given on the command line or by the environment, which win over the config. */
+export interface StoreOverrides {
+  /** `--store DIR` */
+  readonly store?: string | undefined;
+  /** `--store-from DIR`, repeatable */
+  readonly storeFrom?: readonly string[] | undefined;
+  /** `--store-from-in-place` */
+  readonly storeFromInPlace?: boolean | undefined;
+}
 
 /** Default bounds on a checkpoint's manifest. */
 export const DEFAULT_LIMITS = { entries: 2_000_000, bytes: 64 * 1024 ** 3 } as const;
