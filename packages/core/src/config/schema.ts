@@ -40,6 +40,13 @@ export const userConfigSchema = z.strictObject({
   include: z.array(z.string()).optional(),
   /** Globs never taken as sources. */
   exclude: z.array(z.string()).optional(),
+  /**
+   * Globs (relative to the build directory) of the outputs `orchestrate verify`
+   * compares between a checkpoint build and a clean build; when given, they
+   * replace the build-system plugin's defaults (its executables, libraries and archives).
+   * @default the plugins' selection
+   */
+  outputs: z.array(z.string().min(1)).optional(),
   /** Checkpoints kept per project by `gc` and after each save. @default 5 */
   keep: z.number().int().positive().optional(),
   /**
@@ -69,6 +76,7 @@ export interface ConfigDraft {
   store?: string | undefined;
   include?: string[] | undefined;
   exclude?: string[] | undefined;
+  outputs?: string[] | undefined;
   keep?: number | undefined;
   limits?: { entries?: number | undefined; bytes?: number | undefined } | undefined;
 }
@@ -94,6 +102,8 @@ export interface ResolvedConfig {
   readonly store: string;
   readonly include: readonly string[];
   readonly exclude: readonly string[];
+  /** Globs of the outputs `verify` compares, relative to the build directory; `undefined`: the plugins' selection. */
+  readonly outputs: readonly string[] | undefined;
   readonly keep: number;
   /** Bounds on a checkpoint's manifest (see the config's `limits`). */
   readonly limits: { readonly entries: number; readonly bytes: number };
