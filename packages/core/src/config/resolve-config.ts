@@ -74,6 +74,7 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
     storeFromInPlace: stores.storeFromInPlace ?? draft.storeFromInPlace ?? false,
     include: Object.freeze([...(draft.include ?? [])]),
     exclude: Object.freeze([...(draft.exclude ?? [])]),
+    outputs: draft.outputs === undefined ? undefined : Object.freeze([...draft.outputs]),
     keep: draft.keep ?? DEFAULT_KEEP,
     limits: Object.freeze({
       entries: draft.limits?.entries ?? DEFAULT_LIMITS.entries,

@@ -48,6 +48,13 @@ export const userConfigSchema = z.strictObject({
   include: z.array(z.string()).optional(),
   /** Globs never taken as sources. */
   exclude: z.array(z.string()).optional(),
+  /**
+   * Globs (relative to the build directory) of the outputs `orchestrate verify`
+   * compares between a checkpoint build and a clean build; when given, they
+   * replace the build-system plugin's defaults (its executables, libraries and archives).
+   * @default the plugins' selection
+   */
+  outputs: z.array(z.string().min(1)).optional(),
   /** Checkpoints kept per project by `gc` and after each save. @default 5 */
   keep: z.number().int().positive().optional(),
   /**
@@ -79,6 +86,7 @@ export interface ConfigDraft {
   storeFromInPlace?: boolean | undefined;
   include?: string[] | undefined;
   exclude?: string[] | undefined;
+  outputs?: string[] | undefined;
   keep?: number | undefined;
   limits?: { entries?: number | undefined; bytes?: number | undefined } | undefined;
 }
@@ -107,6 +115,8 @@ export interface ResolvedConfig {
   readonly storeFromInPlace: boolean;
   readonly include: readonly string[];
   readonly exclude: readonly string[];
+  /** Globs of the outputs `verify` compares, relative to the build directory; `undefined`: the plugins' selection. */
+  readonly outputs: readonly string[] | undefined;
   readonly keep: number;
   /** Bounds on a checkpoint's manifest (see the config's `limits`). */
   readonly limits: { readonly entries: number; readonly bytes: number };
