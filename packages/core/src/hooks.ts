@@ -102,6 +102,15 @@ export interface StateFileSpec {
 /** The build state a plugin selects for capture. */
 export interface StateSelection {
   readonly files: StateFileSpec[];
+  /**
+   * Files the build reads that neither version control nor the build wrote
+   * (configure's `config.h` and Makefiles, a header a script generated before
+   * the build), relative to the build directory. Recorded by content, never
+   * restored: a later restore gives each its recorded time back when its
+   * content is unchanged, so a configure that rewrote identical files costs
+   * nothing, and a time after every restored one when it changed.
+   */
+  readonly inputs?: string[];
 }
 
 /** The files a build produced that a user ships or runs, selected by `selectOutputs`. */

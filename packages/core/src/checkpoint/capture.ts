@@ -8,13 +8,14 @@
  * go to the store through `putFile`, without being loaded whole.
  */
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { BigIntStats } from 'node:fs';
 import type { FileTransformInfo, StateSelection } from '../hooks.js';
 import type { BuildContext } from '../context.js';
 import type { SourceEntry } from '../sources/manifest.js';
-import { isSafeRelativePath, type SourceRecord, type StateRecord } from './manifest.js';
+import { isSafeRelativePath, type InputRecord, type SourceRecord, type StateRecord } from './manifest.js';
 import { ancestors } from './paths.js';
 
 /** Identity of a file on disk right after a restore, to recognise it untouched at capture. */
@@ -160,4 +161,71 @@ export async function captureSources(
     };
   }
   return out;
+}
+
+/** Inputs larger than this are not recorded (a data file the build reads would be hashed on every save). */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The input records of the manifest: each selected input's SHA-256, size and
+ * mtime. One whose size and mtime equal its record in the restored checkpoint
+ * keeps the recorded hash without being read (a restore gives an unchanged
+ * input exactly that time back).
+ */
+export function captureInputs(
+  context: BuildContext,
+  paths: readonly string[],
+  previous: Readonly<Record<string, InputRecord>> | undefined,
+): Record<string, InputRecord> {
+  const out: Record<string, InputRecord> = {};
+  for (const path of [...new Set(paths)].sort()) {
+    if (!isSafeRelativePath(path)) continue;
+    const abs = join(context.buildDir, path);
+    const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!info?.isFile() || info.size > BigInt(MAX_INPUT_BYTES)) continue;
+    const mtimeNs = info.mtimeNs.toString();
+    const known = previous?.[path];
+    if (known && known.mtimeNs === mtimeNs && BigInt(known.size) === info.size) {
+      out[path] = known;
+      continue;
+    }
+    let hash: string;
+    try {
+      hash = createHash('sha256').update(readFileSync(abs)).digest('hex');
+    } catch {
+      continue; // vanished or unreadable: not an input this build can vouch for
+    }
+    out[path] = { hash, size: Number(info.size), mtimeNs };
+  }
+  return out;
+}
+
+/** How the working tree's inputs compare with a checkpoint's records. */
+export interface InputComparison {
+  /** Unchanged inputs (relative to the build directory) with their recorded times. */
+  readonly unchanged: ReadonlyMap<string, bigint>;
+  /** Inputs whose content changed (relative to the build directory). */
+  readonly changed: readonly string[];
+}
+
+/** Compares the inputs a checkpoint recorded with the files in the build directory now, by content. */
+export function compareInputs(context: BuildContext, recorded: Readonly<Record<string, InputRecord>> | undefined): InputComparison {
+  const unchanged = new Map<string, bigint>();
+  const changed: string[] = [];
+  for (const [path, record] of Object.entries(recorded ?? {})) {
+    const abs = join(context.buildDir, path);
+    const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!info?.isFile()) continue; // gone: the build tool sees it missing
+    let same = info.size === BigInt(record.size);
+    if (same) {
+      try {
+        same = createHash('sha256').update(readFileSync(abs)).digest('hex') === record.hash;
+      } catch {
+        same = false;
+      }
+    }
+    if (same) unchanged.set(path, BigInt(record.mtimeNs));
+    else changed.push(path);
+  }
+  return { unchanged, changed: changed.sort() };
 }
