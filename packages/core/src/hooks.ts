@@ -53,6 +53,14 @@ export interface RestorePlan {
   readonly entries: Map<string, StateRecord>;
   /** Does not restore `path` (and says why at debug level), e.g. an output of a removed source. */
   skip(path: string, why: string): void;
+  /**
+   * Lets the restore replace the file that stands at `path` (relative to the
+   * build directory) although it is neither known build output nor holds the
+   * checkpoint's bytes: the plugin has looked at it and vouches it is the
+   * tool's own (automake's `# dummy` dependency files that configure writes).
+   * Never for a source or version-control metadata: those rules stay.
+   */
+  allowReplace(path: string, why: string): void;
 }
 
 /** Passed with each file through `restoreFile` / `captureFile` transforms. */

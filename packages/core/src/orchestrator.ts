@@ -478,11 +478,13 @@ export class Orchestrator {
     if (!lookup) return { reason: 'no checkpoint found' };
     if ('reason' in lookup) return { reason: lookup.reason };
     const short = lookup.ref.id.slice(0, 12);
+    // Build output this tree's earlier runs wrote, and what plugins vouch for in beforeRestore.
+    const knownOutputs = readTreeLedger(ctx.config.store, ctx.buildDir);
     const rules = new WriteRules({
       sourceDir: ctx.sourceDir,
       buildDir: ctx.buildDir,
       tree: ctx.tree ?? { sources: new Map(), untracked: new Set() },
-      knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
+      knownOutputs,
     });
     let written: readonly string[] = [];
     // Phase boundaries as debug lines (ORCHESTRATE_DEBUG=restore,capture): the kill-point tests wait for them.
@@ -505,6 +507,10 @@ export class Orchestrator {
         entries,
         skip: (path, why) => {
           if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
+        },
+        allowReplace: (path, why) => {
+          knownOutputs.add(path);
+          ctx.logger.debug(`may replace '${path}': ${why}`);
         },
       };
       await this.hooks.beforeRestore.promise(plan, ctx);

@@ -5,7 +5,7 @@
  * and selects the build state: the object directory, or for an in-source
  * build every file the build created or changed.
  */
-import { closeSync, existsSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
@@ -55,6 +55,18 @@ function isAutomakeMakefile(dir: string): boolean {
     } finally {
       closeSync(fd);
     }
+  } catch {
+    return false;
+  }
+}
+
+/** automake's dependency files, in `.deps/` directories. */
+const AUTOMAKE_DEPFILE = /(^|\/)\.deps\/[^/]+\.(Po|Plo|Tpo)$/;
+
+/** True when the file holds exactly what configure writes for a dependency file not built yet. */
+function isAutomakePlaceholder(file: string): boolean {
+  try {
+    return readFileSync(file, 'latin1') === '# dummy\n';
   } catch {
     return false;
   }
@@ -206,6 +218,13 @@ export function make(userOptions: MakeOptions = {}): Plugin {
       });
 
       hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
+        // configure writes a placeholder for each of automake's dependency files, which the build
+        // rewrites: one that holds exactly that placeholder is the tool's own, and may be replaced.
+        for (const path of plan.entries.keys()) {
+          if (AUTOMAKE_DEPFILE.test(path) && isAutomakePlaceholder(join(ctx.buildDir, path))) {
+            plan.allowReplace(path, "automake's placeholder dependency file");
+          }
+        }
         const removed = new Set(ctx.changes?.removed ?? []);
         if (removed.size === 0) return;
         // Make names files relative to the source directory; state paths are relative to the build directory.

@@ -17,6 +17,7 @@ import type { BuildContext } from '../context.js';
 import type { SourceEntry } from '../sources/manifest.js';
 import { isSafeRelativePath, type InputRecord, type SourceRecord, type StateRecord } from './manifest.js';
 import { ancestors } from './paths.js';
+import { placeholderPairs, replaceRoots, spellingsOf } from './roots.js';
 
 /** Identity of a file on disk right after a restore, to recognise it untouched at capture. */
 export interface FileStamp {
@@ -189,15 +190,27 @@ export function captureInputs(
       out[path] = known;
       continue;
     }
-    let hash: string;
-    try {
-      hash = createHash('sha256').update(readFileSync(abs)).digest('hex');
-    } catch {
-      continue; // vanished or unreadable: not an input this build can vouch for
-    }
+    const hash = tryInputHash(abs, context);
+    if (hash === undefined) continue; // vanished or unreadable: not an input this build can vouch for
     out[path] = { hash, size: Number(info.size), mtimeNs };
   }
   return out;
+}
+
+/**
+ * An input's SHA-256 with the tree's directories replaced by the placeholders
+ * (configure writes `abs_srcdir = /path/of/the/tree` into every Makefile): the
+ * same input at another path has the same hash.
+ */
+function tryInputHash(abs: string, context: BuildContext): string | undefined {
+  let content: Buffer;
+  try {
+    content = readFileSync(abs);
+  } catch {
+    return undefined;
+  }
+  const roots = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) };
+  return createHash('sha256').update(replaceRoots(content, placeholderPairs(roots))).digest('hex');
 }
 
 /** How the working tree's inputs compare with a checkpoint's records. */
@@ -216,15 +229,8 @@ export function compareInputs(context: BuildContext, recorded: Readonly<Record<s
     const abs = join(context.buildDir, path);
     const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     if (!info?.isFile()) continue; // gone: the build tool sees it missing
-    let same = info.size === BigInt(record.size);
-    if (same) {
-      try {
-        same = createHash('sha256').update(readFileSync(abs)).digest('hex') === record.hash;
-      } catch {
-        same = false;
-      }
-    }
-    if (same) unchanged.set(path, BigInt(record.mtimeNs));
+    // The size is no shortcut: the roots in a file (configure's abs_srcdir) change its length at another path.
+    if (tryInputHash(abs, context) === record.hash) unchanged.set(path, BigInt(record.mtimeNs));
     else changed.push(path);
   }
   return { unchanged, changed: changed.sort() };
