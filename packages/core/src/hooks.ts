@@ -51,8 +51,13 @@ export interface RestorePlan {
   readonly manifest: CheckpointManifest;
   /** State entries to restore, by path relative to the build directory. */
   readonly entries: Map<string, StateRecord>;
-  /** Does not restore `path` (and says why at debug level), e.g. an output of a removed source. */
-  skip(path: string, why: string): void;
+  /**
+   * Does not restore `path` (and says why at debug level), e.g. an output of a
+   * removed source. `cautious`: the plugin cannot tell whether the output
+   * depends on the change (a recursive make's outputs); the report's mode is
+   * then `partial`, and its `leftOut` counts them by reason.
+   */
+  skip(path: string, why: string, cautious?: boolean): void;
   /**
    * Lets the restore replace the file that stands at `path` (relative to the
    * build directory) although it is neither known build output nor holds the
@@ -130,7 +135,10 @@ export interface OutputSelection {
 /** Final report of a run. */
 export interface BuildReport {
   readonly command: 'build' | 'prepare' | 'restore';
-  readonly mode: 'full' | 'incremental';
+  /** `partial`: incremental, but outputs were left out of the restore because no plugin could tell they were unaffected. */
+  readonly mode: 'full' | 'incremental' | 'partial';
+  /** State files left out of the restore, counted by reason (the tool builds them again). */
+  readonly leftOut: readonly { readonly reason: string; readonly count: number; readonly cautious: boolean }[];
   readonly reason: string | null;
   /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;

@@ -23,6 +23,7 @@ export {
 } from './hooks.js';
 export type { BuildContext, BuildMode, CheckpointChoice, WorkingTree } from './context.js';
 export { selectCheckpoint } from './checkpoint/select.js';
+export { relativeInside } from './checkpoint/paths.js';
 export { checkpointData, type CheckpointData } from './checkpoint/plugin-data.js';
 export {
   placeholderPairs,

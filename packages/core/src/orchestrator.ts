@@ -63,6 +63,8 @@ interface Restored {
   readonly stamps: Map<string, FileStamp>;
   readonly files: number;
   readonly bytes: number;
+  /** State files plugins left out of the restore, by reason. */
+  readonly leftOut: BuildReport['leftOut'];
   /** How the restore replayed times, to date inputs a configure step writes after it. */
   readonly times: { readonly shiftNs: bigint; readonly changedNs: bigint };
 }
@@ -392,7 +394,8 @@ export class Orchestrator {
       const durationMs = Math.round(performance.now() - started);
       const report: BuildReport = {
         command: options.command,
-        mode: ctx.mode,
+        mode: ctx.mode === 'incremental' && restored?.leftOut.some((item) => item.cautious) ? 'partial' : ctx.mode,
+        leftOut: restored?.leftOut ?? [],
         reason: ctx.reason,
         restored: restored?.id ?? null,
         restoredFrom: restored ? (restored.origin ?? store.location) : null,
@@ -502,11 +505,15 @@ export class Orchestrator {
       if (refusal) return { reason: `checkpoint ${short} refused: ${refusal.reason}` };
       ctx.widen(await this.hooks.changes.promise(ctx.changes ?? lookup.changes, ctx));
       const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
+      const leftOut = new Map<string, { count: number; cautious: boolean }>();
       const plan: RestorePlan = {
         manifest: lookup.manifest,
         entries,
-        skip: (path, why) => {
-          if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
+        skip: (path, why, cautious = false) => {
+          if (!entries.delete(path)) return;
+          ctx.logger.debug(`not restoring '${path}': ${why}`);
+          const counted = leftOut.get(why);
+          leftOut.set(why, { count: (counted?.count ?? 0) + 1, cautious: cautious || (counted?.cautious ?? false) });
         },
         allowReplace: (path, why) => {
           knownOutputs.add(path);
@@ -536,6 +543,9 @@ export class Orchestrator {
       ctx.logger.info(
         `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(ctx.changes ?? NO_CHANGES)} changed sources`,
       );
+      for (const [reason, { count, cautious }] of leftOut) {
+        ctx.logger.info(`left out of the restore: ${count} ${count === 1 ? 'file' : 'files'}, ${reason}${cautious ? ' (the build tool makes them again)' : ''}`);
+      }
       let files = 0;
       let bytes = 0;
       for (const path of outcome.restored) {
@@ -551,6 +561,7 @@ export class Orchestrator {
         files,
         bytes,
         times: { shiftNs: outcome.timeShiftNs, changedNs: outcome.changedSourceTimeNs },
+        leftOut: [...leftOut].map(([reason, { count, cautious }]) => ({ reason, count, cautious })),
       };
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;

@@ -8,12 +8,14 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import picomatch from 'picomatch';
 import {
   checkpointData,
   isBinaryOutput,
   listFiles,
+  relativeInside,
+  ROOT_PLACEHOLDER,
   ROOTS_TRANSFORM,
   z,
   rootMapper,
@@ -76,6 +78,22 @@ function isAutomakePlaceholder(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A path a dependency file names, absolute: the core's root placeholders resolved, a relative one taken from `dir` of the build directory. */
+function resolveDepPath(ctx: BuildContext, dir: string, path: string): string {
+  if (path.startsWith(`${ROOT_PLACEHOLDER.build}/`)) return join(ctx.buildDir, path.slice(ROOT_PLACEHOLDER.build.length + 1));
+  if (path.startsWith(`${ROOT_PLACEHOLDER.source}/`)) return join(ctx.sourceDir, path.slice(ROOT_PLACEHOLDER.source.length + 1));
+  return isAbsolute(path) ? path : join(ctx.buildDir, dir, path);
+}
+
+/** The `.lo` that libtool writes with an object (`dir/.libs/x.o` or `dir/x.o` for `dir/x.lo`), when `path` is one. */
+function libtoolObjectOf(path: string): string | undefined {
+  const match = /^(?:(.*)\/)?([^/]+)\.o$/.exec(path);
+  if (!match?.[2]) return undefined;
+  const base = match[1] ?? '';
+  const dir = base === '.libs' ? '' : base.replace(/\/\.libs$/, '');
+  return `${dir === '' ? '' : `${dir}/`}${match[2]}.lo`;
 }
 
 /** `value` as config.status --config prints an argument: single-quoted. */
@@ -183,6 +201,9 @@ export function make(userOptions: MakeOptions = {}): Plugin {
     options.objDir !== undefined && makefile === undefined && !hasMakefile(ctx.sourceDir) && (hasMakefile(ctx.buildDir) || options.configure !== undefined)
       ? ctx.buildDir
       : ctx.sourceDir;
+  /** A state path as make names it: relative to where make runs. */
+  const toMake = (ctx: BuildContext, statePath: string): string | undefined =>
+    makeDirOf(ctx) === ctx.buildDir ? statePath : ctx.sourcePathOf(statePath);
   const commonArgs = (): string[] => [
     ...(makefile ? ['-f', makefile] : []),
     ...(options.targets ?? []),
@@ -258,6 +279,23 @@ export function make(userOptions: MakeOptions = {}): Plugin {
             }
           }
         }
+        // automake's dependency files tell what each object of a sub-make reads, which the top make's
+        // database does not (a recursive make): their edges join the graph.
+        for (const [path, record] of plan.entries) {
+          if (!AUTOMAKE_DEPFILE.test(path) || !record.blob) continue;
+          const dir = posix.dirname(posix.dirname(path)); // the directory above .deps/, relative to the build directory
+          const text = (await ctx.store.readBlob(record.blob)).toString('utf8');
+          for (const [target, prerequisites] of parseDepFile(text)) {
+            const key = toMake(ctx, posix.join(dir, target));
+            if (key === undefined) continue;
+            const reads: string[] = [];
+            for (const prerequisite of prerequisites) {
+              const source = relativeInside(ctx.sourceDir, resolveDepPath(ctx, dir, prerequisite));
+              if (source !== undefined) reads.push(source);
+            }
+            graph[key] = [...(graph[key] ?? []), ...reads];
+          }
+        }
         // Make never notices a removed prerequisite: whatever was built from a removed file, directly or
         // through other outputs (an object, then the program linked from it), is not restored, so make
         // builds it again from what is there now.
@@ -276,8 +314,11 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         // Outputs whose prerequisites make never told us (e.g. built by a recursive make) may depend on the
         // removed file too.
         for (const [path, record] of [...plan.entries]) {
-          if (record.kind === 'dir' || known.has(path) || path.endsWith('.d')) continue;
-          plan.skip(path, 'its prerequisites are unknown and a source was removed');
+          if (record.kind === 'dir' || known.has(path) || DEPENDENCY_FILE.test(path)) continue;
+          // libtool's objects go with their .lo: kept when it is (make rebuilds only the .lo, which writes both).
+          const lo = libtoolObjectOf(path);
+          if (lo !== undefined && known.has(lo) && plan.entries.has(lo)) continue;
+          plan.skip(path, 'its prerequisites are unknown to make and a source was removed', true);
         }
       });
 

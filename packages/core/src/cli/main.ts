@@ -77,6 +77,7 @@ function reportJson(report: BuildReport): Record<string, unknown> {
   return {
     command: report.command,
     mode: report.mode,
+    leftOut: report.leftOut,
     reason: report.reason,
     restored: report.restored,
     restoredFrom: report.restoredFrom,
@@ -166,7 +167,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
     if (opts.json) io.stdout(jsonLine(reportJson(report)));
     else {
-      const how = report.mode === 'incremental' ? `incremental from ${report.restored?.slice(0, 12)}` : `full (${report.reason})`;
+      const how = report.mode === 'full' ? `full (${report.reason})` : `${report.mode} from ${report.restored?.slice(0, 12)}`;
       const save = report.saved ? `saved ${report.saved.slice(0, 12)}; ` : report.saveError !== null ? 'nothing saved; ' : '';
       io.stderr(`${command}: ${how}; ${save}${report.durationMs} ms\n`);
       if (command !== 'restore') io.stderr(`${savingsLine(report)}\n`);
