@@ -21,7 +21,7 @@ export {
   type StateSelection,
   type StepResult,
 } from './hooks.js';
-export type { BuildContext, BuildMode } from './context.js';
+export type { BuildContext, BuildMode, ExecOptions, ExecResult } from './context.js';
 export { isPlugin, type Plugin, type PluginApi, type PluginOption } from './plugin.js';
 export { validatePluginOptions, type ValidatePluginOptionsSettings } from './plugin-options.js';
 export * as z from './zod.js';
@@ -41,8 +41,7 @@ export {
   UsageError,
 } from './errors.js';
 export { createLogger, type Logger, type LogRecord, type LogSink } from './logger.js';
-export type { ExecOptions, ExecResult } from './exec.js';
-export { spawnCapture as runProcess, type SpawnOptions as RunProcessOptions, type SpawnResult as RunProcessResult } from './process.js';
+export { runProcess, type RunProcessOptions, type RunProcessResult } from './process.js';
 export { changedPaths, changeCount, type ChangeSet, type SourceEntry, type SourceKind } from './sources/manifest.js';
 export { gitBlobId, sha256 } from './sources/hash.js';
 export { listFiles } from './sources/walk.js';

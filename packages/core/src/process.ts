@@ -1,8 +1,11 @@
 /**
  * Child processes, run with execa. Everything orchestrate starts (build
- * tools, git, the time helper, `--version` probes) goes through
- * {@link spawnCapture}: stdout, stderr and both interleaved, stdin fed from a
+ * tools, git, the time helper, `--version` probes) goes through one runner,
+ * {@link runProcess}: stdout, stderr and both interleaved, stdin fed from a
  * string, cancellation on an abort signal, no throw on a non-zero exit.
+ * Plugins import it from `@orchestrate/core`; a hook's `ctx.exec` is the same
+ * runner with the build's environment, output streamed to the logger and a
+ * failure thrown as a `BuildToolError` (see `context.ts`).
  *
  * execa is imported on first use and the CLI starts that import as it
  * starts ({@link preloadProcessRunner}), so loading its modules overlaps the
@@ -10,7 +13,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 
-export interface SpawnOptions {
+export interface RunProcessOptions {
   cwd?: string;
   /** The whole environment (default: this process's). */
   env?: Readonly<Record<string, string | undefined>>;
@@ -29,7 +32,7 @@ export interface SpawnOptions {
   interleaved?: boolean;
 }
 
-export interface SpawnResult {
+export interface RunProcessResult {
   /** `file args…`, for messages. */
   command: string;
   /** Exit code; `undefined` when the process could not start or died by a signal. */
@@ -61,8 +64,8 @@ function text(output: unknown): string {
   return output === undefined || output === null ? '' : String(output);
 }
 
-/** Runs `file args…` to completion; never rejects. */
-export async function spawnCapture(file: string, args: readonly string[], options: SpawnOptions = {}): Promise<SpawnResult> {
+/** Runs `file args…` to completion; never rejects: the result says how it ended. */
+export async function runProcess(file: string, args: readonly string[], options: RunProcessOptions = {}): Promise<RunProcessResult> {
   execaModule ??= import('execa');
   const { execa } = await execaModule;
   const streamed = options.interleaved === true || options.onOutput !== undefined;
