@@ -32,6 +32,13 @@ describe.each(modes)('runProcess, %s', (_mode, extra) => {
     expect(result).toMatchObject({ exitCode: undefined, signal: 'SIGTERM', failed: true, canceled: true });
   });
 
+  it('ends a process whose output passes maxBuffer, as failed, keeping what it printed up to there', async () => {
+    const result = await runProcess('yes', [], { ...extra, maxBuffer: 1000 });
+    expect(result).toMatchObject({ failed: true, canceled: false });
+    expect(result.stdout.length).toBeGreaterThan(0);
+    expect(result.stdout.length).toBeLessThanOrEqual(1000);
+  });
+
   it('runs in the directory and with exactly the environment given', async () => {
     const result = await runProcess('sh', ['-c', 'pwd; echo "$ONLY-$HOME"'], { ...extra, cwd: '/', env: { ONLY: 'x', PATH: process.env['PATH'] } });
     expect(result.stdout).toBe('/\nx-');

@@ -30,6 +30,12 @@ export interface RunProcessOptions {
    * `onOutput`). Off by default: merging the streams costs ~9 ms per process.
    */
   interleaved?: boolean;
+  /**
+   * The most output kept per stream, in bytes; past it the process is ended
+   * and the result is `failed`.
+   * @default 1 GiB (a large repository's git listing)
+   */
+  maxBuffer?: number;
 }
 
 export interface RunProcessResult {
@@ -81,7 +87,7 @@ export async function runProcess(file: string, args: readonly string[], options:
     // Captured output is kept as bytes and decoded once: execa's text decoding runs a transform per chunk.
     ...(streamed ? {} : { encoding: 'buffer' as const }),
     stripFinalNewline: options.keepFinalNewline !== true,
-    maxBuffer: 1024 * 1024 * 1024,
+    maxBuffer: options.maxBuffer ?? 1024 * 1024 * 1024,
     windowsHide: true,
   });
   if (options.onOutput) {

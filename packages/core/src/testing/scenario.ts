@@ -106,6 +106,7 @@ export function scenarioHarness(options: ScenarioHarnessOptions) {
 
 /** Runs a program and returns its stdout, for comparing behaviour. */
 export async function programOutput(file: string, cwd: string, args: string[] = []): Promise<string> {
-  const result = await runProcess(file, args, { cwd });
+  // A random edit can make a program print without end: keep 100 MB (execa's default), as a clean build's copy would.
+  const result = await runProcess(file, args, { cwd, maxBuffer: 100_000_000 });
   return `${result.exitCode}\n${result.stdout}`;
 }
