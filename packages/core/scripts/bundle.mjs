@@ -1,17 +1,22 @@
 // Bundles @orchestrate/core with its dependencies into dist/bundle/:
 //
-//   core.cjs          the public API and the CLI, one CommonJS file (see src/cli/bin.ts for why CommonJS)
+//   core.cjs          the public API and the CLI, one CommonJS file
 //   index.js          `@orchestrate/core` for plugins: an ES module re-exporting core.cjs
-//   cli/bin.cjs       the `orchestrate` launcher: loads core.cjs with a V8 code cache
+//   cli/bin.cjs       the `orchestrate` executable: src/cli/startup.ts, which loads core.cjs
 //   testing/index.js  `@orchestrate/core/testing`, an ES module of its own
 //
 // The CLI starts by reading two files instead of several hundred modules:
-// module loading and compiling was most of its start-up.
+// module loading and compiling was most of its start-up. How the CLI loads
+// core.cjs (a V8 code cache, the import() bridge, the switch) is in
+// src/cli/startup.ts; this script only makes the files it loads, with the
+// prelude and the import() rewrite that module defines.
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// tsc's output of src/cli/startup.ts (`pnpm build` runs tsc first): its definitions only, it starts nothing.
+import { bundlePrelude, IMPORT_CALL } from '../dist/cli/startup.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/bundle');
@@ -30,29 +35,23 @@ const common = {
   minifyWhitespace: true,
   minifySyntax: true,
 };
-// ES-module sources in a CommonJS file: import.meta from the file's own location.
-const cjsImportMeta = { 'import.meta.url': '__orchestrateImportMetaUrl', 'import.meta.dirname': '__dirname' };
+// ES-module sources in a CommonJS file: import.meta from the file's own location (set by the prelude).
+const importMetaUrl = '__orchestrateImportMetaUrl';
+const cjsImportMeta = { 'import.meta.url': importMetaUrl, 'import.meta.dirname': '__dirname' };
 
 await build({ ...common, define: cjsImportMeta, entryPoints: ['src/core-bundle.ts'], outfile: join(out, 'core.cjs'), format: 'cjs' });
 
-// import() (plugins, ES-module configs) cannot run in code restored from a V8
-// code cache in node 20 ("A dynamic import callback was not specified"): the
-// calls go through the importer the launcher puts on `module`, and through
-// node's own import() when the file is loaded by require (plugins' tests).
+// import() (plugins, ES-module configs) goes through startup.ts's bridge: see IMPORT_CALL there.
 const core = join(out, 'core.cjs');
 let calls = 0;
 const text = readFileSync(core, 'utf8').replace(/(?<![\w$.])import\(/g, () => {
   calls++;
-  return '__orchestrateImport(';
+  return `${IMPORT_CALL}(`;
 });
 if (calls === 0) throw new Error('bundle.mjs: no import() found in core.cjs; the importer rewrite is stale');
 const strict = '"use strict";';
 if (!text.startsWith(strict)) throw new Error('bundle.mjs: core.cjs does not start with "use strict"');
-const prelude = [
-  "var __orchestrateImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
-  'var __orchestrateImport = typeof module.orchestrateImport === "function" ? module.orchestrateImport : (specifier) => import(specifier);',
-].join('\n');
-writeFileSync(core, `${strict}\n${prelude}\n${text.slice(strict.length)}`);
+writeFileSync(core, `${strict}\n${bundlePrelude(importMetaUrl)}\n${text.slice(strict.length)}`);
 await build({
   ...common,
   entryPoints: ['src/cli/bin.ts'],
@@ -76,7 +75,7 @@ if (names.some((name) => !/^[A-Za-z_$][\w$]*$/.test(name))) throw new Error(`bun
 writeFileSync(
   join(out, 'index.js'),
   [
-    '// @orchestrate/core: the API of the CLI bundle, shared with the CLI (see src/cli/bin.ts).',
+    '// @orchestrate/core: the API of the CLI bundle, shared with the CLI (see src/cli/startup.ts).',
     "import { createRequire } from 'node:module';",
     "const core = createRequire(import.meta.url)('./core.cjs');",
     `export const { ${names.sort().join(', ')} } = core;`,

@@ -4,10 +4,36 @@
 import type { CheckpointManifest, CheckpointRef } from './checkpoint/manifest.js';
 import { relativeInside } from './checkpoint/paths.js';
 import type { ResolvedConfig } from './config/schema.js';
-import { runCommand, type ExecOptions, type ExecResult } from './exec.js';
+import { BuildToolError, InterruptedError } from './errors.js';
 import type { Logger } from './logger.js';
+import { runProcess } from './process.js';
 import { NO_CHANGES, type ChangeSet, type SourceEntry } from './sources/manifest.js';
 import type { CheckpointStore } from './store/store.js';
+
+/** Options of {@link BuildContext.exec}. */
+export interface ExecOptions {
+  /** @default the build directory */
+  cwd: string;
+  /** Added to (and overriding) the build's environment, {@link BuildContext.env}. */
+  env?: Record<string, string | undefined>;
+  /** Do not throw on a non-zero exit; the result says how it ended. */
+  reject?: boolean;
+  /** Log each output line at this level (default `info`); `false` keeps output quiet. */
+  echo?: 'info' | 'debug' | false;
+}
+
+/** What {@link BuildContext.exec} returns. */
+export interface ExecResult {
+  command: string;
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as produced. */
+  all: string;
+}
+
+/** Lines of output kept in a {@link BuildToolError}. */
+const TAIL_LINES = 30;
 
 /** `full`: everything is built; `incremental`: a checkpoint was restored. */
 export type BuildMode = 'full' | 'incremental';
@@ -66,7 +92,13 @@ export interface BuildContext {
   sourcePathOf(statePath: string): string | undefined;
   /** A source path as a path relative to the build directory, or `undefined` when it lies outside it. */
   statePathOf(sourcePath: string): string | undefined;
-  /** Runs a tool in the build environment with output streamed to `logger`; throws a BuildToolError on failure. */
+  /**
+   * Runs a tool with orchestrate's one process runner (`runProcess`), in the
+   * build directory and the build's environment, each output line logged to
+   * `logger` as it comes; cancelled by {@link signal} (then throws an
+   * `InterruptedError`), and a failure throws a `BuildToolError` with the
+   * command line and the tail of its output unless `reject` is `false`.
+   */
   exec(file: string, args: readonly string[], options?: Partial<ExecOptions> & { logger?: Logger }): Promise<ExecResult>;
 }
 
@@ -173,14 +205,43 @@ export class RunContext implements BuildContext {
     this.#changes = { ...NO_CHANGES, added: [...(this.#tree?.sources.keys() ?? [])] };
   }
 
-  exec(file: string, args: readonly string[], options: Partial<ExecOptions> & { logger?: Logger } = {}): Promise<ExecResult> {
-    return runCommand(file, args, {
+  async exec(file: string, args: readonly string[], options: Partial<ExecOptions> & { logger?: Logger } = {}): Promise<ExecResult> {
+    const logger = options.logger ?? this.logger;
+    const echo = options.echo ?? 'info';
+    // Whole lines to the logger, however the output is chunked.
+    let pending = '';
+    const onOutput =
+      echo === false
+        ? undefined
+        : (text: string): void => {
+            const lines = (pending + text).split('\n');
+            pending = lines.pop() ?? '';
+            for (const line of lines) if (line.length > 0) logger[echo](line);
+          };
+    const result = await runProcess(file, args, {
       cwd: options.cwd ?? this.buildDir,
       env: { ...this.env, ...options.env },
-      ...(options.reject === undefined ? {} : { reject: options.reject }),
-      ...(options.echo === undefined ? {} : { echo: options.echo }),
-      logger: options.logger ?? this.logger,
       signal: this.signal,
+      interleaved: true,
+      ...(onOutput ? { onOutput } : {}),
     });
+    if (echo !== false && pending.length > 0) logger[echo](pending);
+    // Ctrl-C signals the whole foreground process group: the tool may end of it (killed by SIGINT, or
+    // exiting with an error as make does when its job was interrupted) before this process has handled its
+    // own SIGINT. A failed tool therefore gives the signal handler a moment before the failure counts.
+    if (result.failed && !this.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (result.canceled || this.signal.aborted || result.signal === 'SIGINT') throw new InterruptedError('SIGINT');
+    const out: ExecResult = {
+      command: result.command,
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      all: result.error ? [result.all, result.error.message].filter(Boolean).join('\n') : result.all,
+    };
+    if (result.failed && options.reject !== false) {
+      const tail = out.all.split('\n').slice(-TAIL_LINES).join('\n');
+      throw new BuildToolError(result.command, result.exitCode, tail);
+    }
+    return out;
   }
 }

@@ -21,7 +21,7 @@ export {
   type StateSelection,
   type StepResult,
 } from './hooks.js';
-export type { BuildContext, BuildMode, CheckpointChoice, WorkingTree } from './context.js';
+export type { BuildContext, BuildMode, CheckpointChoice, ExecOptions, ExecResult, WorkingTree } from './context.js';
 export { selectCheckpoint } from './checkpoint/select.js';
 export { relativeInside } from './checkpoint/paths.js';
 export { checkpointData, type CheckpointData } from './checkpoint/plugin-data.js';
@@ -54,8 +54,7 @@ export {
   UsageError,
 } from './errors.js';
 export { createLogger, type Logger, type LogRecord, type LogSink } from './logger.js';
-export type { ExecOptions, ExecResult } from './exec.js';
-export { spawnCapture as runProcess, type SpawnOptions as RunProcessOptions, type SpawnResult as RunProcessResult } from './process.js';
+export { runProcess, type RunProcessOptions, type RunProcessResult } from './process.js';
 export { changedPaths, changeCount, type ChangeSet, type SourceEntry, type SourceKind } from './sources/manifest.js';
 export { gitBlobId, sha256 } from './sources/hash.js';
 export { listFiles } from './sources/walk.js';

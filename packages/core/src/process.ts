@@ -1,8 +1,11 @@
 /**
  * Child processes, run with execa. Everything orchestrate starts (build
- * tools, git, the time helper, `--version` probes) goes through
- * {@link spawnCapture}: stdout, stderr and both interleaved, stdin fed from a
+ * tools, git, the time helper, `--version` probes) goes through one runner,
+ * {@link runProcess}: stdout, stderr and both interleaved, stdin fed from a
  * string, cancellation on an abort signal, no throw on a non-zero exit.
+ * Plugins import it from `@orchestrate/core`; a hook's `ctx.exec` is the same
+ * runner with the build's environment, output streamed to the logger and a
+ * failure thrown as a `BuildToolError` (see `context.ts`).
  *
  * execa is imported on first use and the CLI starts that import as it
  * starts ({@link preloadProcessRunner}), so loading its modules overlaps the
@@ -10,7 +13,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 
-export interface SpawnOptions {
+export interface RunProcessOptions {
   cwd?: string;
   /** The whole environment (default: this process's). */
   env?: Readonly<Record<string, string | undefined>>;
@@ -27,9 +30,15 @@ export interface SpawnOptions {
    * `onOutput`). Off by default: merging the streams costs ~9 ms per process.
    */
   interleaved?: boolean;
+  /**
+   * The most output kept per stream, in bytes; past it the process is ended
+   * and the result is `failed`.
+   * @default 1 GiB (a large repository's git listing)
+   */
+  maxBuffer?: number;
 }
 
-export interface SpawnResult {
+export interface RunProcessResult {
   /** `file args…`, for messages. */
   command: string;
   /** Exit code; `undefined` when the process could not start or died by a signal. */
@@ -61,8 +70,8 @@ function text(output: unknown): string {
   return output === undefined || output === null ? '' : String(output);
 }
 
-/** Runs `file args…` to completion; never rejects. */
-export async function spawnCapture(file: string, args: readonly string[], options: SpawnOptions = {}): Promise<SpawnResult> {
+/** Runs `file args…` to completion; never rejects: the result says how it ended. */
+export async function runProcess(file: string, args: readonly string[], options: RunProcessOptions = {}): Promise<RunProcessResult> {
   execaModule ??= import('execa');
   const { execa } = await execaModule;
   const streamed = options.interleaved === true || options.onOutput !== undefined;
@@ -78,7 +87,7 @@ export async function spawnCapture(file: string, args: readonly string[], option
     // Captured output is kept as bytes and decoded once: execa's text decoding runs a transform per chunk.
     ...(streamed ? {} : { encoding: 'buffer' as const }),
     stripFinalNewline: options.keepFinalNewline !== true,
-    maxBuffer: 1024 * 1024 * 1024,
+    maxBuffer: options.maxBuffer ?? 1024 * 1024 * 1024,
     windowsHide: true,
   });
   if (options.onOutput) {

@@ -8,7 +8,7 @@ import { accessSync, closeSync, constants, createReadStream, openSync, readFileS
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { spawnCapture } from '../process.js';
+import { runProcess } from '../process.js';
 import type { Fingerprint } from '../hooks.js';
 
 /** Finds `command` on PATH like a shell would; `undefined` when absent. */
@@ -103,7 +103,7 @@ export function toolIdentity(command: string, versionArgs: readonly string[] = [
         }
         if (known) return known;
       }
-      const version = await spawnCapture(resolved, versionArgs, cwd ? { cwd } : {});
+      const version = await runProcess(resolved, versionArgs, cwd ? { cwd } : {});
       const line = (version.stdout || version.stderr).split('\n')[0]?.trim() ?? '';
       const identity = `${real} | ${line} | sha256:${(await fileSha256(real)).slice(0, 16)}`;
       if (file && version.exitCode === 0) {

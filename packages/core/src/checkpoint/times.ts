@@ -4,7 +4,7 @@
  * native helper (`native/set-times.c`, built with the package and, when
  * missing, compiled on first use into the user's cache directory).
  */
-import { spawnCapture } from '../process.js';
+import { runProcess } from '../process.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
@@ -29,7 +29,7 @@ async function compileHelper(): Promise<string> {
   await mkdir(dir, { recursive: true });
   const temp = `${binary}.${process.pid}.tmp`;
   const cc = process.env['ORCHESTRATE_HOST_CC'] || 'cc';
-  const result = await spawnCapture(cc, ['-O2', '-o', temp, SOURCE]);
+  const result = await runProcess(cc, ['-O2', '-o', temp, SOURCE]);
   if (result.failed) {
     throw new OrchestrateError(
       'ERR_HELPER',
@@ -54,7 +54,7 @@ export async function setTimes(entries: Iterable<readonly [path: string, mtimeNs
   for (const [path, ns] of entries) parts.push(ns.toString(), path);
   if (parts.length === 0) return;
   const input = `${parts.join('\0')}\0`;
-  const result = await spawnCapture(await timeHelper(), [], { input });
+  const result = await runProcess(await timeHelper(), [], { input });
   if (result.failed) {
     throw new OrchestrateError(
       'ERR_SET_TIMES',

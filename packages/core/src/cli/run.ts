@@ -1,6 +1,6 @@
 /**
  * The `orchestrate` process: signal handling around {@link runCli}, and the
- * exit code. Started by the launcher (`bin.ts`) from the CLI bundle.
+ * exit code. Started from the CLI bundle by `startup.ts`.
  */
 import { ExitCode } from '../errors.js';
 import { preloadProcessRunner } from '../process.js';

@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { basename, delimiter, join, relative, resolve } from 'node:path';
-import { spawnCapture } from '../process.js';
+import { runProcess } from '../process.js';
 import type { Plugin } from '../plugin.js';
 import { DEFAULT_KEEP, DEFAULT_LIMITS, type ConfigDraft, type ResolvedConfig, type StoreOverrides } from './schema.js';
 
@@ -25,8 +25,8 @@ export async function projectIdentity(projectDir: string, name: string | undefin
   if (name) return name;
   // At once: two short processes on the critical path of every run without a `name`.
   const [origin, top] = await Promise.all([
-    spawnCapture('git', ['config', '--get', 'remote.origin.url'], { cwd: projectDir }),
-    spawnCapture('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir }),
+    runProcess('git', ['config', '--get', 'remote.origin.url'], { cwd: projectDir }),
+    runProcess('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir }),
   ]);
   if (origin.exitCode === 0 && origin.stdout.trim()) {
     const sub = top.exitCode === 0 ? relative(top.stdout.trim(), projectDir) : '';

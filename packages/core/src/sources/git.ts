@@ -6,15 +6,15 @@
 import { lstatSync, type BigIntStats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { spawnCapture, type SpawnResult } from '../process.js';
+import { runProcess, type RunProcessResult } from '../process.js';
 import { hashFiles } from './walk.js';
 import type { SourceEntry } from './manifest.js';
 
-function git(dir: string, args: string[]): Promise<SpawnResult> {
-  return spawnCapture('git', ['-c', 'core.quotepath=off', ...args], { cwd: dir, keepFinalNewline: true });
+function git(dir: string, args: string[]): Promise<RunProcessResult> {
+  return runProcess('git', ['-c', 'core.quotepath=off', ...args], { cwd: dir, keepFinalNewline: true });
 }
 
-function stdoutOf(result: SpawnResult, dir: string): string {
+function stdoutOf(result: RunProcessResult, dir: string): string {
   if (result.failed) {
     throw new Error(
       `${result.command} failed in '${dir}' (exit ${result.exitCode ?? result.signal ?? 'none'}): ${(result.error?.message ?? result.stderr).trim()}`,
@@ -23,7 +23,7 @@ function stdoutOf(result: SpawnResult, dir: string): string {
   return result.stdout;
 }
 
-function listWorkTree(dir: string): Promise<SpawnResult> {
+function listWorkTree(dir: string): Promise<RunProcessResult> {
   return git(dir, ['ls-files', '-z', '-t', '-s', '--debug', '-o', '--exclude-standard', '--', '.']);
 }
 
@@ -80,7 +80,7 @@ function matchesIndex(entry: IndexStat, mode: string, info: BigIntStats): boolea
 export interface GitListing {
   /** The directory listed (absolute). */
   readonly dir: string;
-  readonly result: Promise<SpawnResult>;
+  readonly result: Promise<RunProcessResult>;
 }
 
 /** Starts listing `dir`; pass the result to {@link tryGitSources} for the same directory. */

@@ -2,9 +2,9 @@
  * Builds the source manifest of the working tree: from git in a work tree,
  * from a walk elsewhere.
  */
-import { execFile } from 'node:child_process';
 import { relative, sep } from 'node:path';
 import picomatch from 'picomatch';
+import { runProcess } from '../process.js';
 import { tryGitSources, type GitListing } from './git.js';
 import type { SourceEntry } from './manifest.js';
 import { hashFiles, walkTree } from './walk.js';
@@ -33,10 +33,8 @@ export function nestedBuildDir(sourceDir: string, buildDir: string): string | un
 }
 
 /** True when git ignores `dir` itself (`git check-ignore` exits 0). */
-function isIgnoredByGit(dir: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile('git', ['check-ignore', '-q', '.'], { cwd: dir }, (error) => resolve(error === null));
-  });
+async function isIgnoredByGit(dir: string): Promise<boolean> {
+  return (await runProcess('git', ['check-ignore', '-q', '.'], { cwd: dir })).exitCode === 0;
 }
 
 /** Scans the sources; see {@link ScanOptions}. */

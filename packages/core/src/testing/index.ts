@@ -4,13 +4,13 @@
  * clones, the real CLI run as a subprocess, a compiler wrapper that records
  * every compiled unit, and byte-for-byte tree comparison.
  */
-import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { CLI_PATH } from '../package-info.js';
 import { setTimes } from '../checkpoint/times.js';
+import { runProcess } from '../process.js';
 
 /** The `orchestrate` executable of this package. */
 export const CLI_BIN = CLI_PATH;
@@ -26,17 +26,13 @@ export async function tempDir(prefix = 'orchestrate-test-'): Promise<string> {
  * mtime, links kept as links, executable bits kept.
  */
 export async function copyProject(from: string, to: string): Promise<void> {
-  const listed = await execa('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.'], {
-    cwd: from,
-    reject: false,
-    stdin: 'ignore',
-  });
+  const listed = await runProcess('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.'], { cwd: from });
   await mkdir(to, { recursive: true });
   if (listed.exitCode !== 0) {
     await cp(from, to, { recursive: true, verbatimSymlinks: true, preserveTimestamps: false });
     return;
   }
-  const files = String(listed.stdout).split('\0').filter(Boolean);
+  const files = listed.stdout.split('\0').filter(Boolean);
   for (const file of files) {
     const src = join(from, file);
     const info = await lstat(src).catch(() => undefined);
@@ -59,17 +55,15 @@ export async function runOrchestrate(
   args: readonly string[],
   options: { cwd: string; store: string; env?: Record<string, string | undefined> },
 ): Promise<CliRun> {
-  const result = await execa(process.execPath, [CLI_BIN, ...args, '--json', '--store', options.store], {
+  const result = await runProcess(process.execPath, [CLI_BIN, ...args, '--json', '--store', options.store], {
     cwd: options.cwd,
-    env: { CI: 'true', ...options.env },
-    reject: false,
-    stdin: 'ignore',
+    env: { ...process.env, CI: 'true', ...options.env },
   });
-  const stdout = String(result.stdout);
+  const stdout = result.stdout;
   let report: Record<string, any> | undefined;
   const last = stdout.trim().split('\n').pop();
   if (last?.startsWith('{')) report = JSON.parse(last) as Record<string, any>;
-  return { exitCode: result.exitCode ?? -1, stdout, stderr: String(result.stderr), report };
+  return { exitCode: result.exitCode ?? -1, stdout, stderr: result.stderr, report };
 }
 
 /** A compiler wrapper that records each compiled source (the argument after `-c`'s input) and runs the real compiler. */

@@ -6,9 +6,9 @@
  * the test can compare B with C byte for byte and assert the exact set of
  * recompiled units.
  */
-import { execa } from 'execa';
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { runProcess } from '../process.js';
 import { copyProject, diffTrees, runOrchestrate, tempDir, type CliRun } from './index.js';
 
 export interface ScenarioHarnessOptions {
@@ -106,6 +106,7 @@ export function scenarioHarness(options: ScenarioHarnessOptions) {
 
 /** Runs a program and returns its stdout, for comparing behaviour. */
 export async function programOutput(file: string, cwd: string, args: string[] = []): Promise<string> {
-  const result = await execa(file, args, { cwd, reject: false, stdin: 'ignore' });
-  return `${result.exitCode}\n${String(result.stdout)}`;
+  // A random edit can make a program print without end: keep 100 MB (execa's default), as a clean build's copy would.
+  const result = await runProcess(file, args, { cwd, maxBuffer: 100_000_000 });
+  return `${result.exitCode}\n${result.stdout}`;
 }
