@@ -7,7 +7,9 @@
  * functions a build calls are compiled lazily on top: most of a small build's
  * start-up. The bytecode V8 produced in the first run is saved when the
  * process exits (`script.createCachedData()`, after the run, so the lazily
- * compiled functions are in it) under the user's cache directory, keyed by
+ * compiled functions are in it) under the user's cache directory (see
+ * `cache-home.ts`: never under a missing or read-only HOME, nor under HOME in
+ * a Nix build, where it goes to `$TMPDIR` or is not kept), keyed by
  * the bundle's content, node's version and architecture, and read by later
  * runs; V8 rejects a cache made by another V8 or with other flags, and a
  * rejected or unwritable cache only costs the compile. Node 20 has no
@@ -17,14 +19,15 @@
  * `@orchestrate/core` (an ES module re-exporting the same file) share this
  * instance. `ORCHESTRATE_CODE_CACHE=0` turns the cache off.
  *
- * This file imports node's modules only: it runs before any bundle.
+ * This file imports node's modules (and `cache-home.ts`, which imports node's
+ * modules only): it runs before any bundle.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { tryCacheDir } from '../cache-home.js';
 
 interface CliBundle {
   runCliProcess(): Promise<void>;
@@ -52,10 +55,10 @@ function pruneCaches(dir: string): void {
 function loadBundle(file: string): CliBundle {
   const loader = Module as ModuleInternals;
   const source = readFileSync(file, 'utf8');
-  const enabled = process.env['ORCHESTRATE_CODE_CACHE'] !== '0';
+  const cacheDir = process.env['ORCHESTRATE_CODE_CACHE'] === '0' ? undefined : tryCacheDir('v8');
+  const enabled = cacheDir !== undefined;
   const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 24);
-  const cacheDir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'orchestrate', 'v8');
-  const cacheFile = join(cacheDir, `core-${key}.bin`);
+  const cacheFile = join(cacheDir ?? '', `core-${key}.bin`);
   let cachedData: Buffer | undefined;
   if (enabled) {
     try {
@@ -68,6 +71,7 @@ function loadBundle(file: string): CliBundle {
   if (enabled && (cachedData === undefined || script.cachedDataRejected === true)) {
     process.once('exit', () => {
       try {
+        if (cacheDir === undefined) return;
         mkdirSync(cacheDir, { recursive: true });
         // pid and random bytes: containers sharing one cache directory can have equal pids.
         const temp = `${cacheFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
