@@ -21,6 +21,7 @@ import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
+import { checkpointCreatedAt, orderRecordedTimes } from './checkpoint/time-order.js';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,10 @@ export interface OrchestratorOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** `--store` from the command line. */
   storeOverride?: string | undefined;
+  /** `--name` from the command line: the project's identity, over the config's `name`. */
+  nameOverride?: string | undefined;
+  /** `--times` from the command line (`exact` or `order`). */
+  timesOverride?: string | undefined;
   /** A store to use instead of opening the configured local one. */
   store?: CheckpointStore;
   /** A git listing of the expected source directory, started while the plugins loaded; the first run uses it. */
@@ -86,6 +91,11 @@ function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
   const { createdAt: _a, ...restA } = a;
   const { createdAt: _b, ...restB } = b;
   return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
+/** `records` with its keys in code-unit order: a manifest's text must not depend on the order a walk or git listed the files. */
+function sortedByPath<T>(records: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(records).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Why a manifest exceeds the config's `limits`, or `undefined`. */
@@ -231,6 +241,8 @@ export class Orchestrator {
       plugins: this.#plugins,
       env,
       storeOverride: this.#options.storeOverride,
+      nameOverride: this.#options.nameOverride,
+      timesOverride: this.#options.timesOverride,
     });
     this.hooks.configResolved.call(config);
     return config;
@@ -530,17 +542,21 @@ export class Orchestrator {
       ...(previous && restored ? { reuse: { state: previous.state, stamps: restored.stamps } } : {}),
     });
     const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), Object.keys(state), ctx);
+    let sourceRecords = sortedByPath(await captureSources(ctx.sourceDir, sources));
+    let stateRecords = state;
+    // `times: order`: one order for the tree's recorded times instead of wall-clock values (see time-order.ts).
+    if (ctx.config.times === 'order') [sourceRecords, stateRecords] = orderRecordedTimes([sourceRecords, stateRecords]) as [typeof sourceRecords, typeof state];
     const manifest: CheckpointManifest = {
       schema: MANIFEST_SCHEMA_VERSION,
       project: ctx.config.project,
-      createdAt: new Date().toISOString(),
+      createdAt: checkpointCreatedAt(ctx.env),
       orchestrate: VERSION,
       fingerprint,
       roots: { project: ctx.projectDir, source: ctx.sourceDir, build: ctx.buildDir },
       sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
       buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
-      sources: await captureSources(ctx.sourceDir, sources),
-      state,
+      sources: sourceRecords,
+      state: stateRecords,
       data: {},
     };
     await this.hooks.afterCapture.promise(manifest, ctx);
@@ -553,8 +569,8 @@ export class Orchestrator {
       return restored.id;
     }
     const ref = await ctx.store.putCheckpoint(manifest);
-    recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(state), 'replace');
-    const files = Object.values(state).filter((r) => r.blob).length;
+    recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(stateRecords), 'replace');
+    const files = Object.values(stateRecords).filter((r) => r.blob).length;
     ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
     // Only when the project has more checkpoints than it keeps; the whole-store sweep is `orchestrate gc`.
     if ((await ctx.store.countCheckpoints(ctx.config.project)) > ctx.config.keep) {

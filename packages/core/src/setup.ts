@@ -17,6 +17,10 @@ export interface CreateOrchestratorOptions {
   configFile?: string | undefined;
   logger: Logger;
   storeOverride?: string | undefined;
+  /** `--name`: the project's identity, over the config's `name`. */
+  nameOverride?: string | undefined;
+  /** `--times`: `exact` or `order`, over `ORCHESTRATE_TIMES` and the config's `times`. */
+  timesOverride?: string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * Start listing the sources with git as soon as the config is found, while
@@ -49,6 +53,8 @@ export async function createOrchestrator(options: CreateOrchestratorOptions): Pr
     logger: options.logger,
     ...(options.env ? { env: options.env } : {}),
     storeOverride: options.storeOverride,
+    nameOverride: options.nameOverride,
+    timesOverride: options.timesOverride,
     gitListing,
   });
 }

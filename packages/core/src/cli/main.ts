@@ -30,6 +30,8 @@ export interface CliIo {
 interface GlobalOptions {
   cwd: string;
   store?: string | undefined;
+  name?: string | undefined;
+  times?: string | undefined;
   config?: string | undefined;
   json?: boolean | undefined;
   verbose?: boolean | undefined;
@@ -73,6 +75,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .addOption(new Option('-C, --cwd <dir>', 'project directory').default(process.cwd()).env('ORCHESTRATE_CWD'))
     .addOption(new Option('--store <dir>', 'checkpoint store directory').env('ORCHESTRATE_STORE'))
+    .addOption(new Option('--name <project>', "the project's name, which identifies its checkpoints (over the config's name)").env('ORCHESTRATE_NAME'))
+    .addOption(
+      new Option('--times <mode>', "recorded times: 'exact' ns values, or 'order' for reproducible checkpoints (default: order in a Nix build, else exact)")
+        .choices(['exact', 'order'] as const)
+        .env('ORCHESTRATE_TIMES'),
+    )
     .addOption(new Option('-c, --config <file>', 'config file (default: searched from --cwd upwards)'))
     .addOption(new Option('--json', 'print one JSON object on stdout'))
     .addOption(new Option('-v, --verbose', 'print debug output').env('ORCHESTRATE_VERBOSE'));
@@ -80,7 +88,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const globals = (): GlobalOptions => {
     const o = program.opts();
     json = o.json === true;
-    return { cwd: resolve(o.cwd), store: o.store, config: o.config, json: o.json, verbose: o.verbose };
+    return { cwd: resolve(o.cwd), store: o.store, name: o.name, times: o.times, config: o.config, json: o.json, verbose: o.verbose };
   };
 
   const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
@@ -99,6 +107,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           configFile: opts.config,
           logger,
           storeOverride: opts.store,
+          nameOverride: opts.name,
+          timesOverride: opts.times,
           env: io.env,
           listSourcesEarly: true,
         });
@@ -211,6 +221,7 @@ async function storeDir(opts: GlobalOptions, io: CliIo): Promise<string> {
 }
 
 async function currentProject(opts: GlobalOptions): Promise<string | undefined> {
+  if (opts.name) return opts.name;
   const loaded = await tryLoadConfig(opts.cwd, opts.config);
   return loaded ? projectIdentity(loaded.dir, loaded.config.name) : undefined;
 }

@@ -24,7 +24,7 @@ const pluginEntry: z.ZodType<PluginEntryInput> = z.lazy(() =>
 
 /** The user's config, every key optional. */
 export const userConfigSchema = z.strictObject({
-  /** Project name; identifies the project's checkpoints. @default the git origin URL, else the directory name */
+  /** Project name; identifies the project's checkpoints. `--name` overrides it. @default the git origin URL, else the directory name */
   name: z.string().min(1).optional(),
   /** Plugins: objects, package names, `[package, options]`, nested arrays; falsy entries are skipped. */
   plugins: z.array(pluginEntry).optional(),
@@ -42,6 +42,15 @@ export const userConfigSchema = z.strictObject({
   exclude: z.array(z.string()).optional(),
   /** Checkpoints kept per project by `gc` and after each save. @default 5 */
   keep: z.number().int().positive().optional(),
+  /**
+   * How a checkpoint records times: `exact` keeps every file's ns mtime as a
+   * value (cargo's fingerprints compare recorded mtimes as values);
+   * `order` keeps them as an order only, so the same sources built twice give
+   * the same checkpoint (see `checkpoint/time-order.ts`). Overridden by
+   * `--times` and `ORCHESTRATE_TIMES`.
+   * @default "order" in a Nix build (NIX_BUILD_TOP set), else "exact"
+   */
+  times: z.enum(['exact', 'order']).optional(),
   /**
    * Bounds on a checkpoint's manifest: one that lists more entries (state files
    * and sources) or more state bytes is refused, and the build goes on in full.
@@ -70,8 +79,14 @@ export interface ConfigDraft {
   include?: string[] | undefined;
   exclude?: string[] | undefined;
   keep?: number | undefined;
+  times?: TimeMode | undefined;
   limits?: { entries?: number | undefined; bytes?: number | undefined } | undefined;
 }
+
+/** How a checkpoint records times; see the config's `times`. */
+export type TimeMode = 'exact' | 'order';
+/** Every {@link TimeMode}. */
+export const TIME_MODES: readonly TimeMode[] = ['exact', 'order'];
 
 /** What `resolveConfig` taps know about the run. */
 export interface ConfigEnv {
@@ -95,6 +110,8 @@ export interface ResolvedConfig {
   readonly include: readonly string[];
   readonly exclude: readonly string[];
   readonly keep: number;
+  /** How this run's checkpoint records times (see the config's `times`). */
+  readonly times: TimeMode;
   /** Bounds on a checkpoint's manifest (see the config's `limits`). */
   readonly limits: { readonly entries: number; readonly bytes: number };
   readonly plugins: readonly Plugin[];
