@@ -21,7 +21,7 @@ import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
-import { checkpointCreatedAt, orderRecordedTimes } from './checkpoint/time-order.js';
+import { checkpointCreatedAt, flattenRecordedTimes } from './checkpoint/flat-times.js';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -542,10 +542,11 @@ export class Orchestrator {
       ...(previous && restored ? { reuse: { state: previous.state, stamps: restored.stamps } } : {}),
     });
     const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), Object.keys(state), ctx);
-    let sourceRecords = sortedByPath(await captureSources(ctx.sourceDir, sources));
-    let stateRecords = state;
-    // `times: order`: one order for the tree's recorded times instead of wall-clock values (see time-order.ts).
-    if (ctx.config.times === 'order') [sourceRecords, stateRecords] = orderRecordedTimes([sourceRecords, stateRecords]) as [typeof sourceRecords, typeof state];
+    // `times: flat`: no time of the build's clock in the manifest (see flat-times.ts).
+    const flat = ctx.config.times === 'flat';
+    const capturedSources = sortedByPath(await captureSources(ctx.sourceDir, sources));
+    const sourceRecords = flat ? flattenRecordedTimes(capturedSources) : capturedSources;
+    const stateRecords = flat ? flattenRecordedTimes(state) : state;
     const manifest: CheckpointManifest = {
       schema: MANIFEST_SCHEMA_VERSION,
       project: ctx.config.project,

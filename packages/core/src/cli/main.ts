@@ -77,8 +77,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--store <dir>', 'checkpoint store directory').env('ORCHESTRATE_STORE'))
     .addOption(new Option('--name <project>', "the project's name, which identifies its checkpoints (over the config's name)").env('ORCHESTRATE_NAME'))
     .addOption(
-      new Option('--times <mode>', "recorded times: 'exact' ns values, or 'order' for reproducible checkpoints (default: order in a Nix build, else exact)")
-        .choices(['exact', 'order'] as const)
+      new Option('--times <mode>', "recorded times: 'exact' ns values, or 'flat' for reproducible checkpoints (default: flat in a Nix build, else exact)")
+        .choices(['exact', 'flat'] as const)
         .env('ORCHESTRATE_TIMES'),
     )
     .addOption(new Option('-c, --config <file>', 'config file (default: searched from --cwd upwards)'))

@@ -32,7 +32,7 @@ export function defaultStoreDir(env: Env): string {
 
 /**
  * How recorded times are kept: `--times`/`ORCHESTRATE_TIMES`, else the
- * config's `times`, else `order` in a Nix build and `exact` elsewhere.
+ * config's `times`, else `flat` in a Nix build and `exact` elsewhere.
  */
 export function resolveTimeMode(configured: TimeMode | undefined, override: string | undefined, env: Env): TimeMode {
   const wanted = override ?? env['ORCHESTRATE_TIMES'] ?? undefined;
@@ -44,7 +44,7 @@ export function resolveTimeMode(configured: TimeMode | undefined, override: stri
     }
     return wanted as TimeMode;
   }
-  return configured ?? (isNixBuild(env) ? 'order' : 'exact');
+  return configured ?? (isNixBuild(env) ? 'flat' : 'exact');
 }
 
 /**

@@ -44,13 +44,14 @@ export const userConfigSchema = z.strictObject({
   keep: z.number().int().positive().optional(),
   /**
    * How a checkpoint records times: `exact` keeps every file's ns mtime as a
-   * value (cargo's fingerprints compare recorded mtimes as values);
-   * `order` keeps them as an order only, so the same sources built twice give
-   * the same checkpoint (see `checkpoint/time-order.ts`). Overridden by
+   * value (cargo's fingerprints compare some recorded mtimes as values);
+   * `flat` records every time of the build as one fixed time (earlier ones,
+   * like a Nix unpack's 1 s, as they are), so the same sources built twice
+   * give the same checkpoint (see `checkpoint/flat-times.ts`). Overridden by
    * `--times` and `ORCHESTRATE_TIMES`.
-   * @default "order" in a Nix build (NIX_BUILD_TOP set), else "exact"
+   * @default "flat" in a Nix build (NIX_BUILD_TOP set), else "exact"
    */
-  times: z.enum(['exact', 'order']).optional(),
+  times: z.enum(['exact', 'flat']).optional(),
   /**
    * Bounds on a checkpoint's manifest: one that lists more entries (state files
    * and sources) or more state bytes is refused, and the build goes on in full.
@@ -84,9 +85,9 @@ export interface ConfigDraft {
 }
 
 /** How a checkpoint records times; see the config's `times`. */
-export type TimeMode = 'exact' | 'order';
+export type TimeMode = 'exact' | 'flat';
 /** Every {@link TimeMode}. */
-export const TIME_MODES: readonly TimeMode[] = ['exact', 'order'];
+export const TIME_MODES: readonly TimeMode[] = ['exact', 'flat'];
 
 /** What `resolveConfig` taps know about the run. */
 export interface ConfigEnv {
