@@ -3,7 +3,9 @@
  * exiting, so it can be tested in-process.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isNixBuild } from '../cache-home.js';
 import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import { ExitCode, InterruptedError, isOrchestrateError } from '../errors.js';
@@ -34,6 +36,7 @@ interface GlobalOptions {
   times?: string | undefined;
   config?: string | undefined;
   json?: boolean | undefined;
+  report?: string | undefined;
   verbose?: boolean | undefined;
 }
 
@@ -83,17 +86,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     )
     .addOption(new Option('-c, --config <file>', 'config file (default: searched from --cwd upwards)'))
     .addOption(new Option('--json', 'print one JSON object on stdout'))
+    .addOption(new Option('--report <file>', "also write build, prepare and restore's JSON report (as --json prints it) to <file>, logging as usual"))
     .addOption(new Option('-v, --verbose', 'print debug output').env('ORCHESTRATE_VERBOSE'));
 
   const globals = (): GlobalOptions => {
     const o = program.opts();
     json = o.json === true;
-    return { cwd: resolve(o.cwd), store: o.store, name: o.name, times: o.times, config: o.config, json: o.json, verbose: o.verbose };
+    return { cwd: resolve(o.cwd), store: o.store, name: o.name, times: o.times, config: o.config, json: o.json, report: o.report, verbose: o.verbose };
   };
 
   const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
     const opts = globals();
-    const renderer = opts.json ? 'silent' : io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' ? 'default' : 'simple';
+    // A Nix builder's output is a pseudo-terminal that goes to a log: plain lines there too.
+    const interactive = io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' && !isNixBuild(io.env);
+    const renderer = opts.json ? 'silent' : interactive ? 'default' : 'simple';
     const report = await runWithProgress({
       title: `orchestrate ${command}`,
       renderer,
@@ -115,6 +121,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
       },
     });
+    // For scripts that show the tool's output and read the result (a Nix builder).
+    if (opts.report !== undefined) await writeFile(resolve(opts.report), `${JSON.stringify(reportJson(report))}\n`);
     if (opts.json) io.stdout(`${JSON.stringify(reportJson(report))}\n`);
     else {
       const how = report.mode === 'incremental' ? `incremental from ${report.restored?.slice(0, 12)}` : `full (${report.reason})`;
