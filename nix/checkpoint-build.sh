@@ -39,9 +39,13 @@ orchestrateRun() {
     mkdir -p "$orchestrateStore"
     local -a layerArgs=()
     local layer
-    if _orchestrate build --help 2>/dev/null | grep -q -- '--store-from'; then
-        # Read in place: a hit below is verified and written through to the build's own store.
+    local help
+    help=$(_orchestrate --help 2>/dev/null || true)
+    if grep -q -- '--store-from-in-place' <<<"$help"; then
+        # Read in place: the layers stay where they are, verified as they are read; the new
+        # checkpoint names their blobs and the build's own store gets only what is new.
         while read -r layer; do layerArgs+=(--store-from "$layer"); done < <(_orchestrateLayers)
+        if [ ${#layerArgs[@]} -gt 0 ]; then layerArgs+=(--store-from-in-place); fi
     else
         # This orchestrate has no read-only store layers: copy the layers' blobs into the
         # build's own store (writable modes), and the checkpoint's one manifest.

@@ -85,6 +85,10 @@ export interface RestoreResult {
 export interface StepResult {
   /** The command line that ran, for the report. */
   readonly command: string;
+  /** Compile units the step ran (a `build` tap that can count them, e.g. from the tool's output); for the report. */
+  readonly unitsRebuilt?: number;
+  /** Compile units the build has in all, rebuilt or not; for the report. */
+  readonly unitsTotal?: number;
 }
 
 /** One file selected as build state. */
@@ -100,6 +104,12 @@ export interface StateSelection {
   readonly files: StateFileSpec[];
 }
 
+/** The files a build produced that a user ships or runs, selected by `selectOutputs`. */
+export interface OutputSelection {
+  /** Paths relative to the build directory. */
+  readonly files: string[];
+}
+
 /** Final report of a run. */
 export interface BuildReport {
   readonly command: 'build' | 'prepare' | 'restore';
@@ -107,6 +117,8 @@ export interface BuildReport {
   readonly reason: string | null;
   /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;
+  /** The store the restored checkpoint came from (the local store, a read-only layer). */
+  readonly restoredFrom: string | null;
   /** Id of the checkpoint that holds this build's state, or null when none was saved. */
   readonly saved: string | null;
   /**
@@ -118,6 +130,27 @@ export interface BuildReport {
   readonly changes: ChangeSet;
   readonly durationMs: number;
   readonly timings: Readonly<Record<string, number>>;
+  /** State files the restore wrote (files and executables; not directories or links); 0 for a full build. */
+  readonly restoredFiles: number;
+  /** Their bytes, as recorded in the checkpoint. */
+  readonly restoredBytes: number;
+  /** Compile units the build ran, when the build-system plugin counts them (see {@link StepResult}); else null. */
+  readonly unitsRebuilt: number | null;
+  /** Compile units in all, when the build-system plugin counts them; else null. */
+  readonly unitsTotal: number | null;
+  /**
+   * How long the project's last full build took (its configure and build
+   * steps), in ms: this run's own for a full build, else as recorded in the
+   * restored checkpoint; null when unknown (`restore`, a checkpoint older than the record).
+   */
+  readonly fullBuildMs: number | null;
+  /** {@link fullBuildMs} less this run's {@link durationMs} for an incremental build; negative when it cost more; else null. */
+  readonly timeSavedMs: number | null;
+  /**
+   * The build's outputs (paths relative to the build directory, sorted), when
+   * the run was asked for them (`RunOptions.listOutputs`, as `verify` does); else undefined.
+   */
+  readonly outputs?: readonly string[];
 }
 
 /** Creates the full set of hooks; the orchestrator owns it. */
@@ -189,6 +222,16 @@ export function createHooks() {
      * blobs they stored with `context.store.putBlob` to `manifest.attachments`.
      */
     afterCapture: new AsyncSeriesHook<[CheckpointManifest, BuildContext]>(['manifest', 'context']),
+
+    // outputs
+    /**
+     * Plugins name the build's outputs: what a user ships or runs (executables,
+     * libraries, archives), which `orchestrate verify` compares byte for byte
+     * between a checkpoint build and a clean one. Runs after the build, only
+     * when the run was asked for its outputs; the config's `outputs` globs,
+     * when given, replace what the plugins select.
+     */
+    selectOutputs: new AsyncSeriesWaterfallHook<[OutputSelection, BuildContext]>(['selection', 'context']),
 
     // end
     /** The run succeeded. */

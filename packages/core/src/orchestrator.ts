@@ -26,7 +26,7 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
-import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
+import type { ConfigDraft, ResolvedConfig, StoreOverrides } from './config/schema.js';
 import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
 import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
 import {
@@ -40,24 +40,43 @@ import {
   type PluginHooks,
   type RestorePlan,
   type StateSelection,
+  type StepResult,
 } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { Plugin, PluginApi } from './plugin.js';
 import { changeCount, NO_CHANGES } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
-import { LocalStore } from './store/local-store.js';
+import { openStore } from './store/open-store.js';
+import { resolveOutputs } from './verify/outputs.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
 import { acquireTreeLock, type TreeLock } from './tree-lock.js';
 
 const CORE = 'orchestrate';
 
+/** A checkpoint written back: its id, the times it gave each file, and the files and bytes written. */
+interface Restored {
+  readonly id: string;
+  /** The store it came from, when not the run's own (a read-only layer). */
+  readonly origin: string | undefined;
+  readonly stamps: Map<string, FileStamp>;
+  readonly files: number;
+  readonly bytes: number;
+}
+
 /** What a run should do. */
 export interface RunOptions {
   command: 'build' | 'prepare' | 'restore';
   /** Do not save a checkpoint after the build. */
   noSave?: boolean;
+  /**
+   * Record the state this run writes in the store's tree ledger (the default).
+   * `false` for a scratch tree removed after the run (`verify`): the store is left as it was.
+   */
+  recordTree?: boolean;
+  /** Ask the plugins for the build's outputs (`selectOutputs`) and return them in the report's `outputs`. */
+  listOutputs?: boolean;
   /**
    * Wait while another run holds the tree's lock (the default); `false`
    * throws a `TreeBusyError` at once instead (`--no-wait`).
@@ -74,11 +93,11 @@ export interface OrchestratorOptions {
   configFile?: string | undefined;
   logger: Logger;
   env?: Readonly<Record<string, string | undefined>>;
-  /** `--store` from the command line. */
-  storeOverride?: string | undefined;
+  /** Store locations from the command line. */
+  stores?: StoreOverrides | undefined;
   /** `--name` from the command line: the project's identity, over the config's `name`. */
   nameOverride?: string | undefined;
-  /** `--times` from the command line (`exact` or `order`). */
+  /** `--times` from the command line (`exact` or `flat`). */
   timesOverride?: string | undefined;
   /** A store to use instead of opening the configured local one. */
   store?: CheckpointStore;
@@ -240,7 +259,7 @@ export class Orchestrator {
       configFile: this.#options.configFile,
       plugins: this.#plugins,
       env,
-      storeOverride: this.#options.storeOverride,
+      stores: this.#options.stores,
       nameOverride: this.#options.nameOverride,
       timesOverride: this.#options.timesOverride,
     });
@@ -280,7 +299,7 @@ export class Orchestrator {
             logger.debug(holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`),
         }),
       );
-      const store = this.#options.store ?? (await LocalStore.open(config.store));
+      const store = this.#options.store ?? (await openStore(config));
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
       this.hooks.run.call(context);
@@ -305,13 +324,13 @@ export class Orchestrator {
       ctx.scanned({ sources: scan.sources, untracked: scan.untracked });
       logger.debug(`${scan.sources.size} sources (${scan.method})`);
 
-      let restored: { id: string; stamps: Map<string, FileStamp> } | undefined;
+      let restored: Restored | undefined;
       if (options.command === 'prepare') ctx.buildInFull('prepare always builds in full');
       else {
         const lookup = await time('find', () =>
           this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context),
         );
-        const outcome = await time('restore', () => this.#restore(context, lookup));
+        const outcome = await time('restore', () => this.#restore(context, lookup, options.recordTree !== false));
         if ('reason' in outcome) ctx.buildInFull(outcome.reason);
         else restored = outcome;
       }
@@ -320,27 +339,44 @@ export class Orchestrator {
 
       let saved: string | null = null;
       let saveError: string | null = null;
+      let step: StepResult | undefined;
+      let fullBuildMs: number | null = ctx.checkpoint?.fullBuildMs ?? null;
+      let outputs: string[] | undefined;
       if (options.command !== 'restore') {
         await time('configure', () => this.hooks.configure.promise(context));
         await this.hooks.beforeBuild.promise(context);
-        const step = await time('build', () => this.hooks.build.promise(context));
+        step = await time('build', () => this.hooks.build.promise(context));
         if (step === undefined) {
           throw new OrchestrateError('ERR_NO_BUILD', 'no plugin ran the build', ExitCode.Usage, {
             hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
           });
         }
-        if (!options.noSave) ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored)));
+        // What a build without orchestrate costs: the configure and build steps of a full build.
+        if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
+        if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
+        if (!options.noSave) {
+          ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+        }
       }
+      const durationMs = Math.round(performance.now() - started);
       const report: BuildReport = {
         command: options.command,
         mode: ctx.mode,
         reason: ctx.reason,
         restored: restored?.id ?? null,
+        restoredFrom: restored ? (restored.origin ?? store.location) : null,
         saved,
         saveError,
         changes: ctx.changes ?? NO_CHANGES,
-        durationMs: Math.round(performance.now() - started),
+        durationMs,
         timings,
+        restoredFiles: restored?.files ?? 0,
+        restoredBytes: restored?.bytes ?? 0,
+        unitsRebuilt: step?.unitsRebuilt ?? null,
+        unitsTotal: step?.unitsTotal ?? null,
+        fullBuildMs: options.command === 'restore' ? null : fullBuildMs,
+        timeSavedMs: ctx.mode === 'incremental' && fullBuildMs !== null && options.command !== 'restore' ? fullBuildMs - durationMs : null,
+        ...(outputs === undefined ? {} : { outputs }),
       };
       await this.hooks.done.promise(report, context);
       return report;
@@ -407,10 +443,7 @@ export class Orchestrator {
   }
 
   /** Restores `lookup`'s checkpoint, or says why not (and then nothing of it is left in the tree). */
-  async #restore(
-    ctx: RunContext,
-    lookup: CheckpointLookup | undefined,
-  ): Promise<{ id: string; stamps: Map<string, FileStamp> } | { reason: string }> {
+  async #restore(ctx: RunContext, lookup: CheckpointLookup | undefined, recordTree: boolean): Promise<Restored | { reason: string }> {
     if (!lookup) return { reason: 'no checkpoint found' };
     if ('reason' in lookup) return { reason: lookup.reason };
     const short = lookup.ref.id.slice(0, 12);
@@ -446,7 +479,7 @@ export class Orchestrator {
       });
       written = outcome.restored;
       // What this run wrote is build output of this tree, whatever happens next.
-      recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
+      if (recordTree) recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
       ctx.restored();
       await this.hooks.afterRestore.promise(
         {
@@ -461,7 +494,15 @@ export class Orchestrator {
       ctx.logger.info(
         `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(ctx.changes ?? NO_CHANGES)} changed sources`,
       );
-      return { id: lookup.ref.id, stamps: outcome.stamps };
+      let files = 0;
+      let bytes = 0;
+      for (const path of outcome.restored) {
+        const record = entries.get(path);
+        if (record?.kind !== 'file' && record?.kind !== 'exec') continue;
+        files++;
+        bytes += record.size ?? 0;
+      }
+      return { id: lookup.ref.id, origin: lookup.ref.origin, stamps: outcome.stamps, files, bytes };
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
       // Never build on a half-repaired tree: what the restore wrote goes again (restoreCheckpoint
@@ -503,7 +544,8 @@ export class Orchestrator {
   async #capture(
     ctx: RunContext,
     fingerprint: Fingerprint,
-    restored: { id: string; stamps: Map<string, FileStamp> } | undefined,
+    restored: Restored | undefined,
+    fullBuildMs: number | null,
   ): Promise<{ saved: string | null; saveError: string | null }> {
     if (ctx.store.readOnlyReason !== undefined) {
       const why = `store ${ctx.store.location} is read-only: no checkpoint saved (${ctx.store.readOnlyReason})`;
@@ -516,7 +558,7 @@ export class Orchestrator {
     let saved: string;
     try {
       done = await ctx.store.beginWrite();
-      saved = await this.#save(ctx, fingerprint, selection, restored);
+      saved = await this.#save(ctx, fingerprint, selection, restored, fullBuildMs);
     } catch (error) {
       if (!isOrchestrateError(error) || error.code !== 'ERR_STORE') throw error;
       ctx.logger.warn(`no checkpoint saved: ${error.message}`);
@@ -532,7 +574,8 @@ export class Orchestrator {
     ctx: RunContext,
     fingerprint: Fingerprint,
     selection: StateSelection,
-    restored: { id: string; stamps: Map<string, FileStamp> } | undefined,
+    restored: Restored | undefined,
+    fullBuildMs: number | null,
   ): Promise<string> {
     const previous = ctx.checkpoint;
     const state = await captureState({
@@ -559,6 +602,9 @@ export class Orchestrator {
       sources: sourceRecords,
       state: stateRecords,
       data: {},
+      // A measured duration differs from run to run: not in a reproducible (flat) checkpoint, whose
+      // restores then report no time saved.
+      ...(fullBuildMs === null || flat ? {} : { fullBuildMs }),
     };
     await this.hooks.afterCapture.promise(manifest, ctx);
     // Interrupted during the capture: save nothing (the blobs written go at the next gc).

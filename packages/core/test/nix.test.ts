@@ -313,6 +313,8 @@ ${attrs}
     // r2 restored r1's manifest, found through its layers.
     const r1Manifest = readdirSync(join(r1Checkpoint, 'store/checkpoints'), { recursive: true }).map(String).find((p) => p.endsWith('.json')) as string;
     expect(r2.stderr).toContain(`restored checkpoint ${r1Manifest.split('/').pop()?.slice(0, 12)}`);
+    // Read in place through read-only store layers, not copied into the build's store first.
+    expect(r2.stderr).not.toContain('copying checkpoint layer');
     expect(readFileSync(join(r2Checkpoint, 'layers'), 'utf8').trim().split('\n')).toEqual([`${r1Checkpoint}/store`, `${ckpt0}/store`]);
     // Each rolling checkpoint holds only blobs no earlier layer has.
     const blobs = (dir: string): string[] => (existsSync(join(dir, 'store/objects')) ? readdirSync(join(dir, 'store/objects'), { recursive: true }).map(String).filter((p) => p.includes('/')) : []);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import picomatch from 'picomatch';
 import {
   checkpointData,
+  isBinaryOutput,
   listFiles,
   ROOTS_TRANSFORM,
   z,
@@ -47,6 +48,10 @@ function stateFile(path: string): StateFileSpec {
 interface RunState {
   /** The build directory's files before the build (an in-source build's snapshot). */
   snapshot?: Map<string, string>;
+  /** The object files before the build, with their stamps (counts the units the build compiled). */
+  objectsBefore?: Map<string, string>;
+  /** The build directory's files right after the build (the build hook's snapshot, reused by selectState). */
+  afterBuild?: Map<string, string>;
   /** make's database, read while the state is captured (started in selectState, used in afterCapture). */
   graphRead?: Promise<MakeGraph | undefined>;
   /** The restored checkpoint's graph, when nothing it is made from changed (set in selectState). */
@@ -65,6 +70,13 @@ function snapshotTree(root: string): Map<string, string> {
   return out;
 }
 
+
+/** Object files: one per compiled unit. */
+const OBJECT_FILE = /\.(o|obj)$/;
+
+function objectStamps(tree: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...tree].filter(([path]) => OBJECT_FILE.test(path)));
+}
 
 /** Drops MAKEFLAGS parts that change from run to run (jobserver descriptors). */
 function stableMakeflags(value: string | undefined): string {
@@ -215,8 +227,9 @@ export function make(userOptions: MakeOptions = {}): Plugin {
       });
 
       hooks.beforeBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
-        if (options.objDir !== undefined) return;
-        run.snapshot = snapshotTree(ctx.buildDir);
+        const before = snapshotTree(ctx.buildDir);
+        run.objectsBefore = objectStamps(before);
+        if (options.objDir === undefined) run.snapshot = before;
       });
 
       const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
@@ -236,7 +249,24 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         args.push(...commonArgs());
         logger.info(`${command} ${args.join(' ')}`);
         const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, logger });
-        return { command: result.command };
+        // Units: the object files in the build directory; rebuilt: those the build wrote (new or changed stamps).
+        run.afterBuild = snapshotTree(ctx.buildDir);
+        const objects = objectStamps(run.afterBuild);
+        let rebuilt = 0;
+        for (const [path, stamp] of objects) if (run.objectsBefore?.get(path) !== stamp) rebuilt++;
+        return { command: result.command, unitsRebuilt: rebuilt, unitsTotal: objects.size };
+      });
+
+      hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        // Executables, libraries and archives the build made: in the build directory, and no source.
+        const sources = ctx.tree?.sources ?? new Map();
+        const files = [...selection.files];
+        for (const path of run.afterBuild?.keys() ?? snapshotTree(ctx.buildDir).keys()) {
+          const source = ctx.sourcePathOf(path);
+          if (source !== undefined && sources.has(source)) continue;
+          if (isBinaryOutput(join(ctx.buildDir, path), path)) files.push(path);
+        }
+        return { files };
       });
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
@@ -261,12 +291,12 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const files: StateFileSpec[] = [...selection.files];
         if (options.objDir !== undefined) {
           startGraphRead(ctx);
-          const all = snapshotTree(ctx.buildDir);
+          const all = run.afterBuild ?? snapshotTree(ctx.buildDir);
           for (const path of all.keys()) files.push(stateFile(path));
           return { files };
         }
         const before = run.snapshot ?? new Map<string, string>();
-        const after = snapshotTree(ctx.buildDir);
+        const after = run.afterBuild ?? snapshotTree(ctx.buildDir);
         run.carriedGraph = run.snapshot ? tryCarryGraph(ctx, before, after, isBuildFile) : undefined;
         if (run.carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
         else startGraphRead(ctx);

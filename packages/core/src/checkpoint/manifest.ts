@@ -77,6 +77,12 @@ export const checkpointManifestSchema = z.strictObject({
    * verified `readBlob`, kept by gc as long as the checkpoint is.
    */
   attachments: z.record(z.string(), sha256).optional(),
+  /**
+   * How long the project's last full build took (configure and build steps),
+   * in ms: measured by a full build, carried on by the rolling checkpoints
+   * built from it; the report's time saved is reckoned against it.
+   */
+  fullBuildMs: z.number().int().nonnegative().optional(),
 });
 
 export type SourceRecord = z.infer<typeof sourceRecordSchema>;
@@ -89,6 +95,8 @@ export interface CheckpointRef {
   readonly id: string;
   readonly project: string;
   readonly createdAt: string;
+  /** The store it was found in, when not the local store (a read-only layer, a remote). */
+  readonly origin?: string;
 }
 
 /**

@@ -3,12 +3,12 @@
  * {@link ResolvedConfig}: absolute directories, the store location and the
  * project identity.
  */
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, delimiter, join, relative, resolve } from 'node:path';
 import { isNixBuild, tryCacheHome } from '../cache-home.js';
 import { ConfigError } from '../errors.js';
 import { spawnCapture } from '../process.js';
 import type { Plugin } from '../plugin.js';
-import { DEFAULT_KEEP, DEFAULT_LIMITS, TIME_MODES, type ConfigDraft, type ResolvedConfig, type TimeMode } from './schema.js';
+import { DEFAULT_KEEP, DEFAULT_LIMITS, TIME_MODES, type ConfigDraft, type ResolvedConfig, type StoreOverrides, type TimeMode } from './schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -72,8 +72,8 @@ export interface ResolveOptions {
   configFile: string | undefined;
   plugins: readonly Plugin[];
   env: Readonly<Record<string, string | undefined>>;
-  /** `--store` from the command line, which wins over everything. */
-  storeOverride?: string | undefined;
+  /** Store locations from the command line, which win over everything. */
+  stores?: StoreOverrides | undefined;
   /** `--name` from the command line: the project's identity, over the config's `name`. */
   nameOverride?: string | undefined;
   /** `--times` from the command line, over `ORCHESTRATE_TIMES` and the config's `times`. */
@@ -86,7 +86,8 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
   const sourceDir = resolve(projectDir, draft.sourceDir ?? '.');
   const buildDir = resolve(projectDir, draft.buildDir ?? '.');
   let store: string;
-  if (options.storeOverride) store = resolve(options.storeOverride);
+  const stores = options.stores ?? {};
+  if (stores.store) store = resolve(stores.store);
   else if (options.env['ORCHESTRATE_STORE']) store = resolve(options.env['ORCHESTRATE_STORE']);
   else if (draft.store) store = resolve(projectDir, draft.store);
   else store = defaultStoreDir(options.env);
@@ -98,8 +99,17 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
     buildDir,
     env: Object.freeze([...(draft.env ?? [])]),
     store,
+    storeFrom: Object.freeze(
+      stores.storeFrom && stores.storeFrom.length > 0
+        ? stores.storeFrom.map((dir) => resolve(dir))
+        : options.env['ORCHESTRATE_STORE_FROM']
+          ? options.env['ORCHESTRATE_STORE_FROM'].split(delimiter).filter(Boolean).map((dir) => resolve(dir))
+          : (draft.storeFrom ?? []).map((dir) => resolve(projectDir, dir)),
+    ),
+    storeFromInPlace: stores.storeFromInPlace ?? draft.storeFromInPlace ?? false,
     include: Object.freeze([...(draft.include ?? [])]),
     exclude: Object.freeze([...(draft.exclude ?? [])]),
+    outputs: draft.outputs === undefined ? undefined : Object.freeze([...draft.outputs]),
     keep: draft.keep ?? DEFAULT_KEEP,
     times: resolveTimeMode(draft.times, options.timesOverride, options.env),
     limits: Object.freeze({
