@@ -34,7 +34,7 @@ export const userConfigSchema = z.strictObject({
   buildDir: z.string().min(1).optional(),
   /** Names of environment variables whose values are part of the fingerprint. */
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).optional(),
-  /** Store directory. @default $ORCHESTRATE_STORE, else $XDG_CACHE_HOME/orchestrate */
+  /** Store directory. @default $ORCHESTRATE_STORE, else orchestrate/ in $XDG_CACHE_HOME, ~/.cache (not in a Nix build, nor under a missing or read-only HOME) or $TMPDIR */
   store: z.string().min(1).optional(),
   /**
    * Read-only stores searched below the store (a previous build's output, a
