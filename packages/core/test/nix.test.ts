@@ -53,10 +53,8 @@ function nix(command: string, args: readonly string[]): NixRun {
 function nixUnavailable(): string | undefined {
   const which = spawnSync('sh', ['-c', 'command -v nix-build'], { encoding: 'utf8' });
   if (which.status !== 0) return 'nix-build is not installed (run .ci/install-nix as root)';
-  const dir = join(CHECKOUT, 'node_modules', '.cache');
   const probe = `builtins.derivation { name = "orchestrate-sandbox-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ${NONCE} > $out" ]; }`;
   const run = nix('nix-build', ['--no-out-link', '--option', 'sandbox', 'true', '-E', probe]);
-  void dir;
   if (run.code !== 0) {
     return `a sandboxed Nix build fails on this machine (namespaces forbidden?): ${run.stderr.trim().split('\n').slice(-4).join(' | ')}`;
   }
