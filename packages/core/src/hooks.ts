@@ -53,6 +53,14 @@ export interface RestorePlan {
   readonly entries: Map<string, StateRecord>;
   /** Does not restore `path` (and says why at debug level), e.g. an output of a removed source. */
   skip(path: string, why: string): void;
+  /**
+   * Lets the restore replace the file that stands at `path` (relative to the
+   * build directory) although it is neither known build output nor holds the
+   * checkpoint's bytes: the plugin has looked at it and vouches it is the
+   * tool's own (automake's `# dummy` dependency files that configure writes).
+   * Never for a source or version-control metadata: those rules stay.
+   */
+  allowReplace(path: string, why: string): void;
 }
 
 /** Passed with each file through `restoreFile` / `captureFile` transforms. */
@@ -102,6 +110,15 @@ export interface StateFileSpec {
 /** The build state a plugin selects for capture. */
 export interface StateSelection {
   readonly files: StateFileSpec[];
+  /**
+   * Files the build reads that neither version control nor the build wrote
+   * (configure's `config.h` and Makefiles, a header a script generated before
+   * the build), relative to the build directory. Recorded by content, never
+   * restored: a later restore gives each its recorded time back when its
+   * content is unchanged, so a configure that rewrote identical files costs
+   * nothing, and a time after every restored one when it changed.
+   */
+  readonly inputs?: string[];
 }
 
 /** The files a build produced that a user ships or runs, selected by `selectOutputs`. */

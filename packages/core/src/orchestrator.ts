@@ -12,13 +12,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Hook } from 'tapable';
-import { captureSources, captureState, type FileStamp } from './checkpoint/capture.js';
+import { captureInputs, captureSources, captureState, compareInputs, type FileStamp } from './checkpoint/capture.js';
 import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
 import { relativeInside } from './checkpoint/paths.js';
 import { placeholderPairs, replaceRoots, rootPairs, ROOTS_TRANSFORM, spellingsOf, type RootSpellings } from './checkpoint/roots.js';
 import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
+import { setTimes } from './checkpoint/times.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { checkpointCreatedAt, flattenRecordedTimes } from './checkpoint/flat-times.js';
@@ -44,7 +45,7 @@ import {
 } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { Plugin, PluginApi } from './plugin.js';
-import { changeCount, NO_CHANGES } from './sources/manifest.js';
+import { changeCount, NO_CHANGES, type ChangeSet } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { openStore } from './store/open-store.js';
@@ -63,6 +64,8 @@ interface Restored {
   readonly stamps: Map<string, FileStamp>;
   readonly files: number;
   readonly bytes: number;
+  /** How the restore replayed times, to date inputs a configure step writes after it. */
+  readonly times: { readonly shiftNs: bigint; readonly changedNs: bigint };
 }
 
 /** What a run should do. */
@@ -112,9 +115,51 @@ function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
   return JSON.stringify(restA) === JSON.stringify(restB);
 }
 
+/** `inputs` with flat times when the checkpoint records times `flat` (see flat-times.ts). */
+function withFlatInputs(inputs: Pick<CheckpointManifest, 'inputs'>, flat: boolean): Pick<CheckpointManifest, 'inputs'> {
+  return flat && inputs.inputs !== undefined ? { inputs: flattenRecordedTimes(inputs.inputs) } : inputs;
+}
+
 /** `records` with its keys in code-unit order: a manifest's text must not depend on the order a walk or git listed the files. */
 function sortedByPath<T>(records: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(records).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The manifest's `inputs` for a selection: what it names that is not state, when anything. */
+function inputsOf(
+  ctx: BuildContext,
+  selection: StateSelection,
+  state: Readonly<Record<string, StateRecord>>,
+  previous: CheckpointManifest['inputs'],
+): Pick<CheckpointManifest, 'inputs'> {
+  const paths = (selection.inputs ?? []).filter((path) => state[path] === undefined);
+  if (paths.length === 0) return {};
+  const inputs = captureInputs(ctx, paths, previous);
+  return Object.keys(inputs).length > 0 ? { inputs } : {};
+}
+
+/** Dates the tree's inputs against a restored checkpoint's records: unchanged ones their recorded time, changed ones after every restored time. */
+async function replayInputTimes(
+  ctx: BuildContext,
+  recorded: NonNullable<CheckpointManifest['inputs']>,
+  times: { readonly shiftNs: bigint; readonly changedNs: bigint },
+): Promise<void> {
+  const inputs = compareInputs(ctx, recorded);
+  const entries: [string, bigint][] = [];
+  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), recordedNs - times.shiftNs]);
+  for (const path of inputs.changed) entries.push([join(ctx.buildDir, path), times.changedNs]);
+  await setTimes(entries);
+  ctx.logger.debug(`configure: ${inputs.unchanged.size} inputs unchanged, ${inputs.changed.length} changed`);
+}
+
+/** `changes` with the changed inputs that lie in the source directory as modified sources. */
+function withChangedInputs(changes: ChangeSet, changed: readonly string[], ctx: BuildContext): ChangeSet {
+  const modified = new Set(changes.modified);
+  for (const path of changed) {
+    const sourcePath = ctx.sourcePathOf(path);
+    if (sourcePath !== undefined) modified.add(sourcePath);
+  }
+  return { ...changes, modified: [...modified].sort() };
 }
 
 /** Why a manifest exceeds the config's `limits`, or `undefined`. */
@@ -343,7 +388,10 @@ export class Orchestrator {
       let fullBuildMs: number | null = ctx.checkpoint?.fullBuildMs ?? null;
       let outputs: string[] | undefined;
       if (options.command !== 'restore') {
-        await time('configure', () => this.hooks.configure.promise(context));
+        const configured = await time('configure', () => this.hooks.configure.promise(context));
+        // A configure step that ran after the restore wrote its outputs anew: those it wrote as they
+        // were get their recorded times back, as a restore gives them, so they rebuild nothing.
+        if (configured && restored && ctx.checkpoint?.inputs) await replayInputTimes(context, ctx.checkpoint.inputs, restored.times);
         await this.hooks.beforeBuild.promise(context);
         step = await time('build', () => this.hooks.build.promise(context));
         if (step === undefined) {
@@ -447,11 +495,13 @@ export class Orchestrator {
     if (!lookup) return { reason: 'no checkpoint found' };
     if ('reason' in lookup) return { reason: lookup.reason };
     const short = lookup.ref.id.slice(0, 12);
+    // Build output this tree's earlier runs wrote, and what plugins vouch for in beforeRestore.
+    const knownOutputs = readTreeLedger(ctx.config.store, ctx.buildDir);
     const rules = new WriteRules({
       sourceDir: ctx.sourceDir,
       buildDir: ctx.buildDir,
       tree: ctx.tree ?? { sources: new Map(), untracked: new Set() },
-      knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
+      knownOutputs,
     });
     let written: readonly string[] = [];
     // Phase boundaries as debug lines (ORCHESTRATE_DEBUG=restore,capture): the kill-point tests wait for them.
@@ -460,10 +510,14 @@ export class Orchestrator {
       // A checkpoint that claims a source or version-control metadata as its state is refused whole,
       // before plugins see it or drop entries from the plan.
       for (const path of Object.keys(lookup.manifest.state)) rules.checkNotSource(path, 'its state file');
+      for (const path of Object.keys(lookup.manifest.inputs ?? {})) rules.checkNotSource(path, 'its input');
       ctx.consider(lookup);
+      // Inputs no version control tracks decide by content too: one that changed is a changed source.
+      const inputs = compareInputs(ctx, lookup.manifest.inputs);
+      if (inputs.changed.length > 0) ctx.widen(withChangedInputs(lookup.changes, inputs.changed, ctx));
       const refusal = await this.hooks.validateCheckpoint.promise(lookup.manifest, ctx);
       if (refusal) return { reason: `checkpoint ${short} refused: ${refusal.reason}` };
-      ctx.widen(await this.hooks.changes.promise(lookup.changes, ctx));
+      ctx.widen(await this.hooks.changes.promise(ctx.changes ?? lookup.changes, ctx));
       const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
       const plan: RestorePlan = {
         manifest: lookup.manifest,
@@ -471,10 +525,15 @@ export class Orchestrator {
         skip: (path, why) => {
           if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
         },
+        allowReplace: (path, why) => {
+          knownOutputs.add(path);
+          ctx.logger.debug(`may replace '${path}': ${why}`);
+        },
       };
       await this.hooks.beforeRestore.promise(plan, ctx);
       const outcome = await restoreCheckpoint(ctx, plan, {
         rules,
+        inputs,
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
       written = outcome.restored;
@@ -502,7 +561,14 @@ export class Orchestrator {
         files++;
         bytes += record.size ?? 0;
       }
-      return { id: lookup.ref.id, origin: lookup.ref.origin, stamps: outcome.stamps, files, bytes };
+      return {
+        id: lookup.ref.id,
+        origin: lookup.ref.origin,
+        stamps: outcome.stamps,
+        files,
+        bytes,
+        times: { shiftNs: outcome.timeShiftNs, changedNs: outcome.changedSourceTimeNs },
+      };
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
       // Never build on a half-repaired tree: what the restore wrote goes again (restoreCheckpoint
@@ -600,6 +666,7 @@ export class Orchestrator {
       sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
       buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
       sources: sourceRecords,
+      ...withFlatInputs(inputsOf(ctx, selection, state, previous?.inputs), flat),
       state: stateRecords,
       data: {},
       // A measured duration differs from run to run: not in a reproducible (flat) checkpoint, whose

@@ -83,10 +83,18 @@ export const checkpointManifestSchema = z.strictObject({
    * built from it; the report's time saved is reckoned against it.
    */
   fullBuildMs: z.number().int().nonnegative().optional(),
+  /**
+   * Inputs that neither version control nor the build wrote (a configure
+   * step's `config.h` and Makefiles), by path relative to the build directory:
+   * recorded by content, so a restore gives an unchanged one its time back.
+   */
+  inputs: z.record(relativePath, z.strictObject({ hash: sha256, size: z.number().int().nonnegative(), mtimeNs: nsTime })).optional(),
 });
 
 export type SourceRecord = z.infer<typeof sourceRecordSchema>;
 export type StateRecord = z.infer<typeof stateRecordSchema>;
+/** A recorded input: its content and its time at capture. */
+export type InputRecord = NonNullable<z.infer<typeof checkpointManifestSchema>['inputs']>[string];
 export type CheckpointManifest = z.infer<typeof checkpointManifestSchema>;
 
 /** How a store names one checkpoint. */
