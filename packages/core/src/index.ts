@@ -62,6 +62,7 @@ export { isBinaryOutput } from './verify/outputs.js';
 export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } from './checkpoint/manifest.js';
 export { toolIdentity, tryWhich, compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 export { setTimes, tryMtimeNs, probeGranularity } from './checkpoint/times.js';
+export { isNixBuild, tryCacheDir, tryCacheHome, type CacheHomeSource } from './cache-home.js';
 export { CheckpointRefusedError, isCheckpointRefusal } from './checkpoint/restore.js';
 export { isBinaryContent, relocateText, RelocateTextError, rootMapper, type RelocateTextResult } from './checkpoint/relocate-text.js';
 export { LocalStore } from './store/local-store.js';

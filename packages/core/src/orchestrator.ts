@@ -22,6 +22,7 @@ import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from '
 import { setTimes } from './checkpoint/times.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
+import { checkpointCreatedAt, flattenRecordedTimes } from './checkpoint/flat-times.js';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,10 @@ export interface OrchestratorOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Store locations from the command line. */
   stores?: StoreOverrides | undefined;
+  /** `--name` from the command line: the project's identity, over the config's `name`. */
+  nameOverride?: string | undefined;
+  /** `--times` from the command line (`exact` or `flat`). */
+  timesOverride?: string | undefined;
   /** A store to use instead of opening the configured local one. */
   store?: CheckpointStore;
   /** A git listing of the expected source directory, started while the plugins loaded; the first run uses it. */
@@ -110,6 +115,16 @@ function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
   const { createdAt: _a, ...restA } = a;
   const { createdAt: _b, ...restB } = b;
   return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
+/** `inputs` with flat times when the checkpoint records times `flat` (see flat-times.ts). */
+function withFlatInputs(inputs: Pick<CheckpointManifest, 'inputs'>, flat: boolean): Pick<CheckpointManifest, 'inputs'> {
+  return flat && inputs.inputs !== undefined ? { inputs: flattenRecordedTimes(inputs.inputs) } : inputs;
+}
+
+/** `records` with its keys in code-unit order: a manifest's text must not depend on the order a walk or git listed the files. */
+function sortedByPath<T>(records: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(records).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The manifest's `inputs` for a selection: what it names that is not state, when anything. */
@@ -292,6 +307,8 @@ export class Orchestrator {
       plugins: this.#plugins,
       env,
       stores: this.#options.stores,
+      nameOverride: this.#options.nameOverride,
+      timesOverride: this.#options.timesOverride,
     });
     this.hooks.configResolved.call(config);
     return config;
@@ -645,20 +662,27 @@ export class Orchestrator {
       ...(previous && restored ? { reuse: { state: previous.state, stamps: restored.stamps } } : {}),
     });
     const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), Object.keys(state), ctx);
+    // `times: flat`: no time of the build's clock in the manifest (see flat-times.ts).
+    const flat = ctx.config.times === 'flat';
+    const capturedSources = sortedByPath(await captureSources(ctx.sourceDir, sources));
+    const sourceRecords = flat ? flattenRecordedTimes(capturedSources) : capturedSources;
+    const stateRecords = flat ? flattenRecordedTimes(state) : state;
     const manifest: CheckpointManifest = {
       schema: MANIFEST_SCHEMA_VERSION,
       project: ctx.config.project,
-      createdAt: new Date().toISOString(),
+      createdAt: checkpointCreatedAt(ctx.env),
       orchestrate: VERSION,
       fingerprint,
       roots: { project: ctx.projectDir, source: ctx.sourceDir, build: ctx.buildDir },
       sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
       buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
-      sources: await captureSources(ctx.sourceDir, sources),
-      ...inputsOf(ctx, selection, state, previous?.inputs),
-      state,
+      sources: sourceRecords,
+      ...withFlatInputs(inputsOf(ctx, selection, state, previous?.inputs), flat),
+      state: stateRecords,
       data: {},
-      ...(fullBuildMs === null ? {} : { fullBuildMs }),
+      // A measured duration differs from run to run: not in a reproducible (flat) checkpoint, whose
+      // restores then report no time saved.
+      ...(fullBuildMs === null || flat ? {} : { fullBuildMs }),
     };
     await this.hooks.afterCapture.promise(manifest, ctx);
     // Interrupted during the capture: save nothing (the blobs written go at the next gc).
@@ -670,8 +694,8 @@ export class Orchestrator {
       return restored.id;
     }
     const ref = await ctx.store.putCheckpoint(manifest);
-    recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(state), 'replace');
-    const files = Object.values(state).filter((r) => r.blob).length;
+    recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(stateRecords), 'replace');
+    const files = Object.values(stateRecords).filter((r) => r.blob).length;
     ctx.logger.info(`saved checkpoint ${ref.id.slice(0, 12)} (${files} state files, ${sources.size} sources)`);
     // Only when the project has more checkpoints than it keeps; the whole-store sweep is `orchestrate gc`.
     if ((await ctx.store.countCheckpoints(ctx.config.project)) > ctx.config.keep) {

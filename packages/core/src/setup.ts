@@ -21,6 +21,10 @@ export interface CreateOrchestratorOptions {
   logger: Logger;
   /** Store locations from the command line. */
   stores?: StoreOverrides | undefined;
+  /** `--name`: the project's identity, over the config's `name`. */
+  nameOverride?: string | undefined;
+  /** `--times`: `exact` or `flat`, over `ORCHESTRATE_TIMES` and the config's `times`. */
+  timesOverride?: string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * Start listing the sources with git as soon as the config is found, while
@@ -72,6 +76,8 @@ export async function createOrchestrator(options: CreateOrchestratorOptions): Pr
     logger: options.logger,
     ...(options.env ? { env: options.env } : {}),
     stores: options.stores,
+    nameOverride: options.nameOverride,
+    timesOverride: options.timesOverride,
     gitListing: project.gitListing,
   });
 }

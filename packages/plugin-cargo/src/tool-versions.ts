@@ -35,7 +35,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { runProcess, tryWhich } from '@orchestrate/core';
+import { runProcess, tryCacheDir, tryWhich } from '@orchestrate/core';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -54,13 +54,16 @@ export interface ToolVersionsOptions {
   readonly env: Env;
   readonly cargo: string;
   readonly rustc: string;
-  /** Directory of the kept answers. @default `$XDG_CACHE_HOME/orchestrate/cargo-tools` */
-  readonly cacheDir?: string;
+  /**
+   * Directory of the kept answers; `null` keeps none.
+   * @default `<cache home>/orchestrate/cargo-tools` (see the core's `tryCacheDir`: none under a missing or read-only HOME, or under HOME in a Nix build)
+   */
+  readonly cacheDir?: string | null;
 }
 
-/** Where answers are kept unless told otherwise. */
-export function defaultCacheDir(env: Env): string {
-  return join(env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache'), 'orchestrate', 'cargo-tools');
+/** Where answers are kept unless told otherwise; `undefined` when there is no cache directory to write. */
+export function tryDefaultCacheDir(env: Env): string | undefined {
+  return tryCacheDir('cargo-tools', env);
 }
 
 async function versionOf(command: string, args: string[], cwd: string, env: Env): Promise<{ text: string; ok: boolean }> {
@@ -138,7 +141,8 @@ export async function toolVersionsKey(options: ToolVersionsOptions): Promise<str
  */
 export async function toolVersions(options: ToolVersionsOptions): Promise<ToolVersions & { cached: boolean }> {
   const key = await toolVersionsKey(options).catch(() => undefined);
-  const file = key === undefined ? undefined : join(options.cacheDir ?? defaultCacheDir(options.env), key);
+  const dir = options.cacheDir === undefined ? tryDefaultCacheDir(options.env) : (options.cacheDir ?? undefined);
+  const file = key === undefined || dir === undefined ? undefined : join(dir, key);
   if (file !== undefined) {
     const known = await readFile(file, 'utf8').catch(() => undefined);
     if (known !== undefined) {

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { accessSync, closeSync, constants, createReadStream, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { runProcess } from '../process.js';
+import { tryCacheDir } from '../cache-home.js';
 import type { Fingerprint } from '../hooks.js';
 
 /** Finds `command` on PATH like a shell would; `undefined` when absent. */
@@ -46,11 +46,11 @@ const identityCache = new Map<string, Promise<string>>();
  * by the binary's path, inode, size, mtime and ctime: an upgrade in place
  * changes them, and running `cc --version` three times per build is a visible
  * part of a small incremental build. Scripts (`#!`) are not kept: their
- * version line may depend on the environment.
+ * version line may depend on the environment. Not kept at all where there is
+ * no cache directory to write (see `cache-home.ts`).
  */
-function identityCacheDir(): string {
-  const cacheHome = process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return join(cacheHome, 'orchestrate', 'tools');
+function tryIdentityCacheDir(): string | undefined {
+  return tryCacheDir('tools');
 }
 
 function isScript(path: string): boolean {
@@ -92,8 +92,9 @@ export function toolIdentity(command: string, versionArgs: readonly string[] = [
       } catch {
         // a dangling link: described by its own path
       }
-      const persistent = persistentKey(real, versionArgs, cwd);
-      const file = persistent && join(identityCacheDir(), persistent);
+      const cacheDir = tryIdentityCacheDir();
+      const persistent = cacheDir === undefined ? undefined : persistentKey(real, versionArgs, cwd);
+      const file = cacheDir !== undefined && persistent !== undefined ? join(cacheDir, persistent) : undefined;
       if (file) {
         let known: string | undefined;
         try {
@@ -109,7 +110,7 @@ export function toolIdentity(command: string, versionArgs: readonly string[] = [
       if (file && version.exitCode === 0) {
         // Best effort: a cache that cannot be written only costs the next run a spawn.
         const temp = `${file}.${process.pid}.tmp`;
-        await mkdir(identityCacheDir(), { recursive: true })
+        await mkdir(cacheDir as string, { recursive: true })
           .then(() => writeFile(temp, identity))
           .then(() => rename(temp, file))
           .catch(() => undefined);

@@ -2,16 +2,19 @@
  * Nanosecond file times. make, ninja and cargo compare nanoseconds, while
  * Node's `fs.utimes` rounds to microseconds, so times are set through a small
  * native helper (`native/set-times.c`, built with the package and, when
- * missing, compiled on first use into the user's cache directory).
+ * missing, compiled on first use into the user's cache directory, or, where
+ * there is none to write (see `cache-home.ts`), into a temporary directory of
+ * the process's own).
  */
 import { runProcess } from '../process.js';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, lstat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-info.js';
 import { OrchestrateError, ExitCode } from '../errors.js';
+import { tryCacheDir } from '../cache-home.js';
 
 const SOURCE = join(PACKAGE_ROOT, 'native/set-times.c');
 const PREBUILT = join(PACKAGE_ROOT, 'native/set-times');
@@ -22,11 +25,18 @@ async function compileHelper(): Promise<string> {
   if (existsSync(PREBUILT)) return PREBUILT;
   const source = await readFile(SOURCE);
   const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const cacheHome = process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  const dir = join(cacheHome, 'orchestrate', 'bin');
+  const cached = tryCacheDir('bin');
+  let dir: string;
+  if (cached !== undefined) {
+    dir = cached;
+    await mkdir(dir, { recursive: true });
+  } else {
+    // No cache to keep it in: compiled for this process, removed when it exits.
+    dir = await mkdtemp(join(tmpdir(), 'orchestrate-bin-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   const binary = join(dir, `set-times-${digest}`);
   if (existsSync(binary)) return binary;
-  await mkdir(dir, { recursive: true });
   const temp = `${binary}.${process.pid}.tmp`;
   const cc = process.env['ORCHESTRATE_HOST_CC'] || 'cc';
   const result = await runProcess(cc, ['-O2', '-o', temp, SOURCE]);

@@ -3,7 +3,9 @@
  * exiting, so it can be tested in-process.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { writeFile } from 'node:fs/promises';
 import { delimiter, resolve } from 'node:path';
+import { isNixBuild } from '../cache-home.js';
 import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import { ExitCode, InterruptedError, isOrchestrateError } from '../errors.js';
@@ -32,10 +34,13 @@ export interface CliIo {
 interface GlobalOptions {
   cwd: string;
   store?: string | undefined;
+  name?: string | undefined;
+  times?: string | undefined;
   storeFrom?: string[] | undefined;
   storeFromInPlace?: boolean | undefined;
   config?: string | undefined;
   json?: boolean | undefined;
+  report?: string | undefined;
   verbose?: boolean | undefined;
 }
 
@@ -119,6 +124,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .addOption(new Option('-C, --cwd <dir>', 'project directory').default(process.cwd()).env('ORCHESTRATE_CWD'))
     .addOption(new Option('--store <dir>', 'checkpoint store directory').env('ORCHESTRATE_STORE'))
+    .addOption(new Option('--name <project>', "the project's name, which identifies its checkpoints (over the config's name)").env('ORCHESTRATE_NAME'))
+    .addOption(
+      new Option('--times <mode>', "recorded times: 'exact' ns values, or 'flat' for reproducible checkpoints (default: flat in a Nix build, else exact)")
+        .choices(['exact', 'flat'] as const)
+        .env('ORCHESTRATE_TIMES'),
+    )
     .addOption(
       new Option('--store-from <dir>', 'a read-only store searched below the store (repeatable; else ORCHESTRATE_STORE_FROM, a path list)').argParser(
         (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
@@ -127,6 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--store-from-in-place', 'leave what --store-from serves in place instead of copying it into the store'))
     .addOption(new Option('-c, --config <file>', 'config file (default: searched from --cwd upwards)'))
     .addOption(new Option('--json', 'print one JSON object on stdout'))
+    .addOption(new Option('--report <file>', "also write build, prepare and restore's JSON report (as --json prints it) to <file>, logging as usual"))
     .addOption(new Option('-v, --verbose', 'print debug output').env('ORCHESTRATE_VERBOSE'));
 
   const globals = (): GlobalOptions => {
@@ -137,15 +149,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       store: o.store,
       storeFrom: o.storeFrom,
       storeFromInPlace: o.storeFromInPlace,
+      name: o.name,
+      times: o.times,
       config: o.config,
       json: o.json,
+      report: o.report,
       verbose: o.verbose,
     };
   };
 
   const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
     const opts = globals();
-    const renderer = opts.json ? 'silent' : io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' ? 'default' : 'simple';
+    // A Nix builder's output is a pseudo-terminal that goes to a log: plain lines there too.
+    const interactive = io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' && !isNixBuild(io.env);
+    const renderer = opts.json ? 'silent' : interactive ? 'default' : 'simple';
     const report = await runWithProgress({
       title: `orchestrate ${command}`,
       renderer,
@@ -159,12 +176,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           configFile: opts.config,
           logger,
           stores: { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace },
+          nameOverride: opts.name,
+          timesOverride: opts.times,
           env: io.env,
           listSourcesEarly: true,
         });
         return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
       },
     });
+    // For scripts that show the tool's output and read the result (a Nix builder).
+    if (opts.report !== undefined) await writeFile(resolve(opts.report), jsonLine(reportJson(report)));
     if (opts.json) io.stdout(jsonLine(reportJson(report)));
     else {
       const how = report.mode === 'full' ? `full (${report.reason})` : `${report.mode} from ${report.restored?.slice(0, 12)}`;
@@ -331,6 +352,7 @@ async function storeLayers(opts: GlobalOptions, io: CliIo): Promise<{ store: str
 }
 
 async function currentProject(opts: GlobalOptions): Promise<string | undefined> {
+  if (opts.name) return opts.name;
   const loaded = await tryLoadConfig(opts.cwd, opts.config);
   return loaded ? projectIdentity(loaded.dir, loaded.config.name) : undefined;
 }

@@ -37,9 +37,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { tryCacheDir } from '../cache-home.js';
 
 /** What the bundle exports for the launcher (see `src/core-bundle.ts`). */
 interface CliBundle {
@@ -91,17 +91,19 @@ function loadWithCodeCache(file: string): CliBundle {
   const loader = Module as ModuleInternals;
   const source = readFileSync(file, 'utf8');
   const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 24);
-  const cacheDir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'orchestrate', 'v8');
-  // <cache>/orchestrate/v8/core-<key>.bin
-  const cacheFile = join(cacheDir, `core-${key}.bin`);
+  // <cache>/orchestrate/v8/core-<key>.bin; no cache at all where none may be written (cache-home.ts: a Nix build, a missing HOME).
+  const cacheDir = tryCacheDir('v8');
+  const cacheFile = join(cacheDir ?? '', `core-${key}.bin`);
   let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    // first run of this bundle with this node
+  if (cacheDir !== undefined) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // first run of this bundle with this node
+    }
   }
   const script = new Script(loader.wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
-  if (cachedData === undefined || script.cachedDataRejected === true) {
+  if (cacheDir !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
     process.once('exit', () => {
       try {
         mkdirSync(cacheDir, { recursive: true });

@@ -3,17 +3,48 @@
  * {@link ResolvedConfig}: absolute directories, the store location and the
  * project identity.
  */
-import { homedir } from 'node:os';
 import { basename, delimiter, join, relative, resolve } from 'node:path';
+import { isNixBuild, tryCacheHome } from '../cache-home.js';
+import { ConfigError } from '../errors.js';
 import { runProcess } from '../process.js';
 import type { Plugin } from '../plugin.js';
-import { DEFAULT_KEEP, DEFAULT_LIMITS, type ConfigDraft, type ResolvedConfig, type StoreOverrides } from './schema.js';
+import { DEFAULT_KEEP, DEFAULT_LIMITS, TIME_MODES, type ConfigDraft, type ResolvedConfig, type StoreOverrides, type TimeMode } from './schema.js';
 
-/** The default store: `$ORCHESTRATE_STORE`, else `$XDG_CACHE_HOME/orchestrate`, else `~/.cache/orchestrate`. */
-export function defaultStoreDir(env: Readonly<Record<string, string | undefined>>): string {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The default store: `$ORCHESTRATE_STORE`, else `orchestrate/` in the cache
+ * home (`$XDG_CACHE_HOME`, else `~/.cache` when HOME is a writable directory
+ * and no Nix build is running, else `$TMPDIR`; see `cache-home.ts`). Throws a
+ * ConfigError when there is none: a store needs a place.
+ */
+export function defaultStoreDir(env: Env): string {
   if (env['ORCHESTRATE_STORE']) return resolve(env['ORCHESTRATE_STORE']);
-  const cache = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return join(cache, 'orchestrate');
+  const home = tryCacheHome(env);
+  if (home === undefined) {
+    const why = isNixBuild(env) ? 'this is a Nix build (NIX_BUILD_TOP is set) and TMPDIR is not a writable directory' : 'HOME is unset, missing or read-only, and so is TMPDIR';
+    throw new ConfigError(`no directory for the checkpoint store: ${why}`, undefined, {
+      hint: "give one with --store, ORCHESTRATE_STORE or the config's 'store'",
+    });
+  }
+  return join(home.dir, 'orchestrate');
+}
+
+/**
+ * How recorded times are kept: `--times`/`ORCHESTRATE_TIMES`, else the
+ * config's `times`, else `flat` in a Nix build and `exact` elsewhere.
+ */
+export function resolveTimeMode(configured: TimeMode | undefined, override: string | undefined, env: Env): TimeMode {
+  const wanted = override ?? env['ORCHESTRATE_TIMES'] ?? undefined;
+  if (wanted !== undefined && wanted !== '') {
+    if (!(TIME_MODES as readonly string[]).includes(wanted)) {
+      throw new ConfigError(`unknown time mode '${wanted}' (from ${override !== undefined ? '--times' : 'ORCHESTRATE_TIMES'})`, undefined, {
+        hint: `use one of ${TIME_MODES.map((m) => `'${m}'`).join(', ')}`,
+      });
+    }
+    return wanted as TimeMode;
+  }
+  return configured ?? (isNixBuild(env) ? 'flat' : 'exact');
 }
 
 /**
@@ -43,6 +74,10 @@ export interface ResolveOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Store locations from the command line, which win over everything. */
   stores?: StoreOverrides | undefined;
+  /** `--name` from the command line: the project's identity, over the config's `name`. */
+  nameOverride?: string | undefined;
+  /** `--times` from the command line, over `ORCHESTRATE_TIMES` and the config's `times`. */
+  timesOverride?: string | undefined;
 }
 
 /** Resolves and freezes the config. */
@@ -57,7 +92,7 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
   else if (draft.store) store = resolve(projectDir, draft.store);
   else store = defaultStoreDir(options.env);
   const config: ResolvedConfig = {
-    project: await projectIdentity(projectDir, draft.name),
+    project: await projectIdentity(projectDir, options.nameOverride || draft.name),
     projectDir,
     configFile: options.configFile,
     sourceDir,
@@ -76,6 +111,7 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
     exclude: Object.freeze([...(draft.exclude ?? [])]),
     outputs: draft.outputs === undefined ? undefined : Object.freeze([...draft.outputs]),
     keep: draft.keep ?? DEFAULT_KEEP,
+    times: resolveTimeMode(draft.times, options.timesOverride, options.env),
     limits: Object.freeze({
       entries: draft.limits?.entries ?? DEFAULT_LIMITS.entries,
       bytes: draft.limits?.bytes ?? DEFAULT_LIMITS.bytes,

@@ -24,7 +24,7 @@ const pluginEntry: z.ZodType<PluginEntryInput> = z.lazy(() =>
 
 /** The user's config, every key optional. */
 export const userConfigSchema = z.strictObject({
-  /** Project name; identifies the project's checkpoints. @default the git origin URL, else the directory name */
+  /** Project name; identifies the project's checkpoints. `--name` overrides it. @default the git origin URL, else the directory name */
   name: z.string().min(1).optional(),
   /** Plugins: objects, package names, `[package, options]`, nested arrays; falsy entries are skipped. */
   plugins: z.array(pluginEntry).optional(),
@@ -34,7 +34,7 @@ export const userConfigSchema = z.strictObject({
   buildDir: z.string().min(1).optional(),
   /** Names of environment variables whose values are part of the fingerprint. */
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).optional(),
-  /** Store directory. @default $ORCHESTRATE_STORE, else $XDG_CACHE_HOME/orchestrate */
+  /** Store directory. @default $ORCHESTRATE_STORE, else orchestrate/ in $XDG_CACHE_HOME, ~/.cache (not in a Nix build, nor under a missing or read-only HOME) or $TMPDIR */
   store: z.string().min(1).optional(),
   /**
    * Read-only stores searched below the store (a previous build's output, a
@@ -57,6 +57,16 @@ export const userConfigSchema = z.strictObject({
   outputs: z.array(z.string().min(1)).optional(),
   /** Checkpoints kept per project by `gc` and after each save. @default 5 */
   keep: z.number().int().positive().optional(),
+  /**
+   * How a checkpoint records times: `exact` keeps every file's ns mtime as a
+   * value (cargo's fingerprints compare some recorded mtimes as values);
+   * `flat` records every time of the build as one fixed time (earlier ones,
+   * like a Nix unpack's 1 s, as they are), so the same sources built twice
+   * give the same checkpoint (see `checkpoint/flat-times.ts`). Overridden by
+   * `--times` and `ORCHESTRATE_TIMES`.
+   * @default "flat" in a Nix build (NIX_BUILD_TOP set), else "exact"
+   */
+  times: z.enum(['exact', 'flat']).optional(),
   /**
    * Bounds on a checkpoint's manifest: one that lists more entries (state files
    * and sources) or more state bytes is refused, and the build goes on in full.
@@ -88,8 +98,14 @@ export interface ConfigDraft {
   exclude?: string[] | undefined;
   outputs?: string[] | undefined;
   keep?: number | undefined;
+  times?: TimeMode | undefined;
   limits?: { entries?: number | undefined; bytes?: number | undefined } | undefined;
 }
+
+/** How a checkpoint records times; see the config's `times`. */
+export type TimeMode = 'exact' | 'flat';
+/** Every {@link TimeMode}. */
+export const TIME_MODES: readonly TimeMode[] = ['exact', 'flat'];
 
 /** What `resolveConfig` taps know about the run. */
 export interface ConfigEnv {
@@ -118,6 +134,8 @@ export interface ResolvedConfig {
   /** Globs of the outputs `verify` compares, relative to the build directory; `undefined`: the plugins' selection. */
   readonly outputs: readonly string[] | undefined;
   readonly keep: number;
+  /** How this run's checkpoint records times (see the config's `times`). */
+  readonly times: TimeMode;
   /** Bounds on a checkpoint's manifest (see the config's `limits`). */
   readonly limits: { readonly entries: number; readonly bytes: number };
   readonly plugins: readonly Plugin[];

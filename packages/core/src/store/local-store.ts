@@ -421,7 +421,7 @@ export class LocalStore implements CheckpointStore {
         return undefined;
       }
     };
-    const own: { file: string; createdAt: string; blobs: string[] }[] = [];
+    const own: { file: string; createdAt: string; writtenMs: number; blobs: string[] }[] = [];
     for (const name of list(dir)) {
       if (!name.endsWith('.json')) continue;
       const file = join(dir, name);
@@ -450,9 +450,11 @@ export class LocalStore implements CheckpointStore {
       for (const blob of Object.values(typeof attachments === 'object' && attachments !== null ? attachments : {})) {
         if (typeof blob === 'string' && HASH.test(blob)) blobs.push(blob);
       }
-      own.push({ file, createdAt, blobs });
+      // Equal createdAt (SOURCE_DATE_EPOCH makes it fixed): the file written last is the newest.
+      const writtenMs = statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+      own.push({ file, createdAt, writtenMs, blobs });
     }
-    own.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    own.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.writtenMs - a.writtenMs));
     const removed = own.slice(keep);
     if (removed.length === 0) return { checkpointsRemoved: 0, blobsRemoved: 0, bytesFreed: 0 };
     for (const { file } of removed) rmSync(file, { force: true });
