@@ -204,7 +204,8 @@ export abstract class PackedRemoteStore implements RemoteStore {
             unpacks(async () => {
               const expected = new Map(pack.blobs.map((hash) => [hash, sizeOf.get(hash)]));
               try {
-                blobsWritten += await unpackPack(join(staging, pack.digest), pack.compression, { expected, wanted, maxBlobSize: MAX_UNSIZED_BLOB }, into, staging);
+                const written = await unpackPack(join(staging, pack.digest), pack.compression, { expected, wanted, maxBlobSize: MAX_UNSIZED_BLOB }, into, staging);
+                blobsWritten += written;
               } catch (error) {
                 throw new Error(`pack ${pack.digest.slice(0, 12)}: ${(error as Error).message}`, { cause: error });
               }
