@@ -7,6 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listTree, tempDir } from '@orchestrate/core/testing';
@@ -138,7 +139,10 @@ describe.each(kinds)('$name', (kind) => {
     const two = await remote.pushCheckpoint(second, checkpoints.store, 'main');
     expect(two.packsTotal).toBe(blobsOf(second).size);
     expect(two.packsUp).toBe(fresh.length);
-    expect(two.bytesUp).toBeLessThan(one.bytesUp);
+    // Less than the same checkpoint pushed where nothing is there yet.
+    const full = await kind.open(server, 'rolling-full', { readWrite: true, packSize: 1 }).pushCheckpoint(second, checkpoints.store, 'main');
+    expect(full.packsUp).toBe(blobsOf(second).size);
+    expect(two.bytesUp).toBeLessThan(full.bytesUp);
 
     // Runner B has the first checkpoint; the second costs only the new packs.
     const target = await emptyStore();
@@ -237,6 +241,23 @@ describe.each(kinds)('$name', (kind) => {
   });
 });
 
+test('a remote that does not answer is a failure with the reason once its time is out, not a hang', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as { port: number }).port;
+  try {
+    for (const remote of [new OciStore(`oci+http://127.0.0.1:${port}/x`, { env: {}, timeoutMs: 300 }), new HttpCacheStore(`http://127.0.0.1:${port}/x`, { env: {}, timeoutMs: 300 })]) {
+      const error = await remote.findCheckpoints({ project: 'p', fingerprint: {}, scopes: ['main'] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteError);
+      expect((error as Error).message).toMatch(/no answer within 300 ms/);
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
+
 describe('OCI registry with basic auth (htpasswd)', () => {
   let server: RunningServer;
   const auth = { username: 'runner', password: 's3cret-pass' };
@@ -255,6 +276,17 @@ describe('OCI registry with basic auth (htpasswd)', () => {
     expect(info!.id).toBe(pushed.id);
     const target = await emptyStore();
     const result = await remote.fetchCheckpoint(info!, target);
+    expect(result.blobsWritten).toBe(blobsOf(checkpoints.first).size);
+  });
+
+  test('a pack larger than a chunk is uploaded in several PATCHes (chunked upload)', async () => {
+    const env = { ORCHESTRATE_REGISTRY_USER: auth.username, ORCHESTRATE_REGISTRY_PASSWORD: auth.password };
+    const remote = new OciStore(`oci+http://${server.host}/team/chunked`, { env, readWrite: true, chunkSize: 512 });
+    const pushed = await remote.pushCheckpoint(checkpoints.first, checkpoints.store, 'main');
+    expect(pushed.bytesUp).toBeGreaterThan(1024);
+    expect(remote.client.requests['PATCH']).toBeGreaterThanOrEqual(Math.floor(pushed.bytesUp / 512));
+    const [info] = await remote.findCheckpoints({ project: checkpoints.first.project, fingerprint: checkpoints.first.fingerprint, scopes: ['main'] });
+    const result = await remote.fetchCheckpoint(info!, await emptyStore());
     expect(result.blobsWritten).toBe(blobsOf(checkpoints.first).size);
   });
 

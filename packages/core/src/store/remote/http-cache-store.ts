@@ -87,7 +87,7 @@ export class HttpCacheStore extends PackedRemoteStore {
     return this.#base;
   }
 
-  async #send(method: string, path: string, init: { body?: Buffer | NodeJS.ReadableStream; headers?: Record<string, string>; signal?: AbortSignal | undefined } = {}): Promise<Response> {
+  async #send(method: string, path: string, init: { body?: Buffer | NodeJS.ReadableStream; headers?: Record<string, string>; signal?: AbortSignal | undefined; transfer?: boolean } = {}): Promise<Response> {
     this.requests[method] = (this.requests[method] ?? 0) + 1;
     const headers: Record<string, string> = { ...init.headers };
     if (this.#authorization !== undefined) headers['authorization'] = this.#authorization;
@@ -95,7 +95,7 @@ export class HttpCacheStore extends PackedRemoteStore {
       method,
       headers,
       body: init.body ?? null,
-      timeoutMs: this.timeoutMs,
+      timeoutMs: init.transfer === true ? this.transferTimeoutMs : this.timeoutMs,
       signal: init.signal,
     });
   }
@@ -193,7 +193,7 @@ export class HttpCacheStore extends PackedRemoteStore {
 
   protected async downloadBlob(digest: string, size: number, file: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
     const path = `cas/${digest}`;
-    const response = await this.#expect(await this.#send('GET', path, { signal }), 'GET', path, [200]);
+    const response = await this.#expect(await this.#send('GET', path, { signal, transfer: true }), 'GET', path, [200]);
     try {
       await downloadTo(response, file, { digest, size }, onBytes);
     } catch (error) {
@@ -205,7 +205,7 @@ export class HttpCacheStore extends PackedRemoteStore {
     const path = `cas/${digest}`;
     const size = Buffer.isBuffer(content) ? content.length : content.size;
     const body = Buffer.isBuffer(content) ? content : createReadStream(content.file, { highWaterMark: 1024 * 1024 });
-    const response = await this.#send('PUT', path, { body, signal, headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } });
+    const response = await this.#send('PUT', path, { body, signal, transfer: true, headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } });
     await this.#expect(response, 'PUT', path, [200, 201, 204]);
     await response.body?.cancel();
     return size;

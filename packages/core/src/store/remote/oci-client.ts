@@ -89,6 +89,8 @@ export interface OciClientOptions {
   readonly repository: string;
   readonly credentials: RegistryCredentials;
   readonly timeoutMs: number;
+  /** Time allowed for a request that moves a pack. */
+  readonly transferTimeoutMs: number;
   /** Bytes per PATCH of a chunked upload. @default 16 MiB */
   readonly chunkSize?: number;
   readonly debug?: (message: string) => void;
@@ -123,14 +125,15 @@ export class OciClient {
    * Redirects are followed by hand, without credentials to another origin
    * (blob downloads redirect to storage).
    */
-  async send(method: string, url: string, init: { headers?: Record<string, string>; body?: Body; push?: boolean; signal?: AbortSignal | undefined } = {}): Promise<Response> {
+  async send(method: string, url: string, init: { headers?: Record<string, string>; body?: Body; push?: boolean; signal?: AbortSignal | undefined; transfer?: boolean } = {}): Promise<Response> {
     const access = init.push === true ? 'push' : 'pull';
+    const timeoutMs = init.transfer === true ? this.#options.transferTimeoutMs : this.#options.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...init.headers };
       const auth = this.#auth.get(access) ?? (this.#options.credentials.kind === 'token' ? `Bearer ${this.#options.credentials.token}` : undefined);
       if (auth !== undefined) headers['authorization'] = auth;
       this.requests[method] = (this.requests[method] ?? 0) + 1;
-      let response = await request(url, { method, headers, body: init.body?.() ?? null, redirect: 'manual', timeoutMs: this.#options.timeoutMs, signal: init.signal });
+      let response = await request(url, { method, headers, body: init.body?.() ?? null, redirect: 'manual', timeoutMs, signal: init.signal });
       for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.has('location') && hops < 5; hops++) {
         if (method !== 'GET' && method !== 'HEAD') break;
         const next = new URL(response.headers.get('location')!, url).toString();
@@ -140,7 +143,7 @@ export class OciClient {
           method,
           headers: sameOrigin ? headers : { ...init.headers },
           redirect: 'manual',
-          timeoutMs: this.#options.timeoutMs,
+          timeoutMs,
           signal: init.signal,
         });
       }
@@ -215,7 +218,7 @@ export class OciClient {
 
   async downloadBlob(digest: string, size: number, file: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
     const url = this.#url(`blobs/sha256:${digest}`);
-    const response = await this.#expect(await this.send('GET', url, { signal }), 'GET', url, [200]);
+    const response = await this.#expect(await this.send('GET', url, { signal, transfer: true }), 'GET', url, [200]);
     try {
       await downloadTo(response, file, { digest, size }, onBytes);
     } catch (error) {
@@ -244,6 +247,7 @@ export class OciClient {
           : () => createReadStream(content.file, { start: offset, end: end - 1, highWaterMark: 1024 * 1024 });
         const response = await this.send('PATCH', location, {
           push: true,
+          transfer: true,
           signal,
           body,
           headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end - 1}`, 'content-length': String(end - offset) },

@@ -77,7 +77,8 @@ export class OciStore extends PackedRemoteStore {
       base,
       repository,
       credentials: registryCredentials(host, options.env ?? process.env),
-      timeoutMs: options.timeoutMs ?? 600_000,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      transferTimeoutMs: options.transferTimeoutMs ?? 600_000,
       ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
       ...(options.debug === undefined ? {} : { debug: options.debug }),
     });

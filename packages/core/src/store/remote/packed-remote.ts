@@ -99,7 +99,11 @@ export abstract class PackedRemoteStore implements RemoteStore {
   protected abstract uploadBlob(digest: string, content: Buffer | { file: string; size: number }, signal?: AbortSignal): Promise<number>;
 
   protected get timeoutMs(): number {
-    return this.options.timeoutMs ?? 600_000;
+    return this.options.timeoutMs ?? 30_000;
+  }
+
+  protected get transferTimeoutMs(): number {
+    return this.options.transferTimeoutMs ?? 600_000;
   }
 
   protected debug(message: string): void {

@@ -166,8 +166,10 @@ export interface RemoteStoreOptions {
   readonly packSize?: number;
   /** Packs transferred at once. @default 4 */
   readonly concurrency?: number;
-  /** Time allowed for one request (a pack's whole transfer included), in ms. @default 600000 */
+  /** Time allowed for one small request (a lookup, a manifest, a tag), in ms. @default 30000 */
   readonly timeoutMs?: number;
+  /** Time allowed for one pack's whole transfer, in ms. @default 600000 */
+  readonly transferTimeoutMs?: number;
   /** Where packs are staged on their way (default: the OS's temporary directory). */
   readonly tempDir?: string;
   /** Environment for credentials (`ORCHESTRATE_REGISTRY_*`, `DOCKER_CONFIG`). @default process.env */
