@@ -20,6 +20,8 @@ export const ExitCode = {
   Plugin: 4,
   /** Another run holds the tree's lock and `--no-wait` was given. */
   Busy: 5,
+  /** `verify`: the checkpoint build's outputs differ from a clean build's. */
+  Differs: 6,
   /** Interrupted by SIGINT or SIGTERM (128 + SIGINT). */
   Interrupted: 130,
 } as const;

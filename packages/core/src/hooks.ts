@@ -53,6 +53,14 @@ export interface RestorePlan {
   readonly entries: Map<string, StateRecord>;
   /** Does not restore `path` (and says why at debug level), e.g. an output of a removed source. */
   skip(path: string, why: string): void;
+  /**
+   * Lets the restore replace the file that stands at `path` (relative to the
+   * build directory) although it is neither known build output nor holds the
+   * checkpoint's bytes: the plugin has looked at it and vouches it is the
+   * tool's own (automake's `# dummy` dependency files that configure writes).
+   * Never for a source or version-control metadata: those rules stay.
+   */
+  allowReplace(path: string, why: string): void;
 }
 
 /** Passed with each file through `restoreFile` / `captureFile` transforms. */
@@ -85,6 +93,10 @@ export interface RestoreResult {
 export interface StepResult {
   /** The command line that ran, for the report. */
   readonly command: string;
+  /** Compile units the step ran (a `build` tap that can count them, e.g. from the tool's output); for the report. */
+  readonly unitsRebuilt?: number;
+  /** Compile units the build has in all, rebuilt or not; for the report. */
+  readonly unitsTotal?: number;
 }
 
 /** One file selected as build state. */
@@ -98,6 +110,21 @@ export interface StateFileSpec {
 /** The build state a plugin selects for capture. */
 export interface StateSelection {
   readonly files: StateFileSpec[];
+  /**
+   * Files the build reads that neither version control nor the build wrote
+   * (configure's `config.h` and Makefiles, a header a script generated before
+   * the build), relative to the build directory. Recorded by content, never
+   * restored: a later restore gives each its recorded time back when its
+   * content is unchanged, so a configure that rewrote identical files costs
+   * nothing, and a time after every restored one when it changed.
+   */
+  readonly inputs?: string[];
+}
+
+/** The files a build produced that a user ships or runs, selected by `selectOutputs`. */
+export interface OutputSelection {
+  /** Paths relative to the build directory. */
+  readonly files: string[];
 }
 
 /** Final report of a run. */
@@ -107,6 +134,8 @@ export interface BuildReport {
   readonly reason: string | null;
   /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;
+  /** The store the restored checkpoint came from (the local store, a read-only layer). */
+  readonly restoredFrom: string | null;
   /** Id of the checkpoint that holds this build's state, or null when none was saved. */
   readonly saved: string | null;
   /**
@@ -118,6 +147,27 @@ export interface BuildReport {
   readonly changes: ChangeSet;
   readonly durationMs: number;
   readonly timings: Readonly<Record<string, number>>;
+  /** State files the restore wrote (files and executables; not directories or links); 0 for a full build. */
+  readonly restoredFiles: number;
+  /** Their bytes, as recorded in the checkpoint. */
+  readonly restoredBytes: number;
+  /** Compile units the build ran, when the build-system plugin counts them (see {@link StepResult}); else null. */
+  readonly unitsRebuilt: number | null;
+  /** Compile units in all, when the build-system plugin counts them; else null. */
+  readonly unitsTotal: number | null;
+  /**
+   * How long the project's last full build took (its configure and build
+   * steps), in ms: this run's own for a full build, else as recorded in the
+   * restored checkpoint; null when unknown (`restore`, a checkpoint older than the record).
+   */
+  readonly fullBuildMs: number | null;
+  /** {@link fullBuildMs} less this run's {@link durationMs} for an incremental build; negative when it cost more; else null. */
+  readonly timeSavedMs: number | null;
+  /**
+   * The build's outputs (paths relative to the build directory, sorted), when
+   * the run was asked for them (`RunOptions.listOutputs`, as `verify` does); else undefined.
+   */
+  readonly outputs?: readonly string[];
 }
 
 /** Creates the full set of hooks; the orchestrator owns it. */
@@ -189,6 +239,16 @@ export function createHooks() {
      * blobs they stored with `context.store.putBlob` to `manifest.attachments`.
      */
     afterCapture: new AsyncSeriesHook<[CheckpointManifest, BuildContext]>(['manifest', 'context']),
+
+    // outputs
+    /**
+     * Plugins name the build's outputs: what a user ships or runs (executables,
+     * libraries, archives), which `orchestrate verify` compares byte for byte
+     * between a checkpoint build and a clean one. Runs after the build, only
+     * when the run was asked for its outputs; the config's `outputs` globs,
+     * when given, replace what the plugins select.
+     */
+    selectOutputs: new AsyncSeriesWaterfallHook<[OutputSelection, BuildContext]>(['selection', 'context']),
 
     // end
     /** The run succeeded. */

@@ -10,6 +10,7 @@ export {
   type CheckpointQuery,
   type FileTransformInfo,
   type Fingerprint,
+  type OutputSelection,
   type HookName,
   type OrchestratorHooks,
   type PluginHooks,
@@ -57,6 +58,7 @@ export { spawnCapture as runProcess, type SpawnOptions as RunProcessOptions, typ
 export { changedPaths, changeCount, type ChangeSet, type SourceEntry, type SourceKind } from './sources/manifest.js';
 export { gitBlobId, sha256 } from './sources/hash.js';
 export { listFiles } from './sources/walk.js';
+export { isBinaryOutput } from './verify/outputs.js';
 export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } from './checkpoint/manifest.js';
 export { toolIdentity, tryWhich, compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 export { setTimes, tryMtimeNs, probeGranularity } from './checkpoint/times.js';

@@ -12,20 +12,21 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Hook } from 'tapable';
-import { captureSources, captureState, type FileStamp } from './checkpoint/capture.js';
+import { captureInputs, captureSources, captureState, compareInputs, type FileStamp } from './checkpoint/capture.js';
 import { compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
 import { relativeInside } from './checkpoint/paths.js';
 import { placeholderPairs, replaceRoots, rootPairs, ROOTS_TRANSFORM, spellingsOf, type RootSpellings } from './checkpoint/roots.js';
 import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
+import { setTimes } from './checkpoint/times.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
-import type { ConfigDraft, ResolvedConfig } from './config/schema.js';
+import type { ConfigDraft, ResolvedConfig, StoreOverrides } from './config/schema.js';
 import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
 import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
 import {
@@ -39,24 +40,45 @@ import {
   type PluginHooks,
   type RestorePlan,
   type StateSelection,
+  type StepResult,
 } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { Plugin, PluginApi } from './plugin.js';
-import { changeCount, NO_CHANGES } from './sources/manifest.js';
+import { changeCount, NO_CHANGES, type ChangeSet } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
-import { LocalStore } from './store/local-store.js';
+import { openStore } from './store/open-store.js';
+import { resolveOutputs } from './verify/outputs.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
 import { acquireTreeLock, type TreeLock } from './tree-lock.js';
 
 const CORE = 'orchestrate';
 
+/** A checkpoint written back: its id, the times it gave each file, and the files and bytes written. */
+interface Restored {
+  readonly id: string;
+  /** The store it came from, when not the run's own (a read-only layer). */
+  readonly origin: string | undefined;
+  readonly stamps: Map<string, FileStamp>;
+  readonly files: number;
+  readonly bytes: number;
+  /** How the restore replayed times, to date inputs a configure step writes after it. */
+  readonly times: { readonly shiftNs: bigint; readonly changedNs: bigint };
+}
+
 /** What a run should do. */
 export interface RunOptions {
   command: 'build' | 'prepare' | 'restore';
   /** Do not save a checkpoint after the build. */
   noSave?: boolean;
+  /**
+   * Record the state this run writes in the store's tree ledger (the default).
+   * `false` for a scratch tree removed after the run (`verify`): the store is left as it was.
+   */
+  recordTree?: boolean;
+  /** Ask the plugins for the build's outputs (`selectOutputs`) and return them in the report's `outputs`. */
+  listOutputs?: boolean;
   /**
    * Wait while another run holds the tree's lock (the default); `false`
    * throws a `TreeBusyError` at once instead (`--no-wait`).
@@ -73,8 +95,8 @@ export interface OrchestratorOptions {
   configFile?: string | undefined;
   logger: Logger;
   env?: Readonly<Record<string, string | undefined>>;
-  /** `--store` from the command line. */
-  storeOverride?: string | undefined;
+  /** Store locations from the command line. */
+  stores?: StoreOverrides | undefined;
   /** A store to use instead of opening the configured local one. */
   store?: CheckpointStore;
   /** A git listing of the expected source directory, started while the plugins loaded; the first run uses it. */
@@ -86,6 +108,43 @@ function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
   const { createdAt: _a, ...restA } = a;
   const { createdAt: _b, ...restB } = b;
   return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
+/** The manifest's `inputs` for a selection: what it names that is not state, when anything. */
+function inputsOf(
+  ctx: BuildContext,
+  selection: StateSelection,
+  state: Readonly<Record<string, StateRecord>>,
+  previous: CheckpointManifest['inputs'],
+): Pick<CheckpointManifest, 'inputs'> {
+  const paths = (selection.inputs ?? []).filter((path) => state[path] === undefined);
+  if (paths.length === 0) return {};
+  const inputs = captureInputs(ctx, paths, previous);
+  return Object.keys(inputs).length > 0 ? { inputs } : {};
+}
+
+/** Dates the tree's inputs against a restored checkpoint's records: unchanged ones their recorded time, changed ones after every restored time. */
+async function replayInputTimes(
+  ctx: BuildContext,
+  recorded: NonNullable<CheckpointManifest['inputs']>,
+  times: { readonly shiftNs: bigint; readonly changedNs: bigint },
+): Promise<void> {
+  const inputs = compareInputs(ctx, recorded);
+  const entries: [string, bigint][] = [];
+  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), recordedNs - times.shiftNs]);
+  for (const path of inputs.changed) entries.push([join(ctx.buildDir, path), times.changedNs]);
+  await setTimes(entries);
+  ctx.logger.debug(`configure: ${inputs.unchanged.size} inputs unchanged, ${inputs.changed.length} changed`);
+}
+
+/** `changes` with the changed inputs that lie in the source directory as modified sources. */
+function withChangedInputs(changes: ChangeSet, changed: readonly string[], ctx: BuildContext): ChangeSet {
+  const modified = new Set(changes.modified);
+  for (const path of changed) {
+    const sourcePath = ctx.sourcePathOf(path);
+    if (sourcePath !== undefined) modified.add(sourcePath);
+  }
+  return { ...changes, modified: [...modified].sort() };
 }
 
 /** Why a manifest exceeds the config's `limits`, or `undefined`. */
@@ -230,7 +289,7 @@ export class Orchestrator {
       configFile: this.#options.configFile,
       plugins: this.#plugins,
       env,
-      storeOverride: this.#options.storeOverride,
+      stores: this.#options.stores,
     });
     this.hooks.configResolved.call(config);
     return config;
@@ -268,7 +327,7 @@ export class Orchestrator {
             logger.debug(holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`),
         }),
       );
-      const store = this.#options.store ?? (await LocalStore.open(config.store));
+      const store = this.#options.store ?? (await openStore(config));
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
       this.hooks.run.call(context);
@@ -293,13 +352,13 @@ export class Orchestrator {
       ctx.scanned({ sources: scan.sources, untracked: scan.untracked });
       logger.debug(`${scan.sources.size} sources (${scan.method})`);
 
-      let restored: { id: string; stamps: Map<string, FileStamp> } | undefined;
+      let restored: Restored | undefined;
       if (options.command === 'prepare') ctx.buildInFull('prepare always builds in full');
       else {
         const lookup = await time('find', () =>
           this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context),
         );
-        const outcome = await time('restore', () => this.#restore(context, lookup));
+        const outcome = await time('restore', () => this.#restore(context, lookup, options.recordTree !== false));
         if ('reason' in outcome) ctx.buildInFull(outcome.reason);
         else restored = outcome;
       }
@@ -308,27 +367,47 @@ export class Orchestrator {
 
       let saved: string | null = null;
       let saveError: string | null = null;
+      let step: StepResult | undefined;
+      let fullBuildMs: number | null = ctx.checkpoint?.fullBuildMs ?? null;
+      let outputs: string[] | undefined;
       if (options.command !== 'restore') {
-        await time('configure', () => this.hooks.configure.promise(context));
+        const configured = await time('configure', () => this.hooks.configure.promise(context));
+        // A configure step that ran after the restore wrote its outputs anew: those it wrote as they
+        // were get their recorded times back, as a restore gives them, so they rebuild nothing.
+        if (configured && restored && ctx.checkpoint?.inputs) await replayInputTimes(context, ctx.checkpoint.inputs, restored.times);
         await this.hooks.beforeBuild.promise(context);
-        const step = await time('build', () => this.hooks.build.promise(context));
+        step = await time('build', () => this.hooks.build.promise(context));
         if (step === undefined) {
           throw new OrchestrateError('ERR_NO_BUILD', 'no plugin ran the build', ExitCode.Usage, {
             hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
           });
         }
-        if (!options.noSave) ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored)));
+        // What a build without orchestrate costs: the configure and build steps of a full build.
+        if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
+        if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
+        if (!options.noSave) {
+          ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+        }
       }
+      const durationMs = Math.round(performance.now() - started);
       const report: BuildReport = {
         command: options.command,
         mode: ctx.mode,
         reason: ctx.reason,
         restored: restored?.id ?? null,
+        restoredFrom: restored ? (restored.origin ?? store.location) : null,
         saved,
         saveError,
         changes: ctx.changes ?? NO_CHANGES,
-        durationMs: Math.round(performance.now() - started),
+        durationMs,
         timings,
+        restoredFiles: restored?.files ?? 0,
+        restoredBytes: restored?.bytes ?? 0,
+        unitsRebuilt: step?.unitsRebuilt ?? null,
+        unitsTotal: step?.unitsTotal ?? null,
+        fullBuildMs: options.command === 'restore' ? null : fullBuildMs,
+        timeSavedMs: ctx.mode === 'incremental' && fullBuildMs !== null && options.command !== 'restore' ? fullBuildMs - durationMs : null,
+        ...(outputs === undefined ? {} : { outputs }),
       };
       await this.hooks.done.promise(report, context);
       return report;
@@ -395,18 +474,17 @@ export class Orchestrator {
   }
 
   /** Restores `lookup`'s checkpoint, or says why not (and then nothing of it is left in the tree). */
-  async #restore(
-    ctx: RunContext,
-    lookup: CheckpointLookup | undefined,
-  ): Promise<{ id: string; stamps: Map<string, FileStamp> } | { reason: string }> {
+  async #restore(ctx: RunContext, lookup: CheckpointLookup | undefined, recordTree: boolean): Promise<Restored | { reason: string }> {
     if (!lookup) return { reason: 'no checkpoint found' };
     if ('reason' in lookup) return { reason: lookup.reason };
     const short = lookup.ref.id.slice(0, 12);
+    // Build output this tree's earlier runs wrote, and what plugins vouch for in beforeRestore.
+    const knownOutputs = readTreeLedger(ctx.config.store, ctx.buildDir);
     const rules = new WriteRules({
       sourceDir: ctx.sourceDir,
       buildDir: ctx.buildDir,
       tree: ctx.tree ?? { sources: new Map(), untracked: new Set() },
-      knownOutputs: readTreeLedger(ctx.config.store, ctx.buildDir),
+      knownOutputs,
     });
     let written: readonly string[] = [];
     // Phase boundaries as debug lines (ORCHESTRATE_DEBUG=restore,capture): the kill-point tests wait for them.
@@ -415,10 +493,14 @@ export class Orchestrator {
       // A checkpoint that claims a source or version-control metadata as its state is refused whole,
       // before plugins see it or drop entries from the plan.
       for (const path of Object.keys(lookup.manifest.state)) rules.checkNotSource(path, 'its state file');
+      for (const path of Object.keys(lookup.manifest.inputs ?? {})) rules.checkNotSource(path, 'its input');
       ctx.consider(lookup);
+      // Inputs no version control tracks decide by content too: one that changed is a changed source.
+      const inputs = compareInputs(ctx, lookup.manifest.inputs);
+      if (inputs.changed.length > 0) ctx.widen(withChangedInputs(lookup.changes, inputs.changed, ctx));
       const refusal = await this.hooks.validateCheckpoint.promise(lookup.manifest, ctx);
       if (refusal) return { reason: `checkpoint ${short} refused: ${refusal.reason}` };
-      ctx.widen(await this.hooks.changes.promise(lookup.changes, ctx));
+      ctx.widen(await this.hooks.changes.promise(ctx.changes ?? lookup.changes, ctx));
       const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
       const plan: RestorePlan = {
         manifest: lookup.manifest,
@@ -426,15 +508,20 @@ export class Orchestrator {
         skip: (path, why) => {
           if (entries.delete(path)) ctx.logger.debug(`not restoring '${path}': ${why}`);
         },
+        allowReplace: (path, why) => {
+          knownOutputs.add(path);
+          ctx.logger.debug(`may replace '${path}': ${why}`);
+        },
       };
       await this.hooks.beforeRestore.promise(plan, ctx);
       const outcome = await restoreCheckpoint(ctx, plan, {
         rules,
+        inputs,
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
       written = outcome.restored;
       // What this run wrote is build output of this tree, whatever happens next.
-      recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
+      if (recordTree) recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
       ctx.restored();
       await this.hooks.afterRestore.promise(
         {
@@ -449,7 +536,22 @@ export class Orchestrator {
       ctx.logger.info(
         `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(ctx.changes ?? NO_CHANGES)} changed sources`,
       );
-      return { id: lookup.ref.id, stamps: outcome.stamps };
+      let files = 0;
+      let bytes = 0;
+      for (const path of outcome.restored) {
+        const record = entries.get(path);
+        if (record?.kind !== 'file' && record?.kind !== 'exec') continue;
+        files++;
+        bytes += record.size ?? 0;
+      }
+      return {
+        id: lookup.ref.id,
+        origin: lookup.ref.origin,
+        stamps: outcome.stamps,
+        files,
+        bytes,
+        times: { shiftNs: outcome.timeShiftNs, changedNs: outcome.changedSourceTimeNs },
+      };
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
       // Never build on a half-repaired tree: what the restore wrote goes again (restoreCheckpoint
@@ -491,7 +593,8 @@ export class Orchestrator {
   async #capture(
     ctx: RunContext,
     fingerprint: Fingerprint,
-    restored: { id: string; stamps: Map<string, FileStamp> } | undefined,
+    restored: Restored | undefined,
+    fullBuildMs: number | null,
   ): Promise<{ saved: string | null; saveError: string | null }> {
     if (ctx.store.readOnlyReason !== undefined) {
       const why = `store ${ctx.store.location} is read-only: no checkpoint saved (${ctx.store.readOnlyReason})`;
@@ -504,7 +607,7 @@ export class Orchestrator {
     let saved: string;
     try {
       done = await ctx.store.beginWrite();
-      saved = await this.#save(ctx, fingerprint, selection, restored);
+      saved = await this.#save(ctx, fingerprint, selection, restored, fullBuildMs);
     } catch (error) {
       if (!isOrchestrateError(error) || error.code !== 'ERR_STORE') throw error;
       ctx.logger.warn(`no checkpoint saved: ${error.message}`);
@@ -520,7 +623,8 @@ export class Orchestrator {
     ctx: RunContext,
     fingerprint: Fingerprint,
     selection: StateSelection,
-    restored: { id: string; stamps: Map<string, FileStamp> } | undefined,
+    restored: Restored | undefined,
+    fullBuildMs: number | null,
   ): Promise<string> {
     const previous = ctx.checkpoint;
     const state = await captureState({
@@ -540,8 +644,10 @@ export class Orchestrator {
       sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
       buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
       sources: await captureSources(ctx.sourceDir, sources),
+      ...inputsOf(ctx, selection, state, previous?.inputs),
       state,
       data: {},
+      ...(fullBuildMs === null ? {} : { fullBuildMs }),
     };
     await this.hooks.afterCapture.promise(manifest, ctx);
     // Interrupted during the capture: save nothing (the blobs written go at the next gc).

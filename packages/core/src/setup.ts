@@ -4,11 +4,14 @@
  */
 import { resolve } from 'node:path';
 import { tryLoadConfig } from './config/load-config.js';
+import type { StoreOverrides } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Orchestrator } from './orchestrator.js';
 import { loadPlugins } from './plugin-loader.js';
-import { startGitListing } from './sources/git.js';
+import { startGitListing, type GitListing } from './sources/git.js';
+import type { ConfigDraft } from './config/schema.js';
+import type { Plugin } from './plugin.js';
 
 export interface CreateOrchestratorOptions {
   /** Where to look for the config (upwards). */
@@ -16,7 +19,8 @@ export interface CreateOrchestratorOptions {
   /** An explicit config file. */
   configFile?: string | undefined;
   logger: Logger;
-  storeOverride?: string | undefined;
+  /** Store locations from the command line. */
+  stores?: StoreOverrides | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * Start listing the sources with git as soon as the config is found, while
@@ -25,8 +29,21 @@ export interface CreateOrchestratorOptions {
   listSourcesEarly?: boolean;
 }
 
-/** Finds the project's config, loads its plugins and creates the orchestrator. */
-export async function createOrchestrator(options: CreateOrchestratorOptions): Promise<Orchestrator> {
+/** A project's config as found, with its plugins loaded. */
+export interface LoadedProject {
+  /** The project directory: the config file's. */
+  readonly dir: string;
+  readonly configFile: string;
+  /** The config less its plugins. */
+  readonly draft: ConfigDraft;
+  /** Plugin objects; each `apply` makes its own state, so one list serves several orchestrators. */
+  readonly plugins: readonly Plugin[];
+  /** A git listing of the source directory, when asked for (see {@link CreateOrchestratorOptions.listSourcesEarly}). */
+  readonly gitListing: GitListing | undefined;
+}
+
+/** Finds the project's config (upwards from `cwd`) and loads its plugins. */
+export async function loadProject(options: Pick<CreateOrchestratorOptions, 'cwd' | 'configFile' | 'listSourcesEarly'>): Promise<LoadedProject> {
   const cwd = resolve(options.cwd);
   const loaded = await tryLoadConfig(cwd, options.configFile && resolve(cwd, options.configFile));
   if (!loaded) {
@@ -41,14 +58,20 @@ export async function createOrchestrator(options: CreateOrchestratorOptions): Pr
   if (plugins.length === 0) {
     throw new ConfigError("no plugins: add a build-system plugin, e.g. \"plugins\": [\"@orchestrate/plugin-make\"]", loaded.file);
   }
+  return { dir: loaded.dir, configFile: loaded.file, draft, plugins, gitListing };
+}
+
+/** Finds the project's config, loads its plugins and creates the orchestrator. */
+export async function createOrchestrator(options: CreateOrchestratorOptions): Promise<Orchestrator> {
+  const project = await loadProject(options);
   return new Orchestrator({
-    draft,
-    plugins,
-    projectDir: loaded.dir,
-    configFile: loaded.file,
+    draft: project.draft,
+    plugins: project.plugins,
+    projectDir: project.dir,
+    configFile: project.configFile,
     logger: options.logger,
     ...(options.env ? { env: options.env } : {}),
-    storeOverride: options.storeOverride,
-    gitListing,
+    stores: options.stores,
+    gitListing: project.gitListing,
   });
 }

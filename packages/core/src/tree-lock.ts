@@ -13,8 +13,9 @@
  * `link`ed to its name, which fails when the name exists), and records the
  * holder's pid, host name and process start time. A lock whose holder is
  * gone (same host, and the pid no longer runs, is a zombie, or is another
- * process with a reused pid) is stale and taken over; a lock of another host
- * is never judged, only waited for.
+ * process with a reused pid) is stale and taken over by creating the next
+ * generation of the lock (`<sha256>.<n>.lock`); a lock of another host is
+ * never judged, only waited for.
  *
  * proper-lockfile was considered: it records no pid (so a busy error could
  * not name the holder) and judges staleness by an mtime it refreshes on a
@@ -22,7 +23,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, lstat, mkdir, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,6 +139,37 @@ interface Held {
   token: string;
 }
 
+/**
+ * The generations of a lock, highest first: `<key>.lock` is generation 0,
+ * `<key>.<n>.lock` generation n. The lock is held by the writer of the highest
+ * generation while it runs.
+ */
+async function generations(file: string): Promise<{ gen: number; file: string }[]> {
+  const dir = dirname(file);
+  const key = basename(file, '.lock');
+  const out: { gen: number; file: string }[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name === `${key}.lock`) out.push({ gen: 0, file: join(dir, name) });
+    else {
+      const match = /^([0-9a-f]+)\.(\d+)\.lock$/.exec(name);
+      if (match?.[1] === key) out.push({ gen: Number(match[2]), file: join(dir, name) });
+    }
+  }
+  return out.sort((a, b) => b.gen - a.gen);
+}
+
+/** The file of generation `gen` of the lock whose generation 0 is `file`. */
+function generationFile(file: string, gen: number): string {
+  return gen === 0 ? file : `${file.slice(0, -'.lock'.length)}.${gen}.lock`;
+}
+
+/**
+ * Takes the lock of `dir` (generation 0: `file`). A lock file is never removed
+ * by anyone but its writer, except a dead one below a newer generation: a run
+ * that finds the highest generation's writer gone takes the next generation
+ * (a name only one run can create), so two runs taking over the same stale
+ * lock cannot both hold it, and no live lock is ever moved or removed.
+ */
 async function acquireOne(dir: string, file: string, options: TreeLockOptions): Promise<Held> {
   const me: LockHolder = {
     dir,
@@ -155,26 +187,44 @@ async function acquireOne(dir: string, file: string, options: TreeLockOptions): 
   try {
     for (;;) {
       if (options.signal?.aborted) throw new InterruptedError('SIGINT');
+      const gens = await generations(file);
+      const top = gens[0];
+      if (top) {
+        const current = await readHolder(top.file);
+        if (current === 'gone') continue;
+        if (current.holder !== undefined && !isStale(current.holder)) {
+          const holder = current.holder;
+          if (options.wait === false) throw new TreeBusyError(holder.dir, holder.pid, holder.host, top.file);
+          if (!told) {
+            told = true;
+            options.onWait?.(holder);
+          }
+          await sleep(options.pollMs ?? 200, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+          continue;
+        }
+        options.onStale?.(current.holder, top.file);
+      }
+      const mine = generationFile(file, top ? top.gen + 1 : 0);
       try {
-        await link(temp, file);
-        return { file, token: me.token };
+        await link(temp, mine);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        continue; // another run took this generation first
       }
-      const current = await readHolder(file);
-      if (current === 'gone') continue;
-      if (current.holder === undefined || isStale(current.holder)) {
-        options.onStale?.(current.holder, file);
-        await removeIfSame(file, current.ino);
+      // A name freed by the clean-up below can be taken late by a run that looked long ago: a higher
+      // generation means the lock is someone else's.
+      const now = await generations(file);
+      if ((now[0]?.gen ?? -1) > (top ? top.gen + 1 : 0)) {
+        await unlink(mine).catch(() => undefined);
         continue;
       }
-      const holder = current.holder;
-      if (options.wait === false) throw new TreeBusyError(holder.dir, holder.pid, holder.host, file);
-      if (!told) {
-        told = true;
-        options.onWait?.(holder);
+      // The dead generations below ours go (only after ours exists, and only dead ones).
+      for (const older of now) {
+        if (older.file === mine) continue;
+        const holder = await readHolder(older.file);
+        if (holder !== 'gone' && (holder.holder === undefined || isStale(holder.holder))) await unlink(older.file).catch(() => undefined);
       }
-      await sleep(options.pollMs ?? 200, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+      return { file: mine, token: me.token };
     }
   } finally {
     await unlink(temp).catch(() => undefined);
@@ -203,27 +253,6 @@ function parseHolder(text: string): LockHolder | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Removes the stale lock `file` when it is still the one judged (inode `ino`):
- * moved aside first, so two runs taking over the same stale lock cannot both
- * remove it and then both create their own. A live lock moved aside by a
- * race is put back.
- */
-async function removeIfSame(file: string, ino: bigint): Promise<void> {
-  const aside = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
-  try {
-    await rename(file, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  const moved = (await lstat(aside, { bigint: true })).ino;
-  // Another run took over first and its fresh lock was moved: put it back (link fails only
-  // when a third run took the name meanwhile, the one race this scheme leaves open).
-  if (moved !== ino) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
 }
 
 /** True when the holder is known to be gone: same host, and its pid does not run, is a zombie, or is a later process. */

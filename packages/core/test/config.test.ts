@@ -101,7 +101,7 @@ describe('bad config', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: cannot load plugin '@orchestrate/plugin-nonexistent': not found`);
     expect(run.stderr).toContain('hint: install it');
-    expect(run.json).toEqual({ error: { code: 'ERR_PLUGIN_LOAD', message: expect.stringContaining(file), exitCode: 2 } });
+    expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_PLUGIN_LOAD', message: expect.stringContaining(file), exitCode: 2 } });
   });
 
   it('with a plugin option the plugin does not know, exits 2, names the plugin, the option and the file, and builds nothing', async () => {
@@ -114,7 +114,7 @@ describe('bad config', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(
       `error: ${file}: @orchestrate/plugin-make: unknown option 'jobz', did you mean 'jobs'? ` +
-        '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, alwaysMakeOnFull)',
+        '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure)',
     );
     expect(await treeDigest(dir)).toEqual(before); // make never ran
     expect(await storeManifests(store)).toEqual([]);
@@ -126,7 +126,7 @@ describe('bad config', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: @orchestrate/plugin-cargo: unknown option 'release', did you mean profile: "release"?`);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(run.json).toEqual({ error: { code: 'ERR_PLUGIN_OPTIONS', message: expect.stringContaining(file), exitCode: 2 } });
+    expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_PLUGIN_OPTIONS', message: expect.stringContaining(file), exitCode: 2 } });
   });
 
   it('with an .mjs config that gives a plugin factory a value of the wrong type, exits 2 and names the file, the plugin and the option', async () => {

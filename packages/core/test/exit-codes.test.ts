@@ -15,7 +15,7 @@ describe('exit codes', () => {
   it('are distinct', () => {
     const codes = Object.values(ExitCode);
     expect(new Set(codes).size).toBe(codes.length);
-    expect(ExitCode).toEqual({ Ok: 0, BuildFailed: 1, Usage: 2, Store: 3, Plugin: 4, Busy: 5, Interrupted: 130 });
+    expect(ExitCode).toEqual({ Ok: 0, BuildFailed: 1, Usage: 2, Store: 3, Plugin: 4, Busy: 5, Differs: 6, Interrupted: 130 });
   });
 
   it('1 when the build tool fails, with the compiler error on stderr and no checkpoint saved', async () => {
@@ -27,7 +27,7 @@ describe('exit codes', () => {
     expect(run.stderr).toMatch(/error: 'make [^']*' failed with exit code 2:/);
     // gcc quotes with ' or with ‘’ depending on the locale.
     expect(run.stderr).toMatch(/greet\.c:2:\d+: error: expected .;. before/);
-    expect(run.json).toEqual({ error: { code: 'ERR_BUILD_TOOL', message: expect.stringMatching(/greet\.c:2:\d+: error/), exitCode: 1 } });
+    expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_BUILD_TOOL', message: expect.stringMatching(/greet\.c:2:\d+: error/), exitCode: 1 } });
     expect(await storeManifests(store)).toEqual([]);
   });
 
@@ -63,7 +63,7 @@ describe('exit codes', () => {
     expect(restore.exitCode, restore.stderr).toBe(0);
     const run = await orchestrate(['gc', '--keep', '1', '--json'], { cwd: dir, store });
     expect(run.exitCode).toBe(3);
-    expect(run.json).toEqual({ error: { code: 'ERR_STORE', message: expect.stringContaining(`${store}: the store is read-only`), exitCode: 3 } });
+    expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_STORE', message: expect.stringContaining(`${store}: the store is read-only`), exitCode: 3 } });
   });
 
   it('4 when a plugin throws, naming the plugin and the hook', async () => {
@@ -110,6 +110,7 @@ describe('exit codes', () => {
     expect(Date.now() - sent).toBeLessThan(10_000); // not the 30 s of the recipe
     expect(String(result.stderr)).toContain('orchestrate: interrupted');
     expect(JSON.parse(String(result.stdout).trim())).toEqual({
+      schemaVersion: 1,
       error: { code: 'ERR_INTERRUPTED', message: 'interrupted by SIGINT', exitCode: 130 },
     });
     expect(await storeManifests(store)).toEqual([]);

@@ -27,7 +27,7 @@ describe('orchestrate init', () => {
       const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
       expect(run.exitCode, run.stderr).toBe(0);
       const file = join(dir, 'orchestrate.config.json');
-      expect(run.json).toEqual({ config: file });
+      expect(run.json).toEqual({ schemaVersion: 1, config: file });
       expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ plugins: [plugin] });
     });
   }
@@ -58,7 +58,7 @@ describe('orchestrate init', () => {
     const forced = await orchestrateInProcess(['init', '--force', '--json'], { cwd: dir });
     expect(forced.exitCode, forced.stderr).toBe(0);
     // The config in effect is replaced, not shadowed by a second file.
-    expect(forced.json).toEqual({ config: existing });
+    expect(forced.json).toEqual({ schemaVersion: 1, config: existing });
     expect(await listTree(dir)).toEqual(['Makefile', 'orchestrate.config.yaml']);
     const restore = await orchestrateInProcess(['restore', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
     expect(restore.exitCode, restore.stderr).toBe(0);
@@ -85,7 +85,7 @@ describe('orchestrate init', () => {
     const dir = await dirWith({ Makefile: '', 'package.json': '{ "name": "app" }' });
     const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.json).toEqual({ config: join(dir, 'orchestrate.config.json') });
+    expect(run.json).toEqual({ schemaVersion: 1, config: join(dir, 'orchestrate.config.json') });
   });
 
   it('refuses a directory without a known build system (exit 2)', async () => {

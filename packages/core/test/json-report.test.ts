@@ -1,6 +1,7 @@
 /**
  * `--json` is an interface for machines: the shape of what `build --json`
- * prints (keys and value types, not values or timings) is pinned here.
+ * prints (keys and value types, not values or timings) is pinned here,
+ * with `schemaVersion` on every command's object.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,13 +39,19 @@ describe('build --json', () => {
         },
         "command": "string",
         "durationMs": "number",
+        "fullBuildMs": "number",
         "mode": "string",
         "peakRssKb": "number",
         "processMs": "number",
         "reason": "string",
         "restored": "null",
+        "restoredBytes": "number",
+        "restoredFiles": "number",
+        "restoredFrom": "null",
         "saveError": "null",
         "saved": "string",
+        "schemaVersion": "number",
+        "timeSavedMs": "null",
         "timings": {
           "build": "number",
           "capture": "number",
@@ -56,6 +63,8 @@ describe('build --json', () => {
           "restore": "number",
           "sources": "number",
         },
+        "unitsRebuilt": "number",
+        "unitsTotal": "number",
       }
     `);
 
@@ -73,13 +82,19 @@ describe('build --json', () => {
         },
         "command": "string",
         "durationMs": "number",
+        "fullBuildMs": "number",
         "mode": "string",
         "peakRssKb": "number",
         "processMs": "number",
         "reason": "null",
         "restored": "string",
+        "restoredBytes": "number",
+        "restoredFiles": "number",
+        "restoredFrom": "string",
         "saveError": "null",
         "saved": "string",
+        "schemaVersion": "number",
+        "timeSavedMs": "number",
         "timings": {
           "build": "number",
           "capture": "number",
@@ -91,6 +106,8 @@ describe('build --json', () => {
           "restore": "number",
           "sources": "number",
         },
+        "unitsRebuilt": "number",
+        "unitsTotal": "number",
       }
     `);
 
@@ -104,6 +121,19 @@ describe('build --json', () => {
       changes: { added: [], modified: ['greet.c'], removed: [], modeChanged: [], linkChanged: [] },
     });
     expect(incremental.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
+    // What it saved: the full build's time is measured once and carried by the rolling checkpoint.
+    expect(full.json).toMatchObject({ schemaVersion: 1, restoredFiles: 0, restoredBytes: 0, unitsRebuilt: 2, unitsTotal: 2, timeSavedMs: null });
+    expect(incremental.json).toMatchObject({ schemaVersion: 1, fullBuildMs: full.json?.['fullBuildMs'], unitsRebuilt: 1, unitsTotal: 2 });
+    // main.o, greet.o and hello, with their sizes as recorded.
+    expect(incremental.json?.['restoredFiles']).toBe(3);
+    expect(incremental.json?.['restoredBytes']).toBeGreaterThan(0);
+    expect(incremental.json?.['timeSavedMs']).toBe((full.json?.['fullBuildMs'] as number) - (incremental.json?.['durationMs'] as number));
+    await writeFile(join(dir, 'greet.c'), '#include "greet.h"\nconst char *greeting(void) { return "hey"; }\n');
+    const third = await orchestrate(['build', '--json'], { cwd: dir, store });
+    expect(third.json).toMatchObject({ restored: incremental.json?.['saved'], fullBuildMs: full.json?.['fullBuildMs'] });
+    await writeFile(join(dir, 'greet.c'), '#include "greet.h"\nconst char *greeting(void) { return "yo"; }\n');
+    const text = await orchestrate(['build'], { cwd: dir, store });
+    expect(text.stderr).toMatch(/^restored \d+\.\d kB in 3 files from [0-9a-f]{12}; rebuilt 1 of 2 units; \d+\.\d+ s, (saved ~\d+\.\d+ s against the full build|\d+\.\d+ s more than the full build \(\d+\.\d+ s\))$/m);
     // The process started before the run it reports on.
     expect(incremental.json?.['processMs']).toBeGreaterThan(incremental.json?.['durationMs'] as number);
   });
@@ -130,16 +160,20 @@ describe('build --json', () => {
             "project": "string",
           },
         ],
+        "schemaVersion": "number",
         "store": "string",
       }
     `);
     const gc = await orchestrate(['gc', '--keep', '1', '--json'], { cwd: dir, store });
     expect(gc.exitCode, gc.stderr).toBe(0);
+    expect(list.json?.['schemaVersion']).toBe(1);
+    expect(gc.json?.['schemaVersion']).toBe(1);
     expect(shapeOf(gc.json)).toMatchInlineSnapshot(`
       {
         "blobsRemoved": "number",
         "bytesFreed": "number",
         "checkpointsRemoved": "number",
+        "schemaVersion": "number",
       }
     `);
   });
@@ -156,8 +190,9 @@ describe('build --json', () => {
           "exitCode": "number",
           "message": "string",
         },
+        "schemaVersion": "number",
       }
     `);
-    expect(run.json?.['error']).toMatchObject({ code: 'ERR_CONFIG', exitCode: 2 });
+    expect(run.json).toMatchObject({ schemaVersion: 1, error: { code: 'ERR_CONFIG', exitCode: 2 } });
   });
 });

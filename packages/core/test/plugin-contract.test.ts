@@ -229,7 +229,7 @@ async function run(
     logger: createLogger((record) => logs.push(record)),
     env: { ...process.env, ORCHESTRATE_STORE: undefined },
     store: await LocalStore.open(store),
-    storeOverride: store, // the tree ledger lives beside the blobs, not in the user's cache
+    stores: { store }, // the tree ledger lives beside the blobs, not in the user's cache
   });
   const report = await orchestrator.run({ command });
   return { report, seen, logs };
@@ -437,7 +437,7 @@ describe('errors', () => {
       logger: createLogger(() => {}),
       env: process.env,
       store: await LocalStore.open(store),
-      storeOverride: store,
+      stores: { store },
     });
     await expect(orchestrator.run({ command: 'prepare' })).rejects.toMatchObject({ plugin: 'fake', hook: 'selectState' });
     expect(seen.events.slice(-3)).toEqual(['selectState', 'failed', 'shutdown']);

@@ -93,7 +93,7 @@ describe('the tree lock', () => {
       expect(run.exitCode, run.stderr).toBe(ExitCode.Busy);
       expect(run.exitCode).toBe(5);
       const message = `'${real}' is busy: a build is in progress there (pid ${process.pid} on ${hostname()})`;
-      expect(run.json).toEqual({ error: { code: 'ERR_BUSY', message, exitCode: 5 } });
+      expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_BUSY', message, exitCode: 5 } });
       expect(run.stderr).toContain(`error: ${message}\n`);
       expect(run.stderr).toContain(`hint: run again without --no-wait`);
       // The same from the environment, for prepare and restore.

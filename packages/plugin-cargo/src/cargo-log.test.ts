@@ -16,6 +16,7 @@ describe('parseCargoBuildLog', () => {
     );
     expect(log).toEqual({
       fresh: ['hello-leaf'],
+      compiling: ['hello-gen'],
       rustc: ['hello_gen', 'hello'],
       scripts: ['hello-gen-038b176cdcf463ac'],
       dirty: [expect.stringMatching(/^hello-gen v0.1.0 .*has changed/)],

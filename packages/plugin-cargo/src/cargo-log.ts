@@ -15,6 +15,8 @@
 export interface CargoBuildLog {
   /** Packages cargo reported `Fresh`. */
   readonly fresh: string[];
+  /** Packages cargo reported `Compiling`. */
+  readonly compiling: string[];
   /** `--crate-name` of every rustc invocation, in order. */
   readonly rustc: string[];
   /** Build-script directories (`<pkg>-<hash>`) whose script ran. */
@@ -28,12 +30,17 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Parses the stderr of `cargo build -v`. */
 export function parseCargoBuildLog(stderr: string): CargoBuildLog {
-  const log: CargoBuildLog = { fresh: [], rustc: [], scripts: [], dirty: [] };
+  const log: CargoBuildLog = { fresh: [], compiling: [], rustc: [], scripts: [], dirty: [] };
   for (const raw of stderr.split('\n')) {
     const line = raw.replace(ANSI, '').trim();
     let m = /^Fresh (\S+) v/.exec(line);
     if (m?.[1]) {
       log.fresh.push(m[1]);
+      continue;
+    }
+    m = /^Compiling (\S+) v/.exec(line);
+    if (m?.[1]) {
+      log.compiling.push(m[1]);
       continue;
     }
     if (line.startsWith('Dirty ')) {

@@ -12,9 +12,9 @@
  * carry across a move (absolute paths), what makes a restore useless as a
  * whole (the fingerprint), and the state selection.
  */
-import { realpath, rm } from 'node:fs/promises';
+import { readdir, realpath, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { checkpointData, CheckpointRefusedError, z, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
+import { checkpointData, CheckpointRefusedError, isBinaryOutput, z, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
 import { describeBuildLog, parseCargoBuildLog } from './cargo-log.js';
 import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
 import { buildArgs, profileDirs, resolveCargoOptions, type CargoOptions } from './options.js';
@@ -328,7 +328,23 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const log = parseCargoBuildLog(result.stderr);
         logger.info(describeBuildLog(log));
         for (const line of log.dirty) logger.debug(`dirty: ${line}`);
-        return { command: result.command };
+        // Units are packages here: those cargo compiled, of those it compiled or found fresh.
+        return { command: result.command, unitsRebuilt: log.compiling.length, unitsTotal: log.compiling.length + log.fresh.length };
+      });
+
+      hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        // The artifacts cargo uplifts into <profile>/: executables and lib*.rlib/.so/.a/.dylib.
+        const files = [...selection.files];
+        for (const profile of profiles) {
+          const dir = join(ctx.buildDir, profile);
+          const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+          for (const entry of entries) {
+            if (!entry.isFile()) continue;
+            const path = `${profile}/${entry.name}`;
+            if (/^lib.+\.(rlib|so|a|dylib)$/.test(entry.name) || (/^[^.]+$/.test(entry.name) && isBinaryOutput(join(dir, entry.name), path))) files.push(path);
+          }
+        }
+        return { files };
       });
 
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   checkpointData,
+  isBinaryOutput,
   Stage,
   z,
   listFiles,
@@ -45,6 +46,9 @@ import {
 import { trySourceOfObject, tryExclusionReason } from './state.js';
 
 export const PLUGIN_NAME = 'cmake';
+
+/** An object file of a target: `CMakeFiles/<target>.dir/<source>.o`. */
+const isObjectFile = (path: string): boolean => /\.dir\/.+\.(o|obj)$/.test(path);
 
 const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute path' });
 
@@ -250,7 +254,19 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         logger.info(`${cmakeCommand} ${args.join(' ')}`);
         const result = await ctx.exec(cmakeCommand, args, { cwd: ctx.buildDir, logger });
         if (/^-- Configuring done/m.test(result.all)) logger.info('cmake re-ran its configure step during the build');
-        return { command: result.command };
+        // Units: the targets' object files; rebuilt: the `Building <LANG> object` lines of ninja and make.
+        const rebuilt = result.all.match(/^\[[^\]]*\] Building \S+ object /gm)?.length ?? 0;
+        const total = listFiles(ctx.buildDir).filter(isObjectFile).length;
+        return { command: result.command, unitsRebuilt: rebuilt, unitsTotal: Math.max(total, rebuilt) };
+      });
+
+      hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
+        // Executables and libraries in the binary directory, less CMake's own (compiler detection under CMakeFiles/).
+        const files = [...selection.files];
+        for (const path of listFiles(ctx.buildDir, (dir) => dir === 'CMakeFiles' || dir.endsWith('/CMakeFiles'))) {
+          if (isBinaryOutput(join(ctx.buildDir, path), path)) files.push(path);
+        }
+        return { files };
       });
 
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {

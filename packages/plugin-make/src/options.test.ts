@@ -16,7 +16,7 @@ describe('make options', () => {
         keys: ['verbose'],
         message:
           "@orchestrate/plugin-make: unknown option 'verbose' " +
-          '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, alwaysMakeOnFull)',
+          '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure)',
       }),
     );
   });
@@ -45,7 +45,8 @@ describe('make options', () => {
       objDir: 'build',
       buildFiles: ['**/*.mk'],
       onBuildFileChange: 'incremental',
-      alwaysMakeOnFull: false,
+      fullBuild: 'plain',
+      configure: ['--disable-shared'],
     };
     expect(make(options).name).toBe('make');
     expect(make().name).toBe('make');

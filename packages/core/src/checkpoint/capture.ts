@@ -8,14 +8,16 @@
  * go to the store through `putFile`, without being loaded whole.
  */
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { BigIntStats } from 'node:fs';
 import type { FileTransformInfo, StateSelection } from '../hooks.js';
 import type { BuildContext } from '../context.js';
 import type { SourceEntry } from '../sources/manifest.js';
-import { isSafeRelativePath, type SourceRecord, type StateRecord } from './manifest.js';
+import { isSafeRelativePath, type InputRecord, type SourceRecord, type StateRecord } from './manifest.js';
 import { ancestors } from './paths.js';
+import { placeholderPairs, replaceRoots, spellingsOf } from './roots.js';
 
 /** Identity of a file on disk right after a restore, to recognise it untouched at capture. */
 export interface FileStamp {
@@ -160,4 +162,76 @@ export async function captureSources(
     };
   }
   return out;
+}
+
+/** Inputs larger than this are not recorded (a data file the build reads would be hashed on every save). */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The input records of the manifest: each selected input's SHA-256, size and
+ * mtime. One whose size and mtime equal its record in the restored checkpoint
+ * keeps the recorded hash without being read (a restore gives an unchanged
+ * input exactly that time back).
+ */
+export function captureInputs(
+  context: BuildContext,
+  paths: readonly string[],
+  previous: Readonly<Record<string, InputRecord>> | undefined,
+): Record<string, InputRecord> {
+  const out: Record<string, InputRecord> = {};
+  for (const path of [...new Set(paths)].sort()) {
+    if (!isSafeRelativePath(path)) continue;
+    const abs = join(context.buildDir, path);
+    const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!info?.isFile() || info.size > BigInt(MAX_INPUT_BYTES)) continue;
+    const mtimeNs = info.mtimeNs.toString();
+    const known = previous?.[path];
+    if (known && known.mtimeNs === mtimeNs && BigInt(known.size) === info.size) {
+      out[path] = known;
+      continue;
+    }
+    const hash = tryInputHash(abs, context);
+    if (hash === undefined) continue; // vanished or unreadable: not an input this build can vouch for
+    out[path] = { hash, size: Number(info.size), mtimeNs };
+  }
+  return out;
+}
+
+/**
+ * An input's SHA-256 with the tree's directories replaced by the placeholders
+ * (configure writes `abs_srcdir = /path/of/the/tree` into every Makefile): the
+ * same input at another path has the same hash.
+ */
+function tryInputHash(abs: string, context: BuildContext): string | undefined {
+  let content: Buffer;
+  try {
+    content = readFileSync(abs);
+  } catch {
+    return undefined;
+  }
+  const roots = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) };
+  return createHash('sha256').update(replaceRoots(content, placeholderPairs(roots))).digest('hex');
+}
+
+/** How the working tree's inputs compare with a checkpoint's records. */
+export interface InputComparison {
+  /** Unchanged inputs (relative to the build directory) with their recorded times. */
+  readonly unchanged: ReadonlyMap<string, bigint>;
+  /** Inputs whose content changed (relative to the build directory). */
+  readonly changed: readonly string[];
+}
+
+/** Compares the inputs a checkpoint recorded with the files in the build directory now, by content. */
+export function compareInputs(context: BuildContext, recorded: Readonly<Record<string, InputRecord>> | undefined): InputComparison {
+  const unchanged = new Map<string, bigint>();
+  const changed: string[] = [];
+  for (const [path, record] of Object.entries(recorded ?? {})) {
+    const abs = join(context.buildDir, path);
+    const info = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!info?.isFile()) continue; // gone: the build tool sees it missing
+    // The size is no shortcut: the roots in a file (configure's abs_srcdir) change its length at another path.
+    if (tryInputHash(abs, context) === record.hash) unchanged.set(path, BigInt(record.mtimeNs));
+    else changed.push(path);
+  }
+  return { unchanged, changed: changed.sort() };
 }

@@ -77,10 +77,24 @@ export const checkpointManifestSchema = z.strictObject({
    * verified `readBlob`, kept by gc as long as the checkpoint is.
    */
   attachments: z.record(z.string(), sha256).optional(),
+  /**
+   * How long the project's last full build took (configure and build steps),
+   * in ms: measured by a full build, carried on by the rolling checkpoints
+   * built from it; the report's time saved is reckoned against it.
+   */
+  fullBuildMs: z.number().int().nonnegative().optional(),
+  /**
+   * Inputs that neither version control nor the build wrote (a configure
+   * step's `config.h` and Makefiles), by path relative to the build directory:
+   * recorded by content, so a restore gives an unchanged one its time back.
+   */
+  inputs: z.record(relativePath, z.strictObject({ hash: sha256, size: z.number().int().nonnegative(), mtimeNs: nsTime })).optional(),
 });
 
 export type SourceRecord = z.infer<typeof sourceRecordSchema>;
 export type StateRecord = z.infer<typeof stateRecordSchema>;
+/** A recorded input: its content and its time at capture. */
+export type InputRecord = NonNullable<z.infer<typeof checkpointManifestSchema>['inputs']>[string];
 export type CheckpointManifest = z.infer<typeof checkpointManifestSchema>;
 
 /** How a store names one checkpoint. */
@@ -89,6 +103,8 @@ export interface CheckpointRef {
   readonly id: string;
   readonly project: string;
   readonly createdAt: string;
+  /** The store it was found in, when not the local store (a read-only layer, a remote). */
+  readonly origin?: string;
 }
 
 /**

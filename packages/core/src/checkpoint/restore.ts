@@ -12,7 +12,7 @@ import { isOrchestrateError } from '../errors.js';
 import type { FileTransformInfo, RestorePlan } from '../hooks.js';
 import { changedPaths, NO_CHANGES, type SourceEntry } from '../sources/manifest.js';
 import { sha256 } from '../sources/hash.js';
-import { stampOf, type FileStamp } from './capture.js';
+import { stampOf, type FileStamp, type InputComparison } from './capture.js';
 import type { CheckpointManifest, StateRecord } from './manifest.js';
 import { relativeInside } from './paths.js';
 import { checkOverwrites, checkPlanPaths, CheckpointRefusedError, isCheckpointRefusal, type WriteRules } from './safety.js';
@@ -23,6 +23,8 @@ export { CheckpointRefusedError, isCheckpointRefusal, tryResolveLinkInPlan } fro
 export interface RestoreOptions {
   /** What the restore may write in this working tree. */
   rules: WriteRules;
+  /** The checkpoint's inputs compared with the tree's: unchanged ones get their time back, changed ones a new one. */
+  inputs: InputComparison;
   /** Runs the `restoreFile` transform named `name`. */
   transform: (name: string, content: Buffer, info: FileTransformInfo) => Promise<Buffer>;
 }
@@ -41,7 +43,7 @@ export interface RestoreOutcome {
 function recordedRange(manifest: CheckpointManifest): { oldestNs: bigint; newestNs: bigint } {
   let oldestNs: bigint | undefined;
   let newestNs = 0n;
-  for (const records of [manifest.state, manifest.sources]) {
+  for (const records of [manifest.state, manifest.sources, manifest.inputs ?? {}]) {
     for (const record of Object.values(records)) {
       const t = BigInt(record.mtimeNs);
       if (t > newestNs) newestNs = t;
@@ -248,6 +250,8 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     else if (recorded) times.set(abs, BigInt(recorded.mtimeNs) - shiftNs);
   }
   for (const target of linkTargets) times.set(target, changedNs);
+  for (const [path, recordedNs] of options.inputs.unchanged) times.set(join(buildDir, path), recordedNs - shiftNs);
+  for (const path of options.inputs.changed) times.set(join(buildDir, path), changedNs);
   // Directories last, deepest first, after everything inside them was written.
   const ordered = [...times].sort(([a], [b]) => b.length - a.length);
   try {

@@ -3,7 +3,7 @@
  * exiting, so it can be tested in-process.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import { ExitCode, InterruptedError, isOrchestrateError } from '../errors.js';
@@ -12,8 +12,10 @@ import { createLogger, formatRecord, type LogRecord, type LogSink } from '../log
 import { projectIdentity } from '../config/resolve-config.js';
 import { createOrchestrator } from '../setup.js';
 import { LocalStore } from '../store/local-store.js';
+import { openStore } from '../store/open-store.js';
 import { VERSION } from '../package-info.js';
 import { initConfig } from './init.js';
+import { verifyProject } from '../verify/verify.js';
 import { runWithProgress } from './progress.js';
 
 
@@ -30,9 +32,45 @@ export interface CliIo {
 interface GlobalOptions {
   cwd: string;
   store?: string | undefined;
+  storeFrom?: string[] | undefined;
+  storeFromInPlace?: boolean | undefined;
   config?: string | undefined;
   json?: boolean | undefined;
   verbose?: boolean | undefined;
+}
+
+/**
+ * Version of the `--json` output's shape, on every command's object (errors
+ * too): bumped when a key is removed or changes its meaning; new keys may
+ * appear without a bump.
+ */
+export const JSON_SCHEMA_VERSION = 1;
+
+/** One line of JSON for machines, with {@link JSON_SCHEMA_VERSION} first. */
+function jsonLine(value: Record<string, unknown>): string {
+  return `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...value })}\n`;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+const megabytes = (bytes: number): string => (bytes < 100_000 ? `${(bytes / 1000).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
+/**
+ * What a build saved, in one line: `restored 12.3 MB in 412 files from
+ * 1a2b3c4d5e6f; rebuilt 1 of 8 units; 0.41 s, saved ~9.6 s against the full build`.
+ */
+export function savingsLine(report: BuildReport): string {
+  const parts: string[] = [];
+  if (report.restored !== null) {
+    parts.push(`restored ${megabytes(report.restoredBytes)} in ${report.restoredFiles} files from ${report.restored.slice(0, 12)}`);
+  } else parts.push('full build');
+  if (report.unitsRebuilt !== null) {
+    parts.push(`rebuilt ${report.unitsRebuilt}${report.unitsTotal === null ? '' : ` of ${report.unitsTotal}`} units`);
+  }
+  let time = seconds(report.durationMs);
+  if (report.timeSavedMs !== null && report.timeSavedMs >= 0) time += `, saved ~${seconds(report.timeSavedMs)} against the full build`;
+  else if (report.timeSavedMs !== null) time += `, ${seconds(-report.timeSavedMs)} more than the full build (${seconds(report.fullBuildMs ?? 0)})`;
+  parts.push(time);
+  return parts.join('; ');
 }
 
 function reportJson(report: BuildReport): Record<string, unknown> {
@@ -41,11 +79,18 @@ function reportJson(report: BuildReport): Record<string, unknown> {
     mode: report.mode,
     reason: report.reason,
     restored: report.restored,
+    restoredFrom: report.restoredFrom,
     saved: report.saved,
     saveError: report.saveError,
     changes: report.changes,
     durationMs: report.durationMs,
     timings: report.timings,
+    restoredFiles: report.restoredFiles,
+    restoredBytes: report.restoredBytes,
+    unitsRebuilt: report.unitsRebuilt,
+    unitsTotal: report.unitsTotal,
+    fullBuildMs: report.fullBuildMs,
+    timeSavedMs: report.timeSavedMs,
     // The CLI process's own peak resident set (not its children's), in KiB.
     peakRssKb: process.resourceUsage().maxRSS,
     // Time since the process started, when this report was made: minus durationMs, the start-up
@@ -73,6 +118,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .addOption(new Option('-C, --cwd <dir>', 'project directory').default(process.cwd()).env('ORCHESTRATE_CWD'))
     .addOption(new Option('--store <dir>', 'checkpoint store directory').env('ORCHESTRATE_STORE'))
+    .addOption(
+      new Option('--store-from <dir>', 'a read-only store searched below the store (repeatable; else ORCHESTRATE_STORE_FROM, a path list)').argParser(
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      ),
+    )
+    .addOption(new Option('--store-from-in-place', 'leave what --store-from serves in place instead of copying it into the store'))
     .addOption(new Option('-c, --config <file>', 'config file (default: searched from --cwd upwards)'))
     .addOption(new Option('--json', 'print one JSON object on stdout'))
     .addOption(new Option('-v, --verbose', 'print debug output').env('ORCHESTRATE_VERBOSE'));
@@ -80,7 +131,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const globals = (): GlobalOptions => {
     const o = program.opts();
     json = o.json === true;
-    return { cwd: resolve(o.cwd), store: o.store, config: o.config, json: o.json, verbose: o.verbose };
+    return {
+      cwd: resolve(o.cwd),
+      store: o.store,
+      storeFrom: o.storeFrom,
+      storeFromInPlace: o.storeFromInPlace,
+      config: o.config,
+      json: o.json,
+      verbose: o.verbose,
+    };
   };
 
   const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
@@ -98,18 +157,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           cwd: opts.cwd,
           configFile: opts.config,
           logger,
-          storeOverride: opts.store,
+          stores: { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace },
           env: io.env,
           listSourcesEarly: true,
         });
         return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
       },
     });
-    if (opts.json) io.stdout(`${JSON.stringify(reportJson(report))}\n`);
+    if (opts.json) io.stdout(jsonLine(reportJson(report)));
     else {
       const how = report.mode === 'incremental' ? `incremental from ${report.restored?.slice(0, 12)}` : `full (${report.reason})`;
       const save = report.saved ? `saved ${report.saved.slice(0, 12)}; ` : report.saveError !== null ? 'nothing saved; ' : '';
       io.stderr(`${command}: ${how}; ${save}${report.durationMs} ms\n`);
+      if (command !== 'restore') io.stderr(`${savingsLine(report)}\n`);
     }
   };
 
@@ -141,7 +201,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (o) => {
       const opts = globals();
       const file = await initConfig(opts.cwd, { force: o.force === true });
-      if (opts.json) io.stdout(`${JSON.stringify({ config: file })}\n`);
+      if (opts.json) io.stdout(jsonLine({ config: file }));
       else io.stderr(`wrote ${file}\n`);
     });
   program
@@ -150,7 +210,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('-a, --all', 'every project in the store')
     .action(async (o) => {
       const opts = globals();
-      const store = await LocalStore.open(await storeDir(opts, io));
+      const store = await openStore(await storeLayers(opts, io));
       const project = o.all ? undefined : await currentProject(opts);
       const loaded = await store.loadCheckpoints(project);
       const rows = loaded.map((item) =>
@@ -160,13 +220,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
               id: item.ref.id,
               project: item.ref.project,
               createdAt: item.ref.createdAt,
+              ...(item.ref.origin === undefined ? {} : { origin: item.ref.origin }),
               files: Object.values(item.manifest.state).filter((r) => r.blob).length,
               bytes: Object.values(item.manifest.state).reduce((n, r) => n + (r.size ?? 0), 0),
               fingerprint: item.manifest.fingerprint,
             },
       );
       if (opts.json) {
-        io.stdout(`${JSON.stringify({ store: store.location, checkpoints: rows })}\n`);
+        io.stdout(jsonLine({ store: store.location, checkpoints: rows }));
         return;
       }
       if (rows.length === 0) io.stdout(`no checkpoints${project ? ` of '${project}'` : ''} in ${store.location}\n`);
@@ -191,8 +252,53 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const loaded = o.keep === undefined ? await tryLoadConfig(opts.cwd, opts.config) : undefined;
       const keep = o.keep ?? loaded?.config.keep ?? 5;
       const result = await store.gc({ keep, ...(project === undefined ? {} : { project }) });
-      if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
+      if (opts.json) io.stdout(jsonLine({ ...result }));
       else io.stdout(`removed ${result.checkpointsRemoved} checkpoints and ${result.blobsRemoved} blobs (${result.bytesFreed} bytes)\n`);
+    });
+
+  program
+    .command('verify')
+    .description(
+      `build the current sources from the checkpoint and from clean in a scratch copy, compare the outputs byte for byte (exit code ${ExitCode.Differs} when they differ)`,
+    )
+    .option('--keep-scratch', 'keep the scratch directory for inspection')
+    .action(async (o) => {
+      const opts = globals();
+      const renderer = opts.json ? 'silent' : io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' ? 'default' : 'simple';
+      const result = await runWithProgress({
+        title: 'orchestrate verify',
+        renderer,
+        sink: sinkFor(opts),
+        verbose: opts.verbose === true,
+        debug: io.env['ORCHESTRATE_DEBUG'],
+        stderr: io.stderr,
+        work: (logger) =>
+          verifyProject({
+            cwd: opts.cwd,
+            configFile: opts.config,
+            stores: { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace },
+            env: io.env,
+            logger,
+            signal: io.signal,
+            keepScratch: o.keepScratch === true,
+          }),
+      });
+      if (!result.identical) exitCode = ExitCode.Differs;
+      if (opts.json) {
+        const { identical, compared, differing, missing, restored, reason, durationMs } = result;
+        io.stdout(jsonLine({ command: 'verify', identical, compared, differing, missing, restored, reason, durationMs }));
+        return;
+      }
+      const from = result.restored === null ? `a full build (${result.reason})` : `checkpoint ${result.restored.slice(0, 12)}`;
+      if (result.identical) {
+        io.stdout(`identical: ${result.compared} outputs built from ${from} equal a clean build's byte for byte\n`);
+        return;
+      }
+      io.stdout(`different: ${result.differing.length + result.missing.length} of ${result.compared + result.missing.length} outputs built from ${from} differ from a clean build's\n`);
+      for (const d of result.differing) {
+        io.stdout(`  ${d.path}: differs at byte ${d.offset} (${d.size[0]} bytes from the checkpoint, ${d.size[1]} clean)${d.cause ? `: ${d.cause}` : ''}\n`);
+      }
+      for (const m of result.missing) io.stdout(`  ${m.path}: only the ${m.missingFrom === 'clean' ? 'checkpoint' : 'clean'} build made it\n`);
     });
 
   try {
@@ -210,6 +316,19 @@ async function storeDir(opts: GlobalOptions, io: CliIo): Promise<string> {
   return defaultStoreDir(io.env);
 }
 
+/** The store and its read-only layers, as a run would open them (the command line, the environment, the config). */
+async function storeLayers(opts: GlobalOptions, io: CliIo): Promise<{ store: string; storeFrom: string[]; storeFromInPlace: boolean }> {
+  const loaded = await tryLoadConfig(opts.cwd, opts.config);
+  const fromEnv = io.env['ORCHESTRATE_STORE_FROM']?.split(delimiter).filter(Boolean);
+  const storeFrom =
+    opts.storeFrom && opts.storeFrom.length > 0
+      ? opts.storeFrom.map((dir) => resolve(dir))
+      : fromEnv && fromEnv.length > 0
+        ? fromEnv.map((dir) => resolve(dir))
+        : (loaded?.config.storeFrom ?? []).map((dir) => resolve(loaded?.dir ?? opts.cwd, dir));
+  return { store: await storeDir(opts, io), storeFrom, storeFromInPlace: opts.storeFromInPlace ?? loaded?.config.storeFromInPlace ?? false };
+}
+
 async function currentProject(opts: GlobalOptions): Promise<string | undefined> {
   const loaded = await tryLoadConfig(opts.cwd, opts.config);
   return loaded ? projectIdentity(loaded.dir, loaded.config.name) : undefined;
@@ -224,9 +343,7 @@ function handleError(error: unknown, io: CliIo, json: boolean): number {
   const code = isOrchestrateError(error) ? error.exitCode : 70;
   const message = error instanceof Error ? error.message : String(error);
   if (json) {
-    io.stdout(
-      `${JSON.stringify({ error: { code: isOrchestrateError(error) ? error.code : 'ERR_INTERNAL', message, exitCode: code } })}\n`,
-    );
+    io.stdout(jsonLine({ error: { code: isOrchestrateError(error) ? error.code : 'ERR_INTERNAL', message, exitCode: code } }));
   }
   if (error instanceof InterruptedError) {
     io.stderr('orchestrate: interrupted\n');

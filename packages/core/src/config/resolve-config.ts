@@ -4,10 +4,10 @@
  * project identity.
  */
 import { homedir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, delimiter, join, relative, resolve } from 'node:path';
 import { spawnCapture } from '../process.js';
 import type { Plugin } from '../plugin.js';
-import { DEFAULT_KEEP, DEFAULT_LIMITS, type ConfigDraft, type ResolvedConfig } from './schema.js';
+import { DEFAULT_KEEP, DEFAULT_LIMITS, type ConfigDraft, type ResolvedConfig, type StoreOverrides } from './schema.js';
 
 /** The default store: `$ORCHESTRATE_STORE`, else `$XDG_CACHE_HOME/orchestrate`, else `~/.cache/orchestrate`. */
 export function defaultStoreDir(env: Readonly<Record<string, string | undefined>>): string {
@@ -41,8 +41,8 @@ export interface ResolveOptions {
   configFile: string | undefined;
   plugins: readonly Plugin[];
   env: Readonly<Record<string, string | undefined>>;
-  /** `--store` from the command line, which wins over everything. */
-  storeOverride?: string | undefined;
+  /** Store locations from the command line, which win over everything. */
+  stores?: StoreOverrides | undefined;
 }
 
 /** Resolves and freezes the config. */
@@ -51,7 +51,8 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
   const sourceDir = resolve(projectDir, draft.sourceDir ?? '.');
   const buildDir = resolve(projectDir, draft.buildDir ?? '.');
   let store: string;
-  if (options.storeOverride) store = resolve(options.storeOverride);
+  const stores = options.stores ?? {};
+  if (stores.store) store = resolve(stores.store);
   else if (options.env['ORCHESTRATE_STORE']) store = resolve(options.env['ORCHESTRATE_STORE']);
   else if (draft.store) store = resolve(projectDir, draft.store);
   else store = defaultStoreDir(options.env);
@@ -63,8 +64,17 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
     buildDir,
     env: Object.freeze([...(draft.env ?? [])]),
     store,
+    storeFrom: Object.freeze(
+      stores.storeFrom && stores.storeFrom.length > 0
+        ? stores.storeFrom.map((dir) => resolve(dir))
+        : options.env['ORCHESTRATE_STORE_FROM']
+          ? options.env['ORCHESTRATE_STORE_FROM'].split(delimiter).filter(Boolean).map((dir) => resolve(dir))
+          : (draft.storeFrom ?? []).map((dir) => resolve(projectDir, dir)),
+    ),
+    storeFromInPlace: stores.storeFromInPlace ?? draft.storeFromInPlace ?? false,
     include: Object.freeze([...(draft.include ?? [])]),
     exclude: Object.freeze([...(draft.exclude ?? [])]),
+    outputs: draft.outputs === undefined ? undefined : Object.freeze([...draft.outputs]),
     keep: draft.keep ?? DEFAULT_KEEP,
     limits: Object.freeze({
       entries: draft.limits?.entries ?? DEFAULT_LIMITS.entries,

@@ -36,10 +36,25 @@ export const userConfigSchema = z.strictObject({
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')).optional(),
   /** Store directory. @default $ORCHESTRATE_STORE, else $XDG_CACHE_HOME/orchestrate */
   store: z.string().min(1).optional(),
+  /**
+   * Read-only stores searched below the store (a previous build's output, a
+   * mounted cache), relative to the project directory; what they serve is
+   * copied into the store, unless `storeFromInPlace`.
+   */
+  storeFrom: z.array(z.string().min(1)).optional(),
+  /** Leave what `storeFrom` serves in place: new checkpoints name its blobs (a chain, as Nix outputs are). @default false */
+  storeFromInPlace: z.boolean().optional(),
   /** Globs of source files outside git (relative to the source directory). @default ["**"] */
   include: z.array(z.string()).optional(),
   /** Globs never taken as sources. */
   exclude: z.array(z.string()).optional(),
+  /**
+   * Globs (relative to the build directory) of the outputs `orchestrate verify`
+   * compares between a checkpoint build and a clean build; when given, they
+   * replace the build-system plugin's defaults (its executables, libraries and archives).
+   * @default the plugins' selection
+   */
+  outputs: z.array(z.string().min(1)).optional(),
   /** Checkpoints kept per project by `gc` and after each save. @default 5 */
   keep: z.number().int().positive().optional(),
   /**
@@ -67,8 +82,11 @@ export interface ConfigDraft {
   buildDir?: string | undefined;
   env?: string[] | undefined;
   store?: string | undefined;
+  storeFrom?: string[] | undefined;
+  storeFromInPlace?: boolean | undefined;
   include?: string[] | undefined;
   exclude?: string[] | undefined;
+  outputs?: string[] | undefined;
   keep?: number | undefined;
   limits?: { entries?: number | undefined; bytes?: number | undefined } | undefined;
 }
@@ -92,8 +110,13 @@ export interface ResolvedConfig {
   readonly buildDir: string;
   readonly env: readonly string[];
   readonly store: string;
+  /** Absolute read-only stores below {@link store}, searched in order. */
+  readonly storeFrom: readonly string[];
+  readonly storeFromInPlace: boolean;
   readonly include: readonly string[];
   readonly exclude: readonly string[];
+  /** Globs of the outputs `verify` compares, relative to the build directory; `undefined`: the plugins' selection. */
+  readonly outputs: readonly string[] | undefined;
   readonly keep: number;
   /** Bounds on a checkpoint's manifest (see the config's `limits`). */
   readonly limits: { readonly entries: number; readonly bytes: number };
@@ -101,6 +124,16 @@ export interface ResolvedConfig {
 }
 
 export const DEFAULT_KEEP = 5;
+
+/** Store locations given on the command line or by the environment, which win over the config. */
+export interface StoreOverrides {
+  /** `--store DIR` */
+  readonly store?: string | undefined;
+  /** `--store-from DIR`, repeatable */
+  readonly storeFrom?: readonly string[] | undefined;
+  /** `--store-from-in-place` */
+  readonly storeFromInPlace?: boolean | undefined;
+}
 
 /** Default bounds on a checkpoint's manifest. */
 export const DEFAULT_LIMITS = { entries: 2_000_000, bytes: 64 * 1024 ** 3 } as const;

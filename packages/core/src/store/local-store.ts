@@ -142,12 +142,26 @@ export class LocalStore implements CheckpointStore {
     return new LocalStore(root, undefined);
   }
 
+  /**
+   * Opens the store at `root` for reading only, creating and changing nothing
+   * there (a `--store-from` layer: a previous build's output in Nix, a mounted
+   * cache): its blobs are not refreshed, and a damaged one is not removed.
+   */
+  static openReadOnly(root: string): LocalStore {
+    return new LocalStore(root, 'it is a read-only layer');
+  }
+
   /** Throws the StoreError of a write to a read-only store. */
   #assertWritable(what: string): void {
     if (this.readOnlyReason === undefined) return;
     throw new StoreError(this.location, `the store is read-only, cannot ${what} (${this.readOnlyReason})`, {
       hint: 'pass --store DIR or set ORCHESTRATE_STORE to a writable directory',
     });
+  }
+
+  /** Where the blob `hash` is (or would be) stored, for a layer above that imports it. */
+  blobFile(hash: string): string {
+    return this.#blobPath(hash);
   }
 
   #blobPath(hash: string): string {
@@ -174,6 +188,7 @@ export class LocalStore implements CheckpointStore {
    * path of every capture.
    */
   #touch(dest: string): boolean {
+    if (this.readOnlyReason !== undefined) return existsSync(dest);
     try {
       const now = new Date();
       utimesSync(dest, now, now);
@@ -277,10 +292,12 @@ export class LocalStore implements CheckpointStore {
    * mismatch is damage, never a write in progress.
    */
   async #damaged(path: string, actual: string): Promise<StoreError> {
-    const removed = await unlink(path).then(
-      () => true,
-      () => false,
-    );
+    const removed =
+      this.readOnlyReason === undefined &&
+      (await unlink(path).then(
+        () => true,
+        () => false,
+      ));
     return new StoreError(
       path,
       `blob content does not match its hash (got ${actual})${removed ? '; the damaged blob was removed from the store' : ''}`,
