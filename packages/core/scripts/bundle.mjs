@@ -28,7 +28,8 @@ const common = {
   platform: 'node',
   target: 'node20',
   // cosmiconfig loads TypeScript only for .ts configs, from the user's installation.
-  external: ['typescript'],
+  // zstd-napi is a native optional dependency, loaded by node where it installed (store/remote/compression.ts).
+  external: ['typescript', 'zstd-napi'],
   logLevel: 'warning',
   legalComments: 'linked',
   // Less source to read and pre-parse at start-up; identifiers stay readable in stack traces.
