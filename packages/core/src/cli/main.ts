@@ -18,6 +18,8 @@ import { openStore } from '../store/open-store.js';
 import { VERSION } from '../package-info.js';
 import { initConfig } from './init.js';
 import { verifyProject } from '../verify/verify.js';
+import { explainProject, type ExplainResult } from '../explain/explain.js';
+import { formatExplanation } from './explain-text.js';
 import { runWithProgress } from './progress.js';
 
 
@@ -200,12 +202,45 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     new Option('--no-wait', `fail at once (exit code ${ExitCode.Busy}) when another run holds the tree's lock, instead of waiting`).env(
       'ORCHESTRATE_NO_WAIT',
     );
+  /** `explain`, and `build --dry-run`: restores into a scratch copy and asks the build tool; never writes the tree or the store. */
+  const runExplain = async (command: 'explain' | 'build --dry-run', keepScratch: boolean): Promise<void> => {
+    const opts = globals();
+    const renderer = opts.json ? 'silent' : io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' ? 'default' : 'simple';
+    const result: ExplainResult = await runWithProgress({
+      title: `orchestrate ${command}`,
+      renderer,
+      sink: sinkFor(opts),
+      verbose: opts.verbose === true,
+      debug: io.env['ORCHESTRATE_DEBUG'],
+      stderr: io.stderr,
+      work: (logger) =>
+        explainProject({
+          cwd: opts.cwd,
+          configFile: opts.config,
+          stores: { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace },
+          env: io.env,
+          logger,
+          signal: io.signal,
+          keepScratch,
+        }),
+    });
+    if (opts.json) io.stdout(jsonLine({ command, ...result }));
+    else io.stdout(formatExplanation(result));
+  };
   program
     .command('build')
     .description('restore the closest checkpoint, build incrementally, save a new checkpoint')
     .option('--no-save', 'do not save a checkpoint after the build')
+    .option('--dry-run', "restore nothing and build nothing: say what the build would do, as 'explain' does")
     .addOption(noWait())
-    .action(async (o) => runLifecycle('build', o.save === false, o.wait !== false));
+    .action(async (o) => (o.dryRun === true ? runExplain('build --dry-run', false) : runLifecycle('build', o.save === false, o.wait !== false)));
+  program
+    .command('explain')
+    .description(
+      'say which checkpoint a build would restore and why, what changed, and what the build tool would rebuild with its reasons (asked in a scratch copy; writes neither the tree nor the store)',
+    )
+    .option('--keep-scratch', 'keep the scratch directory for inspection')
+    .action(async (o) => runExplain('explain', o.keepScratch === true));
   program
     .command('prepare')
     .description('build in full and save a checkpoint')
