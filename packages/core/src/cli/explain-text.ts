@@ -41,10 +41,8 @@ export function formatExplanation(result: ExplainResult): string {
           ? `unusable: ${c.unusable}`
           : c.fingerprint.length > 0
             ? `fingerprint differs: ${describeDifferences(c.fingerprint)}`
-            : c.chosen
-              ? 'fingerprint matches; chosen, the closest'
-              : 'fingerprint matches';
-      out.push(`  ${short(c.id)}  ${c.createdAt ?? ''}  ${verdict}${changes}`);
+            : 'fingerprint matches';
+      out.push(`  ${short(c.id)}  ${c.createdAt ?? ''}  ${verdict}${changes}${c.chosen ? '  <- chosen: the closest' : ''}`);
     }
     if (result.candidates.length > shown.length) out.push(`  … and ${result.candidates.length - shown.length} more`);
   }

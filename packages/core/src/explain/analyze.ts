@@ -113,7 +113,11 @@ export function analyzeExplanation(
         causes.push(cause);
       }
     };
-    if (run.mode === 'full') add({ kind: 'full', reason: run.reason ?? 'no checkpoint is used' });
+    if (run.mode === 'full') {
+      // Everything is built: no change or left-out file is needed to account for a unit.
+      add({ kind: 'full', reason: run.reason ?? 'no checkpoint is used' });
+      return { ...unit, causes };
+    }
     const own = new Set([unit.unit, ...(unit.names ?? [])].flatMap((name) => readings(name, layout)));
     for (const key of own) {
       const item = leftOut.get(key);

@@ -33,6 +33,8 @@ export interface ScratchOptions {
   stores?: StoreOverrides | undefined;
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
+  /** `--name` from the command line: the project's identity, over the config's `name`. */
+  nameOverride?: string | undefined;
   /** The command that makes the copy, for messages and the directory's name (`verify`, `explain`). */
   purpose: string;
 }
@@ -122,6 +124,7 @@ export async function openScratch(options: ScratchOptions): Promise<ScratchProje
     logger: logger.child(options.purpose),
     env: options.env,
     stores: options.stores,
+    nameOverride: options.nameOverride,
   });
   const config = await user.resolveConfig();
   const layout = relativeDirs(config, options.purpose);

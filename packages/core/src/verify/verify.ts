@@ -28,6 +28,8 @@ export interface VerifyOptions {
   configFile?: string | undefined;
   /** Store locations from the command line. */
   stores?: StoreOverrides | undefined;
+  /** `--name` from the command line. */
+  nameOverride?: string | undefined;
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
   signal?: AbortSignal | undefined;
