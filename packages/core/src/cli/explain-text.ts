@@ -9,14 +9,15 @@ import { describeDifferences } from '../checkpoint/fingerprint.js';
 const short = (id: string): string => id.slice(0, 12);
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-function describeCause(cause: UnitCause): string {
+function describeCause(cause: UnitCause, unit: string): string {
   switch (cause.kind) {
     case 'full':
       return 'full build';
     case 'changed':
       return `'${cause.path}' changed`;
     case 'left-out':
-      return `left out of the restore: ${cause.reason}`;
+      // The reason in full is in the "left out" list; its first clause here.
+      return `${cause.path === unit ? 'it was' : `'${cause.path}' was`} left out of the restore (${cause.reason.split(/[;(]/)[0]?.trim()})`;
     case 'input-rebuilt':
       return `'${cause.unit}' is rebuilt`;
   }
@@ -50,16 +51,19 @@ export function formatExplanation(result: ExplainResult): string {
   const changeLines = kinds.filter((k) => result.changes[k].length > 0).map((k) => `  ${k}: ${result.changes[k].slice(0, 10).join(', ')}${result.changes[k].length > 10 ? ', …' : ''}`);
   if (result.mode !== 'full') out.push(changeLines.length === 0 ? 'changes: none' : 'changes:', ...changeLines);
   if (result.leftOut.length > 0) {
-    out.push(`left out of the restore (${result.leftOut.length}):`);
-    for (const item of result.leftOut.slice(0, 20)) out.push(`  ${item.path}: ${item.reason}`);
-    if (result.leftOut.length > 20) out.push(`  … and ${result.leftOut.length - 20} more`);
+    out.push(`left out of the restore (${plural(result.leftOut.length, 'file')}):`);
+    const byReason = new Map<string, string[]>();
+    for (const item of result.leftOut) byReason.set(item.reason, [...(byReason.get(item.reason) ?? []), item.path]);
+    for (const [reason, paths] of byReason) {
+      out.push(`  ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? `, … (${paths.length})` : ''}`, `      ${reason}`);
+    }
   }
   if (result.units === null) {
     out.push('the build tool was not asked (no plugin answers explainBuild)');
   } else {
     out.push(result.units.length === 0 ? `nothing to rebuild (${result.toolCommand})` : `would rebuild ${plural(result.units.length, 'unit')} (${result.toolCommand}):`);
     for (const unit of result.units) {
-      const why = unit.causes.length > 0 ? unit.causes.map(describeCause).join('; ') : 'unexplained';
+      const why = unit.causes.length > 0 ? unit.causes.map((cause) => describeCause(cause, unit.unit)).join('; ') : 'unexplained';
       out.push(`  ${unit.unit}: ${why}`);
       for (const reason of unit.reasons.slice(0, 3)) out.push(`      ${reason}`);
     }
