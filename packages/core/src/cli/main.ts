@@ -83,6 +83,7 @@ function reportJson(report: BuildReport): Record<string, unknown> {
     command: report.command,
     mode: report.mode,
     leftOut: report.leftOut,
+    warnings: report.warnings,
     reason: report.reason,
     restored: report.restored,
     restoredFrom: report.restoredFrom,
