@@ -9,25 +9,10 @@
  * scratch.ts): the user's tree and the store are never written.
  */
 import { performance } from 'node:perf_hooks';
-import type { StoreOverrides } from '../config/schema.js';
-import type { Logger } from '../logger.js';
-import { openScratch } from '../verify/scratch.js';
+import { openScratch, type ScratchCommandOptions } from '../verify/scratch.js';
 import { analyzeExplanation, inUserTree, type Explanation } from './analyze.js';
 
-export interface ExplainOptions {
-  /** Where to look for the config (upwards). */
-  cwd: string;
-  configFile?: string | undefined;
-  /** Store locations from the command line. */
-  stores?: StoreOverrides | undefined;
-  /** `--name` from the command line. */
-  nameOverride?: string | undefined;
-  env: Readonly<Record<string, string | undefined>>;
-  logger: Logger;
-  signal?: AbortSignal | undefined;
-  /** Leave the scratch directory for inspection instead of removing it. */
-  keepScratch?: boolean;
-}
+export type ExplainOptions = ScratchCommandOptions;
 
 /** What {@link explainProject} returns: the explanation, with paths of the user's tree. */
 export interface ExplainResult extends Explanation {

@@ -24,6 +24,22 @@ import { openStore } from '../store/open-store.js';
 import { ReadOnlyStore } from '../store/read-only-store.js';
 import type { CheckpointStore } from '../store/store.js';
 
+/** What a command that works in a scratch copy (`verify`, `explain`) is given. */
+export interface ScratchCommandOptions {
+  /** Where to look for the config (upwards). */
+  cwd: string;
+  configFile?: string | undefined;
+  /** Store locations from the command line. */
+  stores?: StoreOverrides | undefined;
+  /** `--name` from the command line. */
+  nameOverride?: string | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+  /** Leave the scratch directory for inspection instead of removing it. */
+  keepScratch?: boolean;
+}
+
 /** Where and how to open the scratch copy. */
 export interface ScratchOptions {
   /** Where to look for the config (upwards). */

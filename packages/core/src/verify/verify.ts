@@ -17,25 +17,10 @@ import { mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CheckpointManifest } from '../checkpoint/manifest.js';
-import type { StoreOverrides } from '../config/schema.js';
-import type { Logger } from '../logger.js';
 import { compareOutputs, type Comparison } from './compare.js';
-import { openScratch } from './scratch.js';
+import { openScratch, type ScratchCommandOptions } from './scratch.js';
 
-export interface VerifyOptions {
-  /** Where to look for the config (upwards). */
-  cwd: string;
-  configFile?: string | undefined;
-  /** Store locations from the command line. */
-  stores?: StoreOverrides | undefined;
-  /** `--name` from the command line. */
-  nameOverride?: string | undefined;
-  env: Readonly<Record<string, string | undefined>>;
-  logger: Logger;
-  signal?: AbortSignal | undefined;
-  /** Leave the scratch directory for inspection instead of removing it. */
-  keepScratch?: boolean;
-}
+export type VerifyOptions = ScratchCommandOptions;
 
 export interface VerifyResult extends Comparison {
   /** The checkpoint the checkpoint build restored; null when it built in full (then `reason` says why). */
