@@ -49,6 +49,7 @@ import { changeCount, NO_CHANGES, type ChangeSet } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { openStore } from './store/open-store.js';
+import { openRemoteLayer, type RemoteLayer } from './store/remote-layer.js';
 import { resolveOutputs } from './verify/outputs.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
@@ -257,6 +258,8 @@ export class Orchestrator {
   readonly #plugins: readonly Plugin[];
   /** Checkpoints being read while the fingerprint and the sources are computed. */
   #prefetched: { store: CheckpointStore; project: string; loading: Promise<LoadedCheckpoint[]> } | undefined;
+  /** The remote of the run in progress, when one is configured (not for a store given to the orchestrator, as `verify` gives). */
+  #remote: RemoteLayer | undefined;
 
   constructor(options: OrchestratorOptions) {
     this.#options = options;
@@ -347,6 +350,8 @@ export class Orchestrator {
         }),
       );
       const store = this.#options.store ?? (await openStore(config));
+      const remote = this.#options.store ? undefined : openRemoteLayer(config, this.#options.env ?? process.env, logger.child('remote'), signal);
+      this.#remote = remote;
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
       this.hooks.run.call(context);
@@ -386,6 +391,7 @@ export class Orchestrator {
 
       let saved: string | null = null;
       let saveError: string | null = null;
+      let savedManifest: CheckpointManifest | undefined;
       let step: StepResult | undefined;
       let fullBuildMs: number | null = ctx.checkpoint?.fullBuildMs ?? null;
       let outputs: string[] | undefined;
@@ -405,8 +411,11 @@ export class Orchestrator {
         if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
         if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
         if (!options.noSave) {
-          ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+          ({ saved, saveError, manifest: savedManifest } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
         }
+        // Shared after the save, in read-write mode only; a push that fails is a warning and `remoteError`.
+        const shared = savedManifest;
+        if (remote && shared && remote.remote.readOnlyReason === undefined) await time('push', () => remote.push(shared, context.store));
       }
       const durationMs = Math.round(performance.now() - started);
       const report: BuildReport = {
@@ -423,6 +432,9 @@ export class Orchestrator {
         timings,
         restoredFiles: restored?.files ?? 0,
         restoredBytes: restored?.bytes ?? 0,
+        bytesDown: remote?.bytesDown ?? 0,
+        bytesUp: remote?.bytesUp ?? 0,
+        remoteError: remote?.error ?? null,
         unitsRebuilt: step?.unitsRebuilt ?? null,
         unitsTotal: step?.unitsTotal ?? null,
         fullBuildMs: options.command === 'restore' ? null : fullBuildMs,
@@ -438,6 +450,7 @@ export class Orchestrator {
       try {
         await this.hooks.shutdown.promise();
       } finally {
+        this.#remote = undefined;
         await lock?.release();
       }
     }
@@ -456,7 +469,11 @@ export class Orchestrator {
     this.#prefetched = { store, project, loading };
   }
 
-  /** The core's `findCheckpoint`: the matching checkpoint of this project closest to the working tree. */
+  /**
+   * The core's `findCheckpoint`: the matching checkpoint of this project
+   * closest to the working tree, from the store and its read-only layers;
+   * only when none fits, from the remote (fetched into the store first).
+   */
   async #findInStore(project: string, fingerprint: Readonly<Fingerprint>, ctx: BuildContext): Promise<CheckpointLookup> {
     const prefetched = this.#prefetched;
     this.#prefetched = undefined;
@@ -464,6 +481,21 @@ export class Orchestrator {
       prefetched !== undefined && prefetched.store === ctx.store && prefetched.project === project
         ? await prefetched.loading
         : await ctx.store.loadCheckpoints(project);
+    const local = this.#closest(loaded, fingerprint, ctx);
+    if (local.choice) return local.choice;
+    const remote = this.#remote;
+    const fetched = remote ? await this.#findInRemote(remote, project, fingerprint, ctx) : undefined;
+    if (fetched) return fetched;
+    const reason = local.mismatch ?? local.unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}`;
+    return { reason: remote?.error ? `${reason}; remote: ${remote.error}` : reason };
+  }
+
+  /** The checkpoint of `loaded` with `fingerprint` closest to the working tree, or why none fits. */
+  #closest(
+    loaded: readonly LoadedCheckpoint[],
+    fingerprint: Readonly<Fingerprint>,
+    ctx: BuildContext,
+  ): { choice?: CheckpointChoice; mismatch?: string; unusable?: string } {
     let best: { choice: CheckpointChoice; count: number } | undefined;
     let mismatch: string | undefined;
     let unusable: string | undefined;
@@ -489,8 +521,30 @@ export class Orchestrator {
       // Newest first, so a tie keeps the newer one.
       if (!best || count < best.count) best = { choice, count };
     }
-    if (best) return best.choice;
-    return { reason: mismatch ?? unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
+    return { ...(best ? { choice: best.choice } : {}), ...(mismatch ? { mismatch } : {}), ...(unusable ? { unusable } : {}) };
+  }
+
+  /**
+   * The remote's checkpoint closest to the working tree, fetched into the
+   * run's store (only the blobs it lacks) and chosen from there; undefined on
+   * a miss (the remote layer prints and records why).
+   */
+  async #findInRemote(remote: RemoteLayer, project: string, fingerprint: Readonly<Fingerprint>, ctx: BuildContext): Promise<CheckpointChoice | undefined> {
+    if (ctx.store.readOnlyReason !== undefined) {
+      remote.error = `not asked: the store ${ctx.store.location} cannot take what it would serve (${ctx.store.readOnlyReason})`;
+      return undefined;
+    }
+    const candidates = await remote.candidates(project, fingerprint);
+    const origin = remote.describe();
+    const { choice } = this.#closest(
+      candidates.map(({ info, manifest }) => ({ ref: { id: info.id, project: info.project, createdAt: info.createdAt, origin }, manifest })),
+      fingerprint,
+      ctx,
+    );
+    const picked = choice && candidates.find((candidate) => candidate.info.id === choice.ref.id);
+    if (!picked) return undefined;
+    const ref = await remote.fetch(picked, ctx.store);
+    return ref && selectCheckpoint({ ref: { ...ref, origin }, manifest: picked.manifest }, ctx);
   }
 
   /** Restores `lookup`'s checkpoint, or says why not (and then nothing of it is left in the tree). */
@@ -547,6 +601,8 @@ export class Orchestrator {
       // What this run wrote is build output of this tree, whatever happens next.
       if (recordTree) recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
       ctx.restored();
+      // The store's least-recently-used order (maxSize) counts a restore as a use.
+      await ctx.store.touchCheckpoint(lookup.ref);
       await this.hooks.afterRestore.promise(
         {
           manifest: lookup.manifest,
@@ -623,7 +679,7 @@ export class Orchestrator {
     fingerprint: Fingerprint,
     restored: Restored | undefined,
     fullBuildMs: number | null,
-  ): Promise<{ saved: string | null; saveError: string | null }> {
+  ): Promise<{ saved: string | null; saveError: string | null; manifest?: CheckpointManifest }> {
     if (ctx.store.readOnlyReason !== undefined) {
       const why = `store ${ctx.store.location} is read-only: no checkpoint saved (${ctx.store.readOnlyReason})`;
       ctx.logger.warn(why);
@@ -632,7 +688,7 @@ export class Orchestrator {
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
     ctx.logger.child('capture').debug(`capturing ${selection.files.length} selected state paths`);
     let done: (() => Promise<void>) | undefined;
-    let saved: string;
+    let saved: { id: string; manifest: CheckpointManifest };
     try {
       done = await ctx.store.beginWrite();
       saved = await this.#save(ctx, fingerprint, selection, restored, fullBuildMs);
@@ -643,17 +699,21 @@ export class Orchestrator {
     } finally {
       await done?.();
     }
-    return { saved, saveError: null };
+    return { saved: saved.id, saveError: null, manifest: saved.manifest };
   }
 
-  /** Captures the selected state and writes the manifest; returns its id. Runs between `beginWrite` and its end. */
+  /**
+   * Captures the selected state and writes the manifest; returns its id and
+   * the manifest (the restored one's when the build changed nothing). Runs
+   * between `beginWrite` and its end.
+   */
   async #save(
     ctx: RunContext,
     fingerprint: Fingerprint,
     selection: StateSelection,
     restored: Restored | undefined,
     fullBuildMs: number | null,
-  ): Promise<string> {
+  ): Promise<{ id: string; manifest: CheckpointManifest }> {
     const previous = ctx.checkpoint;
     const state = await captureState({
       context: ctx,
@@ -683,6 +743,7 @@ export class Orchestrator {
       // A measured duration differs from run to run: not in a reproducible (flat) checkpoint, whose
       // restores then report no time saved.
       ...(fullBuildMs === null || flat ? {} : { fullBuildMs }),
+      ...(ctx.config.scope === undefined ? {} : { scope: ctx.config.scope.scope }),
     };
     await this.hooks.afterCapture.promise(manifest, ctx);
     // Interrupted during the capture: save nothing (the blobs written go at the next gc).
@@ -691,7 +752,8 @@ export class Orchestrator {
     // would only push an older, different checkpoint out of the project's `keep`.
     if (previous && restored && sameCheckpoint(previous, manifest)) {
       ctx.logger.info(`checkpoint ${restored.id.slice(0, 12)} holds this build's state; not saved again`);
-      return restored.id;
+      await this.#bound(ctx, restored.id);
+      return { id: restored.id, manifest: previous };
     }
     const ref = await ctx.store.putCheckpoint(manifest);
     recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(stateRecords), 'replace');
@@ -708,6 +770,25 @@ export class Orchestrator {
         ctx.logger.warn(`saved checkpoint ${ref.id.slice(0, 12)}, but could not remove old ones: ${error.message}`);
       }
     }
-    return ref.id;
+    await this.#bound(ctx, ref.id);
+    return { id: ref.id, manifest };
+  }
+
+  /** With `maxSize`: trims the store to it, least recently used checkpoints first, keeping `saved`. */
+  async #bound(ctx: RunContext, saved: string): Promise<void> {
+    const maxSize = ctx.config.maxSize;
+    if (maxSize === undefined) return;
+    try {
+      const trimmed = await ctx.store.trim(maxSize, [saved]);
+      if (trimmed.checkpointsRemoved > 0 || trimmed.blobsRemoved > 0) {
+        ctx.logger.info(
+          `store over its bound of ${maxSize} bytes: removed ${trimmed.checkpointsRemoved} least recently used checkpoints and ${trimmed.blobsRemoved} blobs (${trimmed.bytesFreed} bytes); ${trimmed.bytesAfter} bytes now`,
+        );
+      }
+    } catch (error) {
+      // The checkpoint is saved; the bound is met at the next save or gc.
+      if (!isOrchestrateError(error) || error.code !== 'ERR_STORE') throw error;
+      ctx.logger.warn(`could not bound the store to ${maxSize} bytes: ${error.message}`);
+    }
   }
 }
