@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig, StoreOverrides } from './config/schema.js';
 import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
-import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
+import { ConfigError, InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
 import {
   createHooks,
   Stage,
@@ -109,6 +109,14 @@ export interface OrchestratorOptions {
   store?: CheckpointStore;
   /** A git listing of the expected source directory, started while the plugins loaded; the first run uses it. */
   gitListing?: GitListing | undefined;
+}
+
+/** What {@link Orchestrator.sharing} gives `push`, `pull` and `list --remote`. */
+export interface SharingSession {
+  readonly config: ResolvedConfig;
+  readonly store: CheckpointStore;
+  readonly remote: RemoteLayer;
+  readonly fingerprint: Readonly<Fingerprint>;
 }
 
 /** Equal but for the time they were made (and so the id): the same sources, state, fingerprint, roots and plugin data. */
@@ -315,6 +323,27 @@ export class Orchestrator {
     });
     this.hooks.configResolved.call(config);
     return config;
+  }
+
+  /**
+   * What `push`, `pull` and `list --remote` work with: the resolved config,
+   * the store, the remote and this build's fingerprint (computed by the
+   * plugins as a run would; nothing is scanned or built). Throws a
+   * ConfigError when no remote is configured.
+   */
+  async sharing(signal?: AbortSignal): Promise<SharingSession> {
+    const env = this.#options.env ?? process.env;
+    const config = await this.resolveConfig();
+    const logger = this.#options.logger;
+    const remote = openRemoteLayer(config, env, logger.child('remote'), signal);
+    if (remote === undefined) {
+      throw new ConfigError('no remote store configured', undefined, { hint: "pass --remote URL, set ORCHESTRATE_REMOTE or the config's 'remote'" });
+    }
+    const store = this.#options.store ?? (await openStore(config));
+    const context = new RunContext({ config, env, logger, signal: signal ?? new AbortController().signal, store });
+    this.hooks.run.call(context);
+    const fingerprint = await this.#fingerprint(context);
+    return { config, store, remote, fingerprint };
   }
 
   /** Runs `prepare`, `restore` or `build`. */
