@@ -137,6 +137,8 @@ export interface BuildReport {
   readonly command: 'build' | 'prepare' | 'restore';
   /** `partial`: incremental, but outputs were left out of the restore because no plugin could tell they were unaffected. */
   readonly mode: 'full' | 'incremental' | 'partial';
+  /** Every warning of the run (a plugin's or the core's), e.g. a warm-build hazard. */
+  readonly warnings: readonly string[];
   /** State files left out of the restore, counted by reason (the tool builds them again). */
   readonly leftOut: readonly { readonly reason: string; readonly count: number; readonly cautious: boolean }[];
   readonly reason: string | null;

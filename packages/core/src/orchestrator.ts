@@ -43,7 +43,7 @@ import {
   type StateSelection,
   type StepResult,
 } from './hooks.js';
-import type { Logger } from './logger.js';
+import { withWarningsTo, type Logger } from './logger.js';
 import type { Plugin, PluginApi } from './plugin.js';
 import { changeCount, NO_CHANGES, type ChangeSet } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
@@ -261,6 +261,10 @@ export class Orchestrator {
   /** Every hook; only the orchestrator calls them. */
   readonly hooks: OrchestratorHooks = createHooks();
   readonly #options: OrchestratorOptions;
+  /** The options' logger, every warning also collected into the run's report. */
+  readonly #logger: Logger;
+  /** The warnings of the run in progress. */
+  #warnings: string[] = [];
   /** The git listing started with the orchestrator; the first run takes it, a later one lists the tree as it is then. */
   #gitListing: GitListing | undefined;
   readonly #plugins: readonly Plugin[];
@@ -271,12 +275,13 @@ export class Orchestrator {
 
   constructor(options: OrchestratorOptions) {
     this.#options = options;
+    this.#logger = withWarningsTo(options.logger, (message, scope) => this.#warnings.push(scope === CORE ? message : `[${scope.replace(/^orchestrate:/, '')}] ${message}`));
     this.#gitListing = options.gitListing;
     this.#plugins = options.plugins;
     wrapTapErrors(this.hooks);
     const api: PluginApi = {
       hooks: tapOnly(this.hooks),
-      logger: (name) => options.logger.child(name),
+      logger: (name) => this.#logger.child(name),
     };
     const seen = new Set<string>();
     for (const plugin of this.#plugins) {
@@ -358,7 +363,9 @@ export class Orchestrator {
         timings[name] = Math.round(performance.now() - t0);
       }
     };
-    const logger = this.#options.logger;
+    const logger = this.#logger;
+    const warnings: string[] = [];
+    this.#warnings = warnings;
     const signal = options.signal ?? new AbortController().signal;
     let ctx: RunContext | undefined;
     let lock: TreeLock | undefined;
@@ -451,6 +458,7 @@ export class Orchestrator {
         command: options.command,
         mode: ctx.mode === 'incremental' && restored?.leftOut.some((item) => item.cautious) ? 'partial' : ctx.mode,
         leftOut: restored?.leftOut ?? [],
+        warnings,
         reason: ctx.reason,
         restored: restored?.id ?? null,
         restoredFrom: restored ? (restored.origin ?? store.location) : null,

@@ -69,6 +69,7 @@ describe('build --json', () => {
         },
         "unitsRebuilt": "number",
         "unitsTotal": "number",
+        "warnings": "array",
       }
     `);
 
@@ -116,6 +117,7 @@ describe('build --json', () => {
         },
         "unitsRebuilt": "number",
         "unitsTotal": "number",
+        "warnings": "array",
       }
     `);
 

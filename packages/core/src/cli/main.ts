@@ -91,6 +91,7 @@ function reportJson(report: BuildReport): Record<string, unknown> {
     command: report.command,
     mode: report.mode,
     leftOut: report.leftOut,
+    warnings: report.warnings,
     reason: report.reason,
     restored: report.restored,
     restoredFrom: report.restoredFrom,
@@ -250,9 +251,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('-f, --force', 'overwrite an existing config')
     .action(async (o) => {
       const opts = globals();
-      const file = await initConfig(opts.cwd, { force: o.force === true });
-      if (opts.json) io.stdout(jsonLine({ config: file }));
-      else io.stderr(`wrote ${file}\n`);
+      const { file, detected } = await initConfig(opts.cwd, { force: o.force === true });
+      if (opts.json) io.stdout(jsonLine({ config: file, buildSystem: detected.system, note: detected.note ?? null }));
+      else io.stderr(`wrote ${file} (${detected.system})${detected.note ? `\n${detected.note}` : ''}\n`);
     });
   program
     .command('list')
