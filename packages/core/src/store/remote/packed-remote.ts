@@ -273,7 +273,9 @@ export abstract class PackedRemoteStore implements RemoteStore {
               const pack = await writePack(item.blobs, from, file, compression);
               packs[i] = pack;
               if (!(await exists(pack.digest))) {
-                bytesUp += await this.uploadBlob(pack.digest, { file, size: pack.size }, options.signal);
+                // Not `bytesUp += await …`: that reads bytesUp before the await, and packs upload two at a time.
+                const sent = await this.uploadBlob(pack.digest, { file, size: pack.size }, options.signal);
+                bytesUp += sent;
                 packsUp++;
                 existing.set(pack.digest, true);
                 done += pack.size;
