@@ -172,8 +172,18 @@ export interface BuildReport {
   readonly reason: string | null;
   /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;
-  /** The store the restored checkpoint came from (the local store, a read-only layer). */
+  /** The store the restored checkpoint came from (the local store, a read-only layer, the remote as `orchestrate` describes it). */
   readonly restoredFrom: string | null;
+  /** Bytes downloaded from the remote (compressed packs); 0 without a remote. */
+  readonly bytesDown: number;
+  /** Bytes uploaded to the remote (packs, pack index, manifest); 0 without a remote or in read-only mode. */
+  readonly bytesUp: number;
+  /**
+   * Why the remote served or took nothing (it failed, timed out, served
+   * damaged or unsigned checkpoints, had none, refused the push); null when
+   * it did what was asked or none is configured. Never a failed build.
+   */
+  readonly remoteError: string | null;
   /** Id of the checkpoint that holds this build's state, or null when none was saved. */
   readonly saved: string | null;
   /**
