@@ -93,6 +93,14 @@ export interface RestoreResult {
    * in a tool's own database, subtracts it too.
    */
   readonly timeShiftNs: bigint;
+  /**
+   * A checkpoint recorded with `times: flat`: the time its flat time was
+   * replayed as (just before {@link changedSourceTimeNs}, after every file
+   * that existed before the restore); undefined for other checkpoints. A
+   * plugin that keeps recorded times in a tool's own database sets them to
+   * this (ninja's logs: see plugin-cmake).
+   */
+  readonly flatTimeNs?: bigint;
 }
 
 /** Result of a `configure` or `build` step. */

@@ -19,7 +19,7 @@ import { relativeInside } from './checkpoint/paths.js';
 import { placeholderPairs, replaceRoots, rootPairs, ROOTS_TRANSFORM, spellingsOf, type RootSpellings } from './checkpoint/roots.js';
 import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
-import { setTimes } from './checkpoint/times.js';
+import { replayedNs, setTimes, type TimePlan } from './checkpoint/times.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { checkpointCreatedAt, flattenRecordedTimes } from './checkpoint/flat-times.js';
@@ -72,7 +72,7 @@ interface Restored {
   /** The same, file by file. */
   readonly leftOutPaths: readonly { readonly path: string; readonly reason: string }[];
   /** How the restore replayed times, to date inputs a configure step writes after it. */
-  readonly times: { readonly shiftNs: bigint; readonly changedNs: bigint };
+  readonly times: TimePlan;
 }
 
 /** What a run should do. */
@@ -164,11 +164,11 @@ function inputsOf(
 async function replayInputTimes(
   ctx: BuildContext,
   recorded: NonNullable<CheckpointManifest['inputs']>,
-  times: { readonly shiftNs: bigint; readonly changedNs: bigint },
+  times: TimePlan,
 ): Promise<void> {
   const inputs = compareInputs(ctx, recorded);
   const entries: [string, bigint][] = [];
-  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), recordedNs - times.shiftNs]);
+  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), replayedNs(times, recordedNs)]);
   for (const path of inputs.changed) entries.push([join(ctx.buildDir, path), times.changedNs]);
   await setTimes(entries);
   ctx.logger.debug(`configure: ${inputs.unchanged.size} inputs unchanged, ${inputs.changed.length} changed`);
@@ -712,6 +712,7 @@ export class Orchestrator {
           newestRecordedNs: outcome.newestRecordedNs,
           changedSourceTimeNs: outcome.changedSourceTimeNs,
           timeShiftNs: outcome.timeShiftNs,
+          ...(outcome.flatTimeNs === undefined ? {} : { flatTimeNs: outcome.flatTimeNs }),
         },
         ctx,
       );
@@ -735,7 +736,11 @@ export class Orchestrator {
         stamps: outcome.stamps,
         files,
         bytes,
-        times: { shiftNs: outcome.timeShiftNs, changedNs: outcome.changedSourceTimeNs },
+        times: {
+          shiftNs: outcome.timeShiftNs,
+          changedNs: outcome.changedSourceTimeNs,
+          ...(outcome.flatTimeNs === undefined ? {} : { flatNs: outcome.flatTimeNs }),
+        },
         leftOut: [...leftOut].map(([reason, { count, cautious }]) => ({ reason, count, cautious })),
         leftOutPaths,
       };
