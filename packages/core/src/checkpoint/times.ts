@@ -7,7 +7,7 @@
 import { spawnCapture } from '../process.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, lstat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-info.js';

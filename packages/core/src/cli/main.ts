@@ -8,7 +8,7 @@ import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import { ExitCode, InterruptedError, isOrchestrateError } from '../errors.js';
 import type { BuildReport } from '../hooks.js';
-import { createLogger, formatRecord, type LogRecord, type LogSink } from '../logger.js';
+import { formatRecord, type LogRecord, type LogSink } from '../logger.js';
 import { projectIdentity } from '../config/resolve-config.js';
 import { createOrchestrator } from '../setup.js';
 import { LocalStore } from '../store/local-store.js';
