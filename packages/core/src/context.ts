@@ -63,9 +63,9 @@ export interface BuildContext {
    * A state path (relative to the build directory) as a path relative to the
    * source directory, or `undefined` when it lies outside the source directory.
    */
-  sourcePathOf(statePath: string): string | undefined;
+  readonly sourcePathOf: (statePath: string) => string | undefined;
   /** A source path as a path relative to the build directory, or `undefined` when it lies outside it. */
-  statePathOf(sourcePath: string): string | undefined;
+  readonly statePathOf: (sourcePath: string) => string | undefined;
   /** Runs a tool in the build environment with output streamed to `logger`; throws a BuildToolError on failure. */
   exec(file: string, args: readonly string[], options?: Partial<ExecOptions> & { logger?: Logger }): Promise<ExecResult>;
 }

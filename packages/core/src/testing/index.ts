@@ -51,6 +51,7 @@ export interface CliRun {
   stdout: string;
   stderr: string;
   /** The parsed `--json` report, when stdout held one. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read the report loosely; its shape is pinned by the core's json-report snapshots
   report: Record<string, any> | undefined;
 }
 
@@ -66,9 +67,9 @@ export async function runOrchestrate(
     stdin: 'ignore',
   });
   const stdout = String(result.stdout);
-  let report: Record<string, any> | undefined;
+  let report: CliRun['report'];
   const last = stdout.trim().split('\n').pop();
-  if (last?.startsWith('{')) report = JSON.parse(last) as Record<string, any>;
+  if (last?.startsWith('{')) report = JSON.parse(last) as CliRun['report'];
   return { exitCode: result.exitCode ?? -1, stdout, stderr: String(result.stderr), report };
 }
 
@@ -79,8 +80,9 @@ export interface CompilerLog {
   /** The environment variable the wrapper appends to. */
   readonly env: Record<string, string>;
   /** Sources compiled since the last reset, relative to the compiler's working directory, sorted. */
-  units(): Promise<string[]>;
-  reset(): Promise<void>;
+  readonly units: () => Promise<string[]>;
+  /** Forgets the sources compiled so far. */
+  readonly reset: () => Promise<void>;
 }
 
 /** Writes a compiler wrapper into `dir` (the real compiler: `compiler`). */
