@@ -41,7 +41,9 @@ export interface RestoreOutcome {
 function recordedRange(manifest: CheckpointManifest): { oldestNs: bigint; newestNs: bigint } {
   let oldestNs: bigint | undefined;
   let newestNs = 0n;
-  for (const records of [manifest.state, manifest.sources]) {
+  // Typed as their common part: Object.values over the union of the two record maps would be any[].
+  const recordMaps: readonly Readonly<Record<string, { readonly mtimeNs: string }>>[] = [manifest.state, manifest.sources];
+  for (const records of recordMaps) {
     for (const record of Object.values(records)) {
       const t = BigInt(record.mtimeNs);
       if (t > newestNs) newestNs = t;
