@@ -2,11 +2,12 @@
 // the recommended JavaScript rules for the scripts, the benchmark and the examples.
 // Formatting is Prettier's: eslint-config-prettier turns off the rules it owns.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ['**/dist/', '**/node_modules/', '**/.orchestrate-tmp/', 'bench/.work/', '**/target/', '**/build/'],
   },
@@ -17,7 +18,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.ts'],
-    extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
+    extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {
         // The packages' build configs hold their sources; tsconfig.tests.json holds the tests they exclude.
