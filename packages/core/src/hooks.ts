@@ -11,7 +11,7 @@ import {
   HookMap,
   SyncHook,
 } from 'tapable';
-import type { CheckpointManifest, CheckpointRef, StateRecord } from './checkpoint/manifest.js';
+import type { CheckpointManifest, StateRecord } from './checkpoint/manifest.js';
 import type { BuildContext, CheckpointChoice } from './context.js';
 import type { ConfigDraft, ConfigEnv, ResolvedConfig } from './config/schema.js';
 import type { ChangeSet } from './sources/manifest.js';
