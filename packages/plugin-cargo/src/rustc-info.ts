@@ -29,7 +29,7 @@ export function canonicalRustcInfo(content: Buffer): Buffer {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return content;
   const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(parsed)) {
+  for (const [field, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       out[field] = value;
       continue;

@@ -45,7 +45,8 @@ export interface RestoreOutcome {
 function recordedRange(manifest: CheckpointManifest): { oldestNs: bigint; newestNs: bigint } {
   let oldestNs: bigint | undefined;
   let newestNs = 0n;
-  for (const records of [manifest.state, manifest.sources, manifest.inputs ?? {}]) {
+  const recorded: Readonly<Record<string, { readonly mtimeNs: string }>>[] = [manifest.state, manifest.sources, manifest.inputs ?? {}];
+  for (const records of recorded) {
     for (const record of Object.values(records)) {
       const t = BigInt(record.mtimeNs);
       if (t > newestNs) newestNs = t;

@@ -9,7 +9,7 @@
 import { runProcess } from '../process.js';
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, lstat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, stat, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-info.js';

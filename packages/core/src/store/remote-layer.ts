@@ -15,7 +15,7 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { openRemoteStore } from './remote/open-remote.js';
-import type { FetchTarget, LoadedRemoteCheckpoint, PushResult, PushSource, RemoteCheckpointInfo, RemoteStore } from './remote/remote-store.js';
+import type { FetchTarget, LoadedRemoteCheckpoint, PushResult, PushSource, RemoteStore } from './remote/remote-store.js';
 import { readableScopes } from './remote/scope.js';
 import { loadKeys } from './remote/signature.js';
 
@@ -97,7 +97,7 @@ export class RemoteLayer {
       return [];
     }
     const loaded: LoadedRemoteCheckpoint[] = [];
-    for (const info of found.slice(0, REMOTE_CANDIDATES) as RemoteCheckpointInfo[]) {
+    for (const info of found.slice(0, REMOTE_CANDIDATES)) {
       const one = await this.#try(() => this.remote.loadCheckpoint(info));
       if (one !== undefined) loaded.push(one);
     }

@@ -278,7 +278,7 @@ export async function unpackPack(file: string, compression: Compression, rules: 
           (error: unknown) => fail((error as Error).message),
         ));
       },
-    } as ConstructorParameters<typeof Parser>[0]);
+    });
     await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), decompressor(compression), parser as unknown as Writable);
     await Promise.all(pending);
     if (failure) throw failure;
