@@ -44,6 +44,7 @@ import {
   type Roots,
 } from './relocate.js';
 import { trySourceOfObject, tryExclusionReason } from './state.js';
+import { parseNinjaExplain, parseNinjaQuery, parseNinjaTargets } from './ninja-explain.js';
 
 export const PLUGIN_NAME = 'cmake';
 
@@ -246,6 +247,36 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         const rebuilt = result.all.match(/^\[[^\]]*\] Building \S+ object /gm)?.length ?? 0;
         const total = listFiles(ctx.buildDir).filter(isObjectFile).length;
         return { command: result.command, unitsRebuilt: rebuilt, unitsTotal: Math.max(total, rebuilt) };
+      });
+
+      hooks.explainBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
+        if (generator !== 'Ninja') {
+          logger.info(`explain asks ninja only; the '${generator}' generator is not asked what it would rebuild`);
+          return undefined;
+        }
+        const text = await readFile(join(ctx.buildDir, 'CMakeCache.txt')).catch(() => undefined);
+        const program = (text && parseCMakeCache(text).entries.get('CMAKE_MAKE_PROGRAM')?.value) || 'ninja';
+        const args = ['-n', '-d', 'explain', ...(options.targets ?? [])];
+        const run = (argv: string[]) => ctx.exec(program, argv, { cwd: ctx.buildDir, echo: 'debug' });
+        const explained = parseNinjaExplain((await run(args)).all);
+        const rules = parseNinjaTargets((await run(['-t', 'targets', 'all'])).stdout);
+        // What ninja runs: dirty outputs of real edges (phony ones are aliases, the regeneration edge is cmake's).
+        const dirty = [...explained.keys()].filter((path) => rules.has(path) && rules.get(path) !== 'phony');
+        // An output dirty only through an input says so without naming it: its dirty inputs, from ninja's graph.
+        const bare = dirty.filter((path) => (explained.get(path) ?? []).every((line) => line.endsWith(' is dirty')));
+        const inputs = bare.length === 0 ? new Map<string, string[]>() : parseNinjaQuery((await run(['-t', 'query', ...bare])).stdout);
+        const units = dirty.map((path) => {
+          const reasons = [...(explained.get(path) ?? [])];
+          for (const input of inputs.get(path) ?? []) if (explained.has(input)) reasons.push(`input ${input} is dirty (ninja -t query)`);
+          const source = trySourceOfObject(path);
+          return {
+            unit: path,
+            reasons,
+            ...(source === undefined ? {} : { sources: [source] }),
+            ...(reasons.some((line) => line.startsWith('command line changed')) ? { commandChanged: true } : {}),
+          };
+        });
+        return { command: `${program} ${args.join(' ')}`, units };
       });
 
       hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
