@@ -32,6 +32,7 @@ import {
 import { findRebuiltUnits } from './rebuilt-units.js';
 import { relocatableEnv } from './relocatable.js';
 import { selectCargoState } from './state.js';
+import { canonicalRustcInfo, TRANSFORM_RUSTC_INFO } from './rustc-info.js';
 import { toolVersions, type ToolVersions } from './tool-versions.js';
 import { readCargoDirs, tryPredictBuildDir, type CargoDirs } from './target-dir.js';
 
@@ -417,6 +418,10 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const r = textToPlaceholders(content.toString('latin1'), roots);
         return r.count === 0 ? content : Buffer.from(r.text, 'latin1');
       });
+
+      // Sorted at capture, as it is at restore: cargo reads it as a map (see rustc-info.ts).
+      hooks.captureFile.for(TRANSFORM_RUSTC_INFO).tapPromise(PLUGIN_NAME, async (content) => canonicalRustcInfo(content));
+      hooks.restoreFile.for(TRANSFORM_RUSTC_INFO).tapPromise(PLUGIN_NAME, async (content) => content);
 
       hooks.captureFile.for(TRANSFORM_DEP_INFO).tapPromise(PLUGIN_NAME, async (content, info) => {
         if (!captureRoots) throw new Error('capture roots missing');
