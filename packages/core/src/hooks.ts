@@ -146,6 +146,15 @@ export interface StateFileSpec {
   readonly path: string;
   /** Name of a `captureFile`/`restoreFile` transform, e.g. to replace absolute paths by placeholders. */
   readonly transform?: string;
+  /**
+   * Restored at another path even when its stored bytes (after the transform)
+   * still name the old source or build directory: the plugin repairs the file
+   * there, or the paths in it do not change what the build makes (cargo's
+   * build-script outputs, which the plugin re-runs when they matter). Without
+   * it such a file is left out of a restore at another path (README "Paths").
+   * @default false
+   */
+  readonly movable?: boolean;
 }
 
 /** The build state a plugin selects for capture. */

@@ -59,6 +59,9 @@ import { acquireTreeLock, type TreeLock } from './tree-lock.js';
 
 const CORE = 'orchestrate';
 
+/** Bumped when what the capture records about the roots a file names (`pathBound`) changes. */
+const PATH_POLICY_VERSION = '1';
+
 /** A checkpoint written back: its id, the times it gave each file, and the files and bytes written. */
 interface Restored {
   readonly id: string;
@@ -182,6 +185,25 @@ function withChangedInputs(changes: ChangeSet, changed: readonly string[], ctx: 
     if (sourcePath !== undefined) modified.add(sourcePath);
   }
   return { ...changes, modified: [...modified].sort() };
+}
+
+/** The option every first-party plugin offers to make a build's outputs path-independent. */
+export const RELOCATABLE_OPTION = 'relocatable: true';
+
+/**
+ * Leaves out of `plan` every state file whose stored bytes name a root of the
+ * checkpoint (`pathBound`) that differs from this tree's: restored, it would
+ * carry the old path into the build's outputs (debug info, `__FILE__`, a
+ * RUNPATH), which a clean build here would not.
+ */
+export function skipPathBound(plan: RestorePlan, ctx: BuildContext): void {
+  const roots = plan.manifest.roots;
+  const moved = { source: roots.source !== ctx.sourceDir, build: roots.build !== ctx.buildDir };
+  if (!moved.source && !moved.build) return;
+  for (const [path, record] of [...plan.entries]) {
+    if (record.pathBound === undefined || !moved[record.pathBound]) continue;
+    plan.skip(path, `names the old path '${roots[record.pathBound]}' (the plugin option '${RELOCATABLE_OPTION}' makes the build's outputs path-independent)`);
+  }
 }
 
 /** Why a manifest exceeds the config's `limits`, or `undefined`. */
@@ -528,7 +550,11 @@ export class Orchestrator {
   }
 
   async #fingerprint(ctx: BuildContext): Promise<Fingerprint> {
-    const base: Fingerprint = { 'orchestrate.manifest': String(MANIFEST_SCHEMA_VERSION) };
+    const base: Fingerprint = {
+      'orchestrate.manifest': String(MANIFEST_SCHEMA_VERSION),
+      // Checkpoints whose records say which root they name (README "Paths"); older ones are not used.
+      'orchestrate.paths': PATH_POLICY_VERSION,
+    };
     for (const name of ctx.config.env) base[`env.${name}`] = ctx.env[name] ?? '';
     return this.hooks.fingerprint.promise(base, ctx);
   }
@@ -693,6 +719,9 @@ export class Orchestrator {
           ctx.logger.debug(`may replace '${path}': ${why}`);
         },
       };
+      // One path policy for every plugin: state whose bytes name a root that moved is left out, before plugins
+      // see the plan, so the build tool makes it again here (README "Paths").
+      skipPathBound(plan, ctx);
       await this.hooks.beforeRestore.promise(plan, ctx);
       const outcome = await restoreCheckpoint(ctx, plan, {
         rules,

@@ -125,5 +125,7 @@ export function optionEntries(options: ResolvedCargoOptions): Record<string, str
     }),
     'cargo.packages': options.workspace ? JSON.stringify({ workspace: true, packages: options.packages }) : JSON.stringify(options.packages),
     'cargo.args': JSON.stringify(options.args),
+    // The option, not the prefixes it maps: those are this checkout's directories, by design.
+    'cargo.relocatable': String(options.relocatable),
   };
 }

@@ -48,7 +48,7 @@ describe('cargo options', () => {
         keys: ['release'],
         message:
           `@orchestrate/plugin-cargo: unknown option 'release', did you mean profile: "release"? ` +
-          '(known: profile, features, allFeatures, noDefaultFeatures, target, workspace, packages, offline, incremental, cargo, args)',
+          '(known: profile, features, allFeatures, noDefaultFeatures, target, workspace, packages, offline, incremental, relocatable, cargo, args)',
       }),
     );
   });

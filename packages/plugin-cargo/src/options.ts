@@ -35,6 +35,15 @@ export const cargoOptionsSchema = z.strictObject({
    * @default true
    */
   incremental: z.boolean().optional(),
+  /**
+   * Make the build's outputs path-independent: rustc gets
+   * `--remap-path-prefix=<dir>=.` for the workspace root and the build
+   * directory (through a `RUSTC_WRAPPER`, which runs yours), so debug info,
+   * panic locations and `file!()` name no absolute directory and a checkpoint
+   * restores in full at any path. Part of the fingerprint (the directories are
+   * not). @default false
+   */
+  relocatable: z.boolean().optional(),
   /** The cargo executable. @default $CARGO, else "cargo" */
   cargo: z.string().min(1).optional(),
   /** Extra arguments after the ones above, e.g. `["--locked"]`. @default [] */
@@ -65,6 +74,7 @@ export interface ResolvedCargoOptions {
   readonly packages: readonly string[];
   readonly offline: boolean;
   readonly incremental: boolean;
+  readonly relocatable: boolean;
   readonly cargo: string | undefined;
   readonly args: readonly string[];
 }
@@ -87,6 +97,7 @@ export function resolveCargoOptions(userOptions: CargoOptions = {}): ResolvedCar
     packages,
     offline: options.offline ?? false,
     incremental: options.incremental ?? true,
+    relocatable: options.relocatable ?? false,
     cargo: options.cargo,
     args: [...(options.args ?? [])],
   };

@@ -30,6 +30,7 @@ import {
   type Roots,
 } from './relocation.js';
 import { findRebuiltUnits } from './rebuilt-units.js';
+import { relocatableEnv } from './relocatable.js';
 import { selectCargoState } from './state.js';
 import { canonicalRustcInfo, TRANSFORM_RUSTC_INFO } from './rustc-info.js';
 import { toolVersions, type ToolVersions } from './tool-versions.js';
@@ -325,7 +326,8 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const command = cargoCommand(ctx.env);
         const args = buildArgs(options);
         logger.info(`${command} ${args.join(' ')}`);
-        const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, logger });
+        const env = options.relocatable ? relocatableEnv(ctx.env, [(await cargoDirs()).workspaceRoot, ctx.sourceDir, ctx.buildDir]) : {};
+        const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, env, logger });
         const log = parseCargoBuildLog(result.stderr);
         logger.info(describeBuildLog(log));
         for (const line of log.dirty) logger.debug(`dirty: ${line}`);
@@ -394,7 +396,10 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const files: StateFileSpec[] = [...selection.files];
         for (const path of state.paths) {
           const transform = state.transforms.get(path);
-          files.push(transform === undefined ? { path } : { path, transform });
+          // A build script's output and generated files: beforeRestore runs the script again when they hold
+          // the old path in a way that matters, so the core's path rule leaves them to this plugin.
+          const movable = /^[^/]+(\/[^/]+)?\/build\/[^/]+\/(output|root-output|out\/.+)$/.test(path) ? { movable: true } : {};
+          files.push(transform === undefined ? { path, ...movable } : { path, transform, ...movable });
         }
         const skipped = Object.entries(state.skippedBytes)
           .filter(([, n]) => n > 0)

@@ -240,7 +240,7 @@ describe('cargo-hello checkpoint builds', () => {
   it('builds in full, naming the entry, when the features the plugin builds with changed', async () => {
     const result = await runScenario(h, 'plugin-feature', {
       change: async (dir) =>
-        writeFile(join(dir, 'orchestrate.config.json'), JSON.stringify({ plugins: [['@orchestrate/plugin-cargo', { features: ['hello-cli/shout'] }]] })),
+        writeFile(join(dir, 'orchestrate.config.json'), JSON.stringify({ plugins: [['@orchestrate/plugin-cargo', { relocatable: true, features: ['hello-cli/shout'] }]] })),
     });
     expect(result.run.report?.['mode']).toBe('full');
     expect(result.run.report?.['reason']).toMatch(/cargo\.features changed/);

@@ -61,6 +61,8 @@ export async function cmakeFingerprint(fingerprint: Fingerprint, ctx: BuildConte
   out['cmake.generator'] = generator;
   out['cmake.buildType'] = options.buildType ?? '';
   out['cmake.cacheArgs'] = JSON.stringify(args);
+  // The option, not the flags it gives: those name this tree's directories, by design.
+  out['cmake.relocatable'] = String(options.relocatable === true);
   out['cmake.targets'] = JSON.stringify(options.targets ?? []);
   const toolchain = tryToolchainFile(args, ctx.env);
   out['cmake.toolchainFile'] =

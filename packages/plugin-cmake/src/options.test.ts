@@ -1,6 +1,6 @@
 import { z } from '@orchestrate/core';
 import { describe, expect, it } from 'vitest';
-import { cmakeOptionsSchema, type CMakeOptions } from './options.js';
+import { cmakeOptionsSchema, prefixMapFlags, withPrefixMaps, type CMakeOptions } from './options.js';
 import { cmake } from './plugin.js';
 
 /** Options a JSON config could hold, past the type checker. */
@@ -16,7 +16,7 @@ describe('cmake options', () => {
         keys: ['preset'],
         message:
           "@orchestrate/plugin-cmake: unknown option 'preset' " +
-          '(known: generator, buildType, cacheArgs, targets, jobs, buildDir, cmake, allowPathsInBinaries)',
+          '(known: generator, buildType, cacheArgs, targets, jobs, buildDir, cmake, allowPathsInBinaries, relocatable)',
       }),
     );
   });
@@ -61,5 +61,17 @@ describe('cmake options', () => {
   it('has a schema that converts to JSON Schema, unknown keys refused', () => {
     const schema = z.toJSONSchema(cmakeOptionsSchema);
     expect(schema).toMatchObject({ type: 'object', additionalProperties: false, properties: { generator: { enum: ['Ninja', 'Unix Makefiles'] } } });
+  });
+});
+
+describe('relocatable', () => {
+  it('maps each root to ".", the longest last, after CFLAGS or after the user\'s own -DCMAKE_C_FLAGS', () => {
+    const flags = prefixMapFlags('/w/src', '/w/src/build');
+    expect(flags).toEqual(['-ffile-prefix-map=/w/src=.', '-ffile-prefix-map=/w/src/build=.']);
+    expect(withPrefixMaps(['-DCMAKE_C_FLAGS:STRING=-Wall', '-DX=1'], flags, { CXXFLAGS: '-O1' })).toEqual([
+      `-DCMAKE_C_FLAGS:STRING=-Wall ${flags.join(' ')}`,
+      '-DX=1',
+      `-DCMAKE_CXX_FLAGS=-O1 ${flags.join(' ')}`,
+    ]);
   });
 });

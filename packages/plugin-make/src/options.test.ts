@@ -16,7 +16,7 @@ describe('make options', () => {
         keys: ['verbose'],
         message:
           "@orchestrate/plugin-make: unknown option 'verbose' " +
-          '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure)',
+          '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure, relocatable)',
       }),
     );
   });

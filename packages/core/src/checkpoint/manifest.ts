@@ -53,6 +53,12 @@ export const stateRecordSchema = z.strictObject({
   target: z.string().optional(),
   /** Name of the `captureFile`/`restoreFile` transform the file passes through. */
   transform: z.string().optional(),
+  /**
+   * The root (`manifest.roots.source` or `.build`) its stored bytes still name
+   * after the transform, when its plugin did not declare it `movable`: a
+   * restore at another path leaves it out (README "Paths").
+   */
+  pathBound: z.enum(['source', 'build']).optional(),
 });
 
 export const checkpointManifestSchema = z.strictObject({
@@ -135,7 +141,8 @@ function hasOnlyKeys(value: PlainObject, keys: ReadonlySet<string>): boolean {
 
 const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
 const SOURCE_KEYS = new Set(['hash', 'kind', 'target', 'mtimeNs']);
-const STATE_KEYS = new Set(['kind', 'blob', 'size', 'mtimeNs', 'target', 'transform']);
+const STATE_KEYS = new Set(['kind', 'blob', 'size', 'mtimeNs', 'target', 'transform', 'pathBound']);
+const ROOT_NAMES = new Set(['source', 'build']);
 const SOURCE_KINDS = new Set(['file', 'exec', 'link']);
 const STATE_KINDS = new Set(['file', 'exec', 'link', 'dir']);
 
@@ -163,7 +170,8 @@ export function isStateRecord(value: unknown): boolean {
     typeof mtimeNs === 'string' &&
     NS_TIME.test(mtimeNs) &&
     optionalString(value['target']) &&
-    optionalString(value['transform'])
+    optionalString(value['transform']) &&
+    (value['pathBound'] === undefined || ROOT_NAMES.has(value['pathBound'] as string))
   );
 }
 

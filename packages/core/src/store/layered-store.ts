@@ -13,7 +13,7 @@
  */
 import type { CheckpointManifest, CheckpointRef } from '../checkpoint/manifest.js';
 import type { LocalStore } from './local-store.js';
-import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
+import type { CheckpointStore, GcResult, LoadedCheckpoint, PutFileOptions } from './store.js';
 
 export interface LayeredStoreOptions {
   /** Where new checkpoints go; may be read-only itself. */
@@ -78,7 +78,7 @@ export class LayeredStore implements CheckpointStore {
     return this.#top.putBlob(content);
   }
 
-  async putFile(path: string, options?: { likelyPresent?: boolean }): Promise<string> {
+  async putFile(path: string, options?: PutFileOptions): Promise<string> {
     return this.#top.putFile(path, options);
   }
 

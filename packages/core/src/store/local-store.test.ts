@@ -98,6 +98,26 @@ describe('LocalStore blobs', () => {
     expect(await tempFiles(store)).toEqual([]);
   });
 
+  it('shows the bytes it stores to a scan, from offset 0, without another read of the file', async () => {
+    const store = await newStore();
+    const file = join(store.location, '..', 'scanned.o');
+    const content = Buffer.alloc(1.5 * 1024 * 1024, 7);
+    await writeFile(file, content);
+    for (const likelyPresent of [false, true, false]) {
+      const seen: Buffer[] = [];
+      const hash = await store.putFile(file, {
+        likelyPresent,
+        scan: (chunk, offset) => {
+          if (offset === 0) seen.length = 0;
+          expect(offset).toBe(Buffer.concat(seen).length);
+          seen.push(Buffer.from(chunk));
+        },
+      });
+      expect(Buffer.concat(seen)).toEqual(content);
+      expect(hash).toBe(sha256(content));
+    }
+  });
+
   it('copies a blob to a destination file', async () => {
     const store = await newStore();
     const hash = await store.putBlob(Buffer.from('state'));

@@ -42,7 +42,7 @@ import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
 import { MANIFEST_SCHEMA_VERSION, parseCheckpointManifest, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
 import { sha256 } from '../sources/hash.js';
-import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
+import type { CheckpointStore, GcResult, LoadedCheckpoint, PutFileOptions } from './store.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 /** Every 64-hex string in a manifest's text: the blobs an unparsable manifest may name. */
@@ -101,13 +101,19 @@ export function projectKey(project: string): string {
 /** One buffer for every verification read: fresh memory costs page faults (a stream allocates a chunk per read). */
 let readBuffer: Buffer | undefined;
 
-/** SHA-256 of a file in synchronous 1 MiB reads into one reused buffer. */
-function hashFileSync(path: string): string {
+/** SHA-256 of a file in synchronous 1 MiB reads into one reused buffer; `scan` sees each chunk too. */
+function hashFileSync(path: string, scan?: PutFileOptions['scan']): string {
   readBuffer ??= Buffer.allocUnsafe(1024 * 1024);
   const hash = createHash('sha256');
   const fd = openSync(path, 'r');
   try {
-    for (let n = readSync(fd, readBuffer); n > 0; n = readSync(fd, readBuffer)) hash.update(readBuffer.subarray(0, n));
+    let offset = 0;
+    for (let n = readSync(fd, readBuffer); n > 0; n = readSync(fd, readBuffer)) {
+      const chunk = readBuffer.subarray(0, n);
+      hash.update(chunk);
+      scan?.(chunk, offset);
+      offset += n;
+    }
   } finally {
     closeSync(fd);
   }
@@ -202,18 +208,18 @@ export class LocalStore implements CheckpointStore {
     return this.#touch(this.#blobPath(hash));
   }
 
-  async putFile(path: string, options: { likelyPresent?: boolean } = {}): Promise<string> {
+  async putFile(path: string, options: PutFileOptions = {}): Promise<string> {
     this.#assertWritable(`store '${path}'`);
     if (options.likelyPresent === true) {
       // Hashed first through the reused buffer: a blob present already costs no copy.
-      const known = hashFileSync(path);
+      const known = hashFileSync(path, options.scan);
       if (this.#touch(this.#blobPath(known))) return known;
     }
     const temp = this.#tempPath();
     try {
       // A kernel copy, then the copy's own hash: the blob is named after what was stored.
       await copyFile(path, temp);
-      const hash = hashFileSync(temp);
+      const hash = hashFileSync(temp, options.scan);
       const dest = this.#blobPath(hash);
       if (this.#touch(dest)) {
         await rm(temp, { force: true });

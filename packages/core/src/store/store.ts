@@ -12,6 +12,14 @@ export interface GcResult {
   readonly bytesFreed: number;
 }
 
+/** Options of {@link CheckpointStore.putFile}. */
+export interface PutFileOptions {
+  /** The file's bytes were probably stored before: hash it first, so a blob present costs no copy. */
+  likelyPresent?: boolean;
+  /** Sees the bytes hashed, chunk by chunk, from offset 0. */
+  scan?: (chunk: Buffer, offset: number) => void;
+}
+
 /**
  * A content-addressed checkpoint store. Blobs are keyed by the SHA-256 of
  * their bytes; checkpoint ids are the SHA-256 of the manifest's bytes. Reads
@@ -41,9 +49,12 @@ export interface CheckpointStore {
    * is of the bytes stored, read back from the store's own copy. `likelyPresent`
    * (a file whose bytes were probably stored before) hashes the file first, so
    * a blob present costs no copy; otherwise it is copied first, so a new file
-   * is read once less.
+   * is read once less. `scan`, when given, sees the stored bytes as the hash
+   * reads them, in order from offset 0 (again from 0 when the file is read a
+   * second time), so a caller inspects a file without reading it again; a store
+   * that does not call it leaves the caller to read the file itself.
    */
-  putFile(path: string, options?: { likelyPresent?: boolean }): Promise<string>;
+  putFile(path: string, options?: PutFileOptions): Promise<string>;
   /** Reads a blob and verifies its hash; a mismatch throws a StoreError naming the blob. */
   readBlob(hash: string): Promise<Buffer>;
   /**
