@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runOrchestrate, tempDir } from '@orchestrate/core/testing';
+import { runOrchestrate, tempDir, leftOutNamingOldPath } from '@orchestrate/core/testing';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../../examples/cargo-hello');
 
@@ -27,8 +27,7 @@ async function editMain(dir: string): Promise<void> {
   await writeFile(file, `${await readFile(file, 'utf8')}\n// edited\n`);
 }
 
-const pathEntries = (report: Record<string, any> | undefined): { reason: string; count: number }[] =>
-  (report?.['leftOut'] ?? []).filter((item: { reason: string }) => item.reason.startsWith('names the old path'));
+const pathEntries = leftOutNamingOldPath;
 const ENV = { CARGO_TERM_COLOR: 'never' };
 
 describe('cargo outputs at another path', () => {

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runOrchestrate, tempDir } from '@orchestrate/core/testing';
+import { runOrchestrate, tempDir, leftOutNamingOldPath } from '@orchestrate/core/testing';
 
 const FILES: Record<string, string> = {
   'CMakeLists.txt': [
@@ -39,8 +39,7 @@ async function project(dir: string, options: Record<string, unknown>): Promise<s
 }
 
 const bytesOf = async (dir: string): Promise<Buffer[]> => Promise.all(OUTPUTS.map((name) => readFile(join(dir, name))));
-const pathEntries = (report: Record<string, any> | undefined): { reason: string; count: number }[] =>
-  (report?.['leftOut'] ?? []).filter((item: { reason: string }) => item.reason.startsWith('names the old path'));
+const pathEntries = leftOutNamingOldPath;
 
 describe('a CMake Debug build at another path', () => {
   it('leaves out the binaries that name the old directories and reports how many and why', async () => {

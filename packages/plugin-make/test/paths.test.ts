@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runOrchestrate, tempDir } from '@orchestrate/core/testing';
+import { runOrchestrate, tempDir, leftOutNamingOldPath } from '@orchestrate/core/testing';
 
 const FILES: Record<string, string> = {
   Makefile: [
@@ -40,8 +40,7 @@ async function project(dir: string, options: Record<string, unknown>): Promise<s
 }
 
 const bytesOf = async (dir: string): Promise<Buffer[]> => Promise.all(OUTPUTS.map((name) => readFile(join(dir, name))));
-const pathEntries = (report: Record<string, any> | undefined): { reason: string; count: number }[] =>
-  (report?.['leftOut'] ?? []).filter((item: { reason: string }) => item.reason.startsWith('names the old path'));
+const pathEntries = leftOutNamingOldPath;
 
 describe('make objects that name the old path', () => {
   it('are left out at another path, the report says why and names the option, and the outputs equal a clean build there', async () => {

@@ -49,6 +49,12 @@ export async function copyProject(from: string, to: string): Promise<void> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index the report freely; their assertions are the check
 export type CliReport = Record<string, any>;
 
+/** The report's `leftOut` entries for state files left out because they name the old path (the core's path policy). */
+export function leftOutNamingOldPath(report: CliReport | undefined): { reason: string; count: number; cautious: boolean }[] {
+  const entries = (report?.['leftOut'] ?? []) as { reason: string; count: number; cautious: boolean }[];
+  return entries.filter((item) => item.reason.startsWith('names the old path'));
+}
+
 export interface CliRun {
   exitCode: number;
   stdout: string;
