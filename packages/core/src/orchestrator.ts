@@ -51,7 +51,7 @@ import { changeCount, NO_CHANGES, type ChangeSet } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { openStore } from './store/open-store.js';
-import { openRemoteLayer, type RemoteLayer } from './store/remote-layer.js';
+import type { RemoteLayer } from './store/remote-layer.js';
 import { resolveOutputs } from './verify/outputs.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
@@ -148,6 +148,22 @@ function withFlatInputs(inputs: Pick<CheckpointManifest, 'inputs'>, flat: boolea
 /** `records` with its keys in code-unit order: a manifest's text must not depend on the order a walk or git listed the files. */
 function sortedByPath<T>(records: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(records).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The remote layer of the config, when it names a remote. Loaded on demand:
+ * the remote clients (registry, cache, packs, compression) cost ~30 ms of
+ * every start-up otherwise, and most runs have no remote.
+ */
+async function tryOpenRemoteLayer(
+  config: ResolvedConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<RemoteLayer | undefined> {
+  if (config.remote === undefined) return undefined;
+  const { openRemoteLayer } = await import('./store/remote-layer.js');
+  return openRemoteLayer(config, env, logger, signal);
 }
 
 /** The manifest's `inputs` for a selection: what it names that is not state, when anything. */
@@ -375,7 +391,7 @@ export class Orchestrator {
     const env = this.#options.env ?? process.env;
     const config = await this.resolveConfig();
     const logger = this.#options.logger;
-    const remote = openRemoteLayer(config, env, logger.child('remote'), signal);
+    const remote = await tryOpenRemoteLayer(config, env, logger.child('remote'), signal);
     if (remote === undefined) {
       throw new ConfigError('no remote store configured', undefined, { hint: "pass --remote URL, set ORCHESTRATE_REMOTE or the config's 'remote'" });
     }
@@ -421,7 +437,7 @@ export class Orchestrator {
         }),
       );
       const store = this.#options.store ?? (await openStore(config));
-      const remote = this.#options.store ? undefined : openRemoteLayer(config, this.#options.env ?? process.env, logger.child('remote'), signal);
+      const remote = this.#options.store ? undefined : await tryOpenRemoteLayer(config, this.#options.env ?? process.env, logger.child('remote'), signal);
       this.#remote = remote;
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
