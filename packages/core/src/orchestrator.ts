@@ -719,12 +719,14 @@ export class Orchestrator {
       ctx.widen(await this.hooks.changes.promise(ctx.changes ?? lookup.changes, ctx));
       const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
       const leftOut = new Map<string, { count: number; cautious: boolean }>();
+      const dropped = new Set<string>();
       const leftOutPaths: { path: string; reason: string }[] = [];
       const plan: RestorePlan = {
         manifest: lookup.manifest,
         entries,
         skip: (path, why, cautious = false) => {
           if (!entries.delete(path)) return;
+          dropped.add(path);
           leftOutPaths.push({ path, reason: why });
           ctx.logger.debug(`not restoring '${path}': ${why}`);
           const counted = leftOut.get(why);
@@ -742,6 +744,7 @@ export class Orchestrator {
       const outcome = await restoreCheckpoint(ctx, plan, {
         rules,
         inputs,
+        dropped,
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
       written = outcome.restored;

@@ -3,7 +3,7 @@
  * write the state back, then replay time. Nothing is written before every
  * check has passed; a failure while writing removes what was written.
  */
-import { chmodSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { chmod, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
@@ -25,6 +25,12 @@ export interface RestoreOptions {
   rules: WriteRules;
   /** The checkpoint's inputs compared with the tree's: unchanged ones get their time back, changed ones a new one. */
   inputs: InputComparison;
+  /**
+   * State paths plugins left out of the plan: the build tool must make them
+   * again, so what stands there from an earlier build of this tree goes (when
+   * it is known build output; anything else refuses the checkpoint).
+   */
+  dropped?: ReadonlySet<string>;
   /** Runs the `restoreFile` transform named `name`. */
   transform: (name: string, content: Buffer, info: FileTransformInfo) => Promise<Buffer>;
 }
@@ -129,13 +135,22 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
   const linkTargets: string[] = [];
   const realSource = await realpath(sourceDir);
   for (const path of changed) {
-    if (sources.get(path)?.kind !== 'link') continue;
-    const target = await realpath(join(sourceDir, path)).catch(() => undefined);
-    if (target === undefined) continue; // dangling: the tool sees it missing
-    if (relativeInside(realSource, target) === undefined) {
-      throw new CheckpointRefusedError(`the changed link '${path}' points outside the source tree ('${target}'), so its dependents cannot be dated`);
+    if (sources.get(path)?.kind === 'link') {
+      const target = await realpath(join(sourceDir, path)).catch(() => undefined);
+      if (target !== undefined) {
+        if (relativeInside(realSource, target) === undefined) {
+          throw new CheckpointRefusedError(`the changed link '${path}' points outside the source tree ('${target}'), so its dependents cannot be dated`);
+        }
+        linkTargets.push(target);
+      } // dangling: the tool sees it missing
     }
-    linkTargets.push(target);
+    // The link's old target too: a tool may have recorded the file it read through the link
+    // (cargo's dep-info names the resolved path), and must see that file as changed.
+    const recorded = manifest.sources[path];
+    if (recorded?.kind === 'link' && recorded.target !== undefined) {
+      const old = await realpath(join(sourceDir, dirname(path), recorded.target)).catch(() => undefined);
+      if (old !== undefined && relativeInside(realSource, old) !== undefined) linkTargets.push(old);
+    }
   }
 
   const contents = await loadBlobs(context, entries);
@@ -157,6 +172,20 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     return bytes === undefined ? record.blob : sha256(bytes);
   });
 
+  // Left-out outputs that an earlier build of this tree left there would look up to date to the tool.
+  const stale: string[] = [];
+  for (const path of options.dropped ?? []) {
+    const info = lstatSync(join(buildDir, path), { throwIfNoEntry: false });
+    if (!info || info.isDirectory()) continue;
+    rules.checkNotSource(path, 'its left-out state file');
+    const record = manifest.state[path];
+    const same = record?.blob !== undefined && info.isFile() && sha256(readFileSync(join(buildDir, path))) === record.blob;
+    if (!rules.isKnownOutput(path) && !same) {
+      throw new CheckpointRefusedError(`'${path}' must be built again, but the file there is not known to be build output of this tree`);
+    }
+    stale.push(path);
+  }
+
   // The writes are many small local operations: done synchronously, without a
   // thread-pool round trip each (the copies of large blobs excepted).
   const written: string[] = [];
@@ -176,6 +205,7 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
       if (first !== undefined) created.push(first);
       made.add(abs);
     };
+    for (const path of stale) rmSync(join(buildDir, path), { force: true });
     for (const [path, record] of sorted) {
       if (record.kind !== 'dir') continue;
       const abs = join(buildDir, path);
