@@ -314,19 +314,20 @@ function table(result) {
 }
 
 async function main() {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
-  const unknown = (only ?? []).filter((id) => !projects.some((p) => p.id === id));
-  if (unknown.length > 0 || (only && only.length === 0))
-    throw new Error(`--only takes ${projects.map((p) => p.id).join(',')}; got ${unknown.join(',') || 'nothing'}`);
-  const selected = only ? projects.filter((p) => only.includes(p.id)) : projects;
-  const servers = await startServers();
+  let servers;
   try {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
+    const unknown = (only ?? []).filter((id) => !projects.some((p) => p.id === id));
+    if (unknown.length > 0 || (only && only.length === 0))
+      throw new Error(`--only takes ${projects.map((p) => p.id).join(',')}; got ${unknown.join(',') || 'nothing'}`);
+    const selected = only ? projects.filter((p) => only.includes(p.id)) : projects;
+    servers = await startServers();
     for (const project of selected) {
       const result = runProject(project, servers);
       process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : `${table(result)}\n\n`);
     }
   } finally {
-    servers.stop();
+    servers?.stop();
     if (!keep) rmSync(work, { recursive: true, force: true });
     else process.stderr.write(`kept ${work}\n`);
   }
