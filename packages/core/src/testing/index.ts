@@ -161,4 +161,14 @@ export function rel(root: string, path: string): string {
 
 export { mulberry32, type Rng } from './random.js';
 export { applyRandomEdits, type EditKind, type EditRecord, type RandomEditOptions } from './random-edits.js';
+export {
+  runDifferential,
+  fuzzPlan,
+  DifferentialError,
+  type DifferentialEdits,
+  type DifferentialOptions,
+  type DifferentialProgram,
+  type DifferentialStep,
+  type FuzzPlan,
+} from './differential.js';
 export { scenarioHarness, programOutput, type Scenario, type ScenarioHarnessOptions, type ScenarioResult } from './scenario.js';
