@@ -58,8 +58,13 @@ export interface DifferentialOptions {
   mayOutlive?: (path: string) => boolean;
   /** Programs to run in both trees after a successful build. */
   programs?: DifferentialProgram[];
-  /** Environment of every build, orchestrate's and the clean one. */
-  env?: Record<string, string>;
+  /**
+   * Environment of every build, orchestrate's and the clean one; or a
+   * function of the absolute paths of every working copy the run may use
+   * (one per `move`, the first one first), for flags that must name them
+   * all from the start, such as rustc's `--remap-path-prefix`.
+   */
+  env?: Record<string, string> | ((trees: readonly string[]) => Record<string, string>);
   /**
    * Edit kinds after which orchestrate may build in full (a plugin that
    * refuses a checkpoint when a build file changed); after any other step the
@@ -68,7 +73,7 @@ export interface DifferentialOptions {
   fullBuildAfter?: readonly EditKind[];
   /** The command printed to replay a failure (the seed is prepended as `ORCHESTRATE_FUZZ_SEED=…`). @default 'pnpm test:fuzz' */
   replay?: string;
-  /** Called after each step, for progress. */
+  /** Called after each step, for progress (`ORCHESTRATE_FUZZ_VERBOSE=1` prints each step too). */
   onStep?: (step: DifferentialStep) => void;
 }
 
@@ -170,11 +175,14 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   const name = basename(options.project);
   const root = await tempDir(`orchestrate-fuzz-${name}-`);
   const store = join(root, 'store');
-  const env = options.env ?? {};
   const rng: Rng = mulberry32(options.seed);
   const history: DifferentialStep[] = [];
+  // <root>/w<k>/<name>: the tree after k moves, at most one per edit.
+  const tree = (k: number): string => join(root, `w${k}`, name);
+  const trees = Array.from({ length: options.steps * (options.maxEditsPerStep ?? 3) + 1 }, (_, k) => tree(k));
+  const env = typeof options.env === 'function' ? options.env(trees) : (options.env ?? {});
   let moves = 0;
-  let dir = join(root, 'w0', name);
+  let dir = tree(0);
   await copyProject(options.project, dir);
 
   const fail = (step: number, what: string, run?: CliRun): never => {
@@ -194,7 +202,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
     let edits: EditRecord[] = [];
     if (step > 0) {
       const move = async (): Promise<string> => {
-        const to = join(root, `w${++moves}`, name);
+        const to = tree(++moves);
         await copySources(dir, to, options.isSource);
         await rm(dirname(dir), { recursive: true, force: true });
         dir = to;
@@ -245,6 +253,9 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
       fail(step, `orchestrate built in full (reason: ${JSON.stringify(run.report?.['reason'])})`, run);
     }
     options.onStep?.(record);
+    if (process.env['ORCHESTRATE_FUZZ_VERBOSE']) {
+      process.stderr.write(`[fuzz ${name} seed ${options.seed}] step ${step} ${record.mode ?? 'failed'}${record.built ? '' : ' (both failed)'}: ${edits.map(describeEdit).join('; ') || 'first build'}\n`);
+    }
   }
   await rm(root, { recursive: true, force: true });
   return history;
