@@ -287,9 +287,9 @@ export function fuzzPlan(ci: readonly number[], ciSteps: number, env: NodeJS.Pro
   const fuzzing = env['ORCHESTRATE_FUZZ'] !== undefined && env['ORCHESTRATE_FUZZ'] !== '' && env['ORCHESTRATE_FUZZ'] !== '0';
   const steps = number('ORCHESTRATE_FUZZ_STEPS') ?? (fuzzing ? ciSteps * 2 : ciSteps);
   const seed = number('ORCHESTRATE_FUZZ_SEED');
+  const runs = number('ORCHESTRATE_FUZZ_RUNS') ?? 5;
   if (seed !== undefined) return { seeds: [seed], steps };
   if (!fuzzing) return { seeds: [...ci], steps };
-  const runs = number('ORCHESTRATE_FUZZ_RUNS') ?? 5;
   const seeds = Array.from({ length: runs }, () => Math.floor(Math.random() * 2 ** 31));
   return { seeds, steps };
 }
