@@ -188,7 +188,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   const fail = (step: number, what: string, run?: CliRun): never => {
     const lines = [
       `differential run of ${name}, seed ${options.seed}: step ${step}: ${what}`,
-      ...history.map((s) => `  step ${s.step} (${s.mode ?? 'failed'}) in ${s.dir}: ${s.edits.map(describeEdit).join('; ') || 'first build'}`),
+      ...history.map((s) => `  step ${s.step} (${s.mode ?? 'failed'}) in ${s.dir}: ${s.edits.map(describeEdit).join('; ') || (s.step === 0 ? 'first build' : 'no edit')}`),
       `  trees and store: ${root}`,
       `  replay: ORCHESTRATE_FUZZ_SEED=${options.seed} ORCHESTRATE_FUZZ_STEPS=${options.steps} ${options.replay ?? 'pnpm test:fuzz'}`,
       ...(run && run.stderr.trim() !== ''
@@ -254,7 +254,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
     }
     options.onStep?.(record);
     if (process.env['ORCHESTRATE_FUZZ_VERBOSE']) {
-      process.stderr.write(`[fuzz ${name} seed ${options.seed}] step ${step} ${record.mode ?? 'failed'}${record.built ? '' : ' (both failed)'}: ${edits.map(describeEdit).join('; ') || 'first build'}\n`);
+      process.stderr.write(`[fuzz ${name} seed ${options.seed}] step ${step} ${record.mode ?? 'failed'}${record.built ? '' : ' (both failed)'}: ${edits.map(describeEdit).join('; ') || (step === 0 ? 'first build' : 'no edit')}\n`);
     }
   }
   await rm(root, { recursive: true, force: true });
