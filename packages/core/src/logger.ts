@@ -31,6 +31,21 @@ function debugEnabled(scope: string, spec: string | undefined): boolean {
   return names.includes('*') || names.some((n) => scope === n || scope.startsWith(`${n}:`) || scope.endsWith(`:${n}`));
 }
 
+/** `logger`, and each of its children, telling `onWarning` every warning too (a run's report lists them). */
+export function withWarningsTo(logger: Logger, onWarning: (message: string, scope: string) => void): Logger {
+  return {
+    scope: logger.scope,
+    debug: (message) => logger.debug(message),
+    info: (message) => logger.info(message),
+    warn: (message) => {
+      onWarning(message, logger.scope);
+      logger.warn(message);
+    },
+    error: (message) => logger.error(message),
+    child: (sub) => withWarningsTo(logger.child(sub), onWarning),
+  };
+}
+
 /** Creates a logger writing to `sink`; `verbose` enables every debug message. */
 export function createLogger(sink: LogSink, options: { scope?: string; verbose?: boolean; debug?: string | undefined } = {}): Logger {
   const scope = options.scope ?? 'orchestrate';

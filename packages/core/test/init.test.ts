@@ -18,8 +18,8 @@ async function dirWith(files: Record<string, string>): Promise<string> {
 describe('orchestrate init', () => {
   const systems: Array<[string, Record<string, string>, string]> = [
     ['make', { Makefile: 'all:\n\ttrue\n' }, '@orchestrate/plugin-make'],
-    ['CMake', { 'CMakeLists.txt': 'cmake_minimum_required(VERSION 3.20)\nproject(x C)\n' }, '@orchestrate/plugin-cmake'],
-    ['Cargo', { 'Cargo.toml': '[package]\nname = "x"\nversion = "0.1.0"\n' }, '@orchestrate/plugin-cargo'],
+    ['cmake', { 'CMakeLists.txt': 'cmake_minimum_required(VERSION 3.20)\nproject(x C)\n' }, '@orchestrate/plugin-cmake'],
+    ['cargo', { 'Cargo.toml': '[package]\nname = "x"\nversion = "0.1.0"\n' }, '@orchestrate/plugin-cargo'],
   ];
   for (const [system, files, plugin] of systems) {
     it(`writes a config naming ${plugin} for a ${system} project`, async () => {
@@ -27,10 +27,40 @@ describe('orchestrate init', () => {
       const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
       expect(run.exitCode, run.stderr).toBe(0);
       const file = join(dir, 'orchestrate.config.json');
-      expect(run.json).toEqual({ schemaVersion: 1, config: file });
+      expect(run.json).toEqual({ schemaVersion: 1, config: file, buildSystem: system, note: null });
       expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ plugins: [plugin] });
     });
   }
+
+  describe('an autotools project', () => {
+    it('configured here (config.status) takes the make plugin over a CMakeLists.txt beside it, and says so', async () => {
+      const dir = await dirWith({ 'configure.ac': '', configure: '', 'config.status': '', Makefile: '', 'CMakeLists.txt': '' });
+      const run = await orchestrateInProcess(['init'], { cwd: dir });
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stderr).toContain('(autotools)');
+      expect(run.stderr).toContain('configured with autotools here (config.status), so the make plugin over the CMakeLists.txt beside it');
+      expect(JSON.parse(await readFile(join(dir, 'orchestrate.config.json'), 'utf8'))).toEqual({ plugins: ['@orchestrate/plugin-make'] });
+    });
+
+    it('not configured yet gets the make plugin running configure, before a CMakeLists.txt only when none ships', async () => {
+      const dir = await dirWith({ 'configure.ac': '', configure: '', 'Makefile.in': '' });
+      const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.json).toMatchObject({ buildSystem: 'autotools', note: expect.stringContaining('the make plugin runs ./configure') });
+      expect(JSON.parse(await readFile(join(dir, 'orchestrate.config.json'), 'utf8'))).toEqual({
+        plugins: [['@orchestrate/plugin-make', { configure: [] }]],
+      });
+      const both = await dirWith({ 'configure.ac': '', configure: '', 'CMakeLists.txt': '' });
+      const cmake = await orchestrateInProcess(['init', '--json'], { cwd: both });
+      expect(cmake.json).toMatchObject({ buildSystem: 'cmake', note: expect.stringContaining("also ships autotools' configure") });
+    });
+
+    it('with only configure.ac says to run autoreconf and configure', async () => {
+      const dir = await dirWith({ 'configure.ac': '', 'Makefile.am': '' });
+      const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
+      expect(run.json).toMatchObject({ buildSystem: 'autotools', note: expect.stringContaining('run autoreconf -i and ./configure') });
+    });
+  });
 
   it('prefers Cargo over CMake over make when several are present', async () => {
     const dir = await dirWith({ Makefile: '', 'CMakeLists.txt': '', 'Cargo.toml': '' });
@@ -41,7 +71,7 @@ describe('orchestrate init', () => {
   it('writes a config that builds', async () => {
     const dir = await dirWith(TINY_SOURCES);
     const init = await orchestrateInProcess(['init'], { cwd: dir });
-    expect(init.stderr).toBe(`wrote ${join(dir, 'orchestrate.config.json')}`);
+    expect(init.stderr).toBe(`wrote ${join(dir, 'orchestrate.config.json')} (make)`);
     const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ mode: 'full' });
@@ -58,7 +88,7 @@ describe('orchestrate init', () => {
     const forced = await orchestrateInProcess(['init', '--force', '--json'], { cwd: dir });
     expect(forced.exitCode, forced.stderr).toBe(0);
     // The config in effect is replaced, not shadowed by a second file.
-    expect(forced.json).toEqual({ schemaVersion: 1, config: existing });
+    expect(forced.json).toEqual({ schemaVersion: 1, config: existing, buildSystem: 'make', note: null });
     expect(await listTree(dir)).toEqual(['Makefile', 'orchestrate.config.yaml']);
     const restore = await orchestrateInProcess(['restore', '--json'], { cwd: dir, store: join(dir, '..', 'store') });
     expect(restore.exitCode, restore.stderr).toBe(0);
@@ -85,14 +115,14 @@ describe('orchestrate init', () => {
     const dir = await dirWith({ Makefile: '', 'package.json': '{ "name": "app" }' });
     const run = await orchestrateInProcess(['init', '--json'], { cwd: dir });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.json).toEqual({ schemaVersion: 1, config: join(dir, 'orchestrate.config.json') });
+    expect(run.json).toEqual({ schemaVersion: 1, config: join(dir, 'orchestrate.config.json'), buildSystem: 'make', note: null });
   });
 
   it('refuses a directory without a known build system (exit 2)', async () => {
     const dir = await dirWith({ 'README.md': 'no build here\n' });
     const run = await orchestrateInProcess(['init'], { cwd: dir });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toContain(`no Cargo.toml, CMakeLists.txt or Makefile in '${dir}'`);
+    expect(run.stderr).toContain(`no Cargo.toml, CMakeLists.txt, configure script or Makefile in '${dir}'`);
   });
 
   it('writes a config in the directory given with -C', async () => {

@@ -27,13 +27,24 @@ import {
   validatePluginOptions,
 } from '@orchestrate/core';
 import { parseDepFile } from './dep-files.js';
+import { compiledSources, parseMakeDryRun } from './make-explain.js';
+import { findHazards, type Hazard } from './hazards.js';
 import { dependentsOf, parseMakeDatabase, type MakeGraph } from './make-database.js';
 import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, type MakeOptions } from './options.js';
 
 export const PLUGIN_NAME = 'make';
 
-/** What the plugin keeps with a checkpoint: make's graph, target -> prerequisites, of the edges into state files. */
-const makeData = checkpointData(PLUGIN_NAME, 2, z.object({ graph: z.record(z.string(), z.array(z.string())) }));
+/** What the plugin keeps with a checkpoint: make's graph and the warm-build hazards of the build that saved it. */
+const makeData = checkpointData(
+  PLUGIN_NAME,
+  2,
+  z.object({
+    /** make's database, target -> prerequisites, of the edges into state files (absent when make printed none). */
+    graph: z.record(z.string(), z.array(z.string())).optional(),
+    /** Outputs the build that saved the checkpoint may have left stale (see hazards.ts). */
+    hazards: z.array(z.object({ changed: z.string(), output: z.string(), evidence: z.string() })).optional(),
+  }),
+);
 
 /** Dependency files: compilers write the headers they read as they resolved them, absolute with `-I/abs`. */
 const DEPENDENCY_FILE = /\.(d|dep|P|Po|Plo)$/;
@@ -111,6 +122,8 @@ interface RunState {
   afterBuild?: Map<string, string>;
   /** make's database, read while the state is captured (started in selectState, used in afterCapture). */
   graphRead?: Promise<MakeGraph | undefined>;
+  /** Outputs make left as they were although a file they read changed. */
+  hazards?: Hazard[];
   /** The restored checkpoint's graph, when nothing it is made from changed (set in selectState). */
   carriedGraph?: MakeGraph | undefined;
 }
@@ -373,10 +386,50 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const result = await ctx.exec(command, args, { cwd: makeDirOf(ctx), logger });
         // Units: the object files in the build directory; rebuilt: those the build wrote (new or changed stamps).
         run.afterBuild = snapshotTree(ctx.buildDir);
+        if (ctx.mode === 'incremental' && run.snapshot) {
+          const changes = ctx.changes;
+          run.hazards = findHazards({
+            changed: changes ? [...changes.modified, ...changes.added] : [],
+            before: run.snapshot,
+            after: run.afterBuild,
+            buildDir: ctx.buildDir,
+            sourceDir: ctx.sourceDir,
+            sourcePathOf: ctx.sourcePathOf,
+          });
+          for (const hazard of run.hazards) {
+            logger.warn(
+              `'${hazard.changed}' changed and '${hazard.output}' reads it (${hazard.evidence}), but make did not rebuild '${hazard.output}': ` +
+                `its rule may miss the prerequisite '${hazard.changed}', and the result may be stale (a warm tree would be too); 'orchestrate verify' compares with a clean build`,
+            );
+          }
+        }
         const objects = objectStamps(run.afterBuild);
         let rebuilt = 0;
         for (const [path, stamp] of objects) if (run.objectsBefore?.get(path) !== stamp) rebuilt++;
         return { command: result.command, unitsRebuilt: rebuilt, unitsTotal: objects.size };
+      });
+
+      hooks.explainBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
+        // The build's own command line, as a dry run: -n runs no recipe (but a recursive $(MAKE)), -j1 keeps
+        // make's lines in order, and a full build's -B (also for the 'clean' strategy: nothing survives a clean).
+        const args = ['-n', '--debug=basic', '-j1', ...(ctx.mode === 'full' ? ['-B'] : []), ...commonArgs()];
+        const dir = makeDirOf(ctx);
+        const result = await ctx.exec(command, args, { cwd: dir, reject: false, echo: 'debug' });
+        const notes = result.exitCode === 0 ? [] : [`'${command} ${args.join(' ')}' exited with ${String(result.exitCode)}: its answer may be incomplete`];
+        // make names targets relative to where it runs; units are relative to the build directory.
+        const toState = (target: string): string =>
+          (isAbsolute(target) ? relativeInside(ctx.buildDir, target) : relativeInside(ctx.buildDir, join(dir, target))) ?? target;
+        const toSource = (path: string): string => relativeInside(ctx.sourceDir, isAbsolute(path) ? path : join(dir, path)) ?? path;
+        const units = parseMakeDryRun(result.all).map((remake) => {
+          const sources = compiledSources(remake.recipe).map(toSource);
+          return {
+            unit: toState(remake.target),
+            reasons: remake.reasons,
+            ...(sources.length > 0 ? { sources } : {}),
+            ...(toState(remake.target) === remake.target ? {} : { names: [remake.target] }),
+          };
+        });
+        return { command: `${command} ${args.join(' ')}`, units, notes };
       });
 
       hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
@@ -393,14 +446,22 @@ export function make(userOptions: MakeOptions = {}): Plugin {
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
         const graph = run.carriedGraph ?? (await (run.graphRead ?? readGraph(ctx)));
-        if (!graph) return;
         // Only what concerns the state is kept: edges into state files.
         const kept: MakeGraph = {};
-        for (const [target, prerequisites] of Object.entries(graph)) {
+        for (const [target, prerequisites] of Object.entries(graph ?? {})) {
           const statePath = makeDirOf(ctx) === ctx.buildDir ? target : ctx.statePathOf(target);
           if (statePath !== undefined && manifest.state[statePath] && prerequisites.length > 0) kept[target] = prerequisites;
         }
-        makeData.write(manifest, { graph: kept });
+        // A checkpoint saved after a hazard is marked: its state may hold a stale output.
+        // Marks carried from the restored checkpoint stay while the output is the same bytes.
+        const previous = ctx.checkpoint;
+        const carried = (previous && makeData.tryRead(previous)?.hazards) ?? [];
+        const hazards = [
+          ...(run.hazards ?? []),
+          ...carried.filter((h) => manifest.state[h.output]?.blob !== undefined && manifest.state[h.output]?.blob === previous?.state[h.output]?.blob),
+        ];
+        if (!graph && hazards.length === 0) return;
+        makeData.write(manifest, { ...(graph ? { graph: kept } : {}), ...(hazards.length > 0 ? { hazards } : {}) });
       });
 
       const startGraphRead = (ctx: BuildContext): void => {

@@ -7,16 +7,58 @@ import { dirname, join } from 'node:path';
 import { CONFIG_SEARCH_PLACES } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 
-/** Build-system markers, most specific first, and the plugin each one calls for. */
-const DETECTORS: ReadonlyArray<{ files: string[]; plugin: string }> = [
-  { files: ['Cargo.toml'], plugin: '@orchestrate/plugin-cargo' },
-  { files: ['CMakeLists.txt'], plugin: '@orchestrate/plugin-cmake' },
-  { files: ['GNUmakefile', 'makefile', 'Makefile'], plugin: '@orchestrate/plugin-make' },
-];
+/** What `init` found: the build system, the config's plugin entry, and what the user should know. */
+export interface Detection {
+  readonly system: 'cargo' | 'autotools' | 'cmake' | 'make';
+  /** The plugin entry: a package name, or `[package, options]`. */
+  readonly plugin: string | [string, Record<string, unknown>];
+  /** Said to the user: why this one, what to do before building. */
+  readonly note?: string;
+}
 
-/** The plugin for the build system of `dir`, or `undefined`. */
+/**
+ * The build system of `dir`, most specific first: Cargo; autotools already
+ * configured here (`config.status`), over a CMakeLists.txt beside it; CMake;
+ * autotools not configured yet; make.
+ */
+export function detectBuildSystem(dir: string): Detection | undefined {
+  const has = (...files: string[]): boolean => files.some((f) => existsSync(join(dir, f)));
+  const autotools = has('configure.ac', 'configure.in', 'configure');
+  if (has('Cargo.toml')) return { system: 'cargo', plugin: '@orchestrate/plugin-cargo' };
+  if (has('config.status')) {
+    return {
+      system: 'autotools',
+      plugin: '@orchestrate/plugin-make',
+      note: has('CMakeLists.txt')
+        ? 'configured with autotools here (config.status), so the make plugin over the CMakeLists.txt beside it; run configure before each build as now'
+        : 'configured with autotools here (config.status); run configure before each build as now, or give the make plugin a "configure" option',
+    };
+  }
+  if (has('CMakeLists.txt')) {
+    return {
+      system: 'cmake',
+      plugin: '@orchestrate/plugin-cmake',
+      ...(autotools ? { note: "CMake chosen; this project also ships autotools' configure: run configure, then init --force, to build with make instead" } : {}),
+    };
+  }
+  if (has('configure')) {
+    return {
+      system: 'autotools',
+      plugin: ['@orchestrate/plugin-make', { configure: [] }],
+      note: 'autotools, not configured yet: the make plugin runs ./configure (its "configure" option holds the arguments)',
+    };
+  }
+  if (autotools) {
+    return { system: 'autotools', plugin: '@orchestrate/plugin-make', note: 'autotools without a configure script: run autoreconf -i and ./configure before building' };
+  }
+  if (has('GNUmakefile', 'makefile', 'Makefile')) return { system: 'make', plugin: '@orchestrate/plugin-make' };
+  return undefined;
+}
+
+/** The plugin package for the build system of `dir`, or `undefined`. */
 export function detectPlugin(dir: string): string | undefined {
-  return DETECTORS.find((d) => d.files.some((f) => existsSync(join(dir, f))))?.plugin;
+  const plugin = detectBuildSystem(dir)?.plugin;
+  return Array.isArray(plugin) ? plugin[0] : plugin;
 }
 
 function hasOrchestrateKey(packageJson: string): boolean {
@@ -75,17 +117,17 @@ async function configText(file: string, value: Record<string, unknown>): Promise
  * `orchestrate.config.json`, or with `force` the existing config in effect,
  * replaced in its own format (in package.json, its `orchestrate` key).
  */
-export async function initConfig(dir: string, options: { force?: boolean } = {}): Promise<string> {
+export async function initConfig(dir: string, options: { force?: boolean } = {}): Promise<{ file: string; detected: Detection }> {
   const existing = tryExistingConfig(dir);
   if (existing && !options.force) {
     const what = existing.endsWith('/package.json') ? `'${existing}' has an "orchestrate" key already` : `'${existing}' exists already`;
     throw new UsageError(`${what} (use --force to overwrite)`);
   }
-  const plugin = detectPlugin(dir);
-  if (!plugin) {
-    throw new UsageError(`no Cargo.toml, CMakeLists.txt or Makefile in '${dir}': cannot tell the build system`);
+  const detected = detectBuildSystem(dir);
+  if (!detected) {
+    throw new UsageError(`no Cargo.toml, CMakeLists.txt, configure script or Makefile in '${dir}': cannot tell the build system`);
   }
   const file = existing ?? join(dir, 'orchestrate.config.json');
-  await writeFile(file, await configText(file, { plugins: [plugin] }));
-  return file;
+  await writeFile(file, await configText(file, { plugins: [detected.plugin] }));
+  return { file, detected };
 }
