@@ -57,7 +57,8 @@ function makeHelloEdits(root: string): DifferentialEdits {
       cFiles(root, 'src', (n) => n.endsWith('.c') && !MAKE_HELLO_GENERATED.has(n) && n !== 'main.c' && n !== 'features.c'),
     renameTo: (path, n) => `src/renamed_${n}_${path.slice(4)}`,
     // The message of the day, read by tools/gen-info.sh through data/current.
-    generatedInputs: async () => ['data/motd-a.txt', 'data/motd-b.txt'],
+    // (data/motd-b.txt may have been deleted.)
+    generatedInputs: async () => (await readdir(join(root, 'data'))).filter((n) => /^motd-[ab]\.txt$/.test(n)).map((n) => `data/${n}`),
     modeFlippable: async () => ['tools/features.sh'],
     links: async () => [{ link: 'data/current', targets: ['motd-a.txt', 'motd-b.txt'] }],
     all: async () => listTree(root, isMakeHelloSource),
