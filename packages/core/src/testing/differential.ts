@@ -165,6 +165,21 @@ const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, ''
 const describeEdit = (edit: EditRecord): string => `${edit.kind} ${edit.path}${edit.detail === undefined ? '' : ` → ${edit.detail}`}`;
 
 /**
+ * The edit callbacks of whatever tree `current()` names when they are
+ * called: a `move` mid-step changes the tree, and the edits after it apply to
+ * the new one.
+ */
+function followTree(edits: (root: string) => DifferentialEdits, current: () => string): DifferentialEdits {
+  const present = edits(current());
+  const followed: Record<string, unknown> = {};
+  for (const key of Object.keys(present) as (keyof DifferentialEdits)[]) {
+    if (present[key] === undefined) continue;
+    followed[key] = (...args: unknown[]) => (edits(current())[key] as (...a: unknown[]) => unknown)(...args);
+  }
+  return followed as unknown as DifferentialEdits;
+}
+
+/**
  * Runs one seeded differential run: a first full build, then `steps` steps
  * of random edits, each built by orchestrate from the latest rolling
  * checkpoint and from clean at the same path, outputs compared byte for byte.
@@ -208,18 +223,8 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
         dir = to;
         return to;
       };
-      // The callbacks follow the tree when a `move` changes it mid-step.
-      const follow = <K extends keyof DifferentialEdits>(key: K) => ((...args: unknown[]) => {
-        const callback = options.edits(dir)[key] as ((...a: unknown[]) => unknown) | undefined;
-        return callback?.(...args);
-      }) as DifferentialEdits[K];
-      const current = options.edits(dir);
-      const callbacks = Object.fromEntries(
-        (Object.keys(current) as (keyof DifferentialEdits)[]).map((key) => [key, follow(key)]),
-      ) as unknown as DifferentialEdits;
       edits = await applyRandomEdits({
-        ...callbacks,
-        editable: follow('editable'),
+        ...followTree(options.edits, () => dir),
         root: dir,
         rng,
         count: 1 + rng.int(options.maxEditsPerStep ?? 3),
