@@ -43,6 +43,12 @@ const MAKE_HELLO_GENERATED = new Set(['build-info.c', 'logo-data.c', 'feature-fl
 const isMakeHelloSource = (path: string): boolean =>
   !/\.(o|d|tmp)$/.test(path) && path !== 'hello' && !(path.startsWith('src/') && MAKE_HELLO_GENERATED.has(path.slice(4)));
 
+/** The messages of the day still there (a step may delete data/motd-b.txt). */
+async function motd(root: string, letters: string): Promise<string[]> {
+  const names = await readdir(join(root, 'data'));
+  return names.filter((n) => new RegExp(`^motd-[${letters}]\\.txt$`).test(n)).map((n) => `data/${n}`);
+}
+
 function makeHelloEdits(root: string): DifferentialEdits {
   return {
     editable: async () => cFiles(root, 'src', (n) => !MAKE_HELLO_GENERATED.has(n)),
@@ -50,15 +56,14 @@ function makeHelloEdits(root: string): DifferentialEdits {
       const n = rng.int(100_000);
       return { path: `src/extra_${n}.c`, content: `int extra_${n}(void) { return ${n}; }\n` };
     },
-    deletable: async () => [...(await cFiles(root, 'src', (n) => n.startsWith('extra_'))), 'data/motd-b.txt'],
+    deletable: async () => [...(await cFiles(root, 'src', (n) => n.startsWith('extra_'))), ...(await motd(root, 'b'))],
     // features.c is not renamed: the Makefile names features.o in the rule that orders feature-flags.h before
     // it, so under another name a clean build fails while a warm tree (restored or not) still has the header.
     renamable: async () =>
       cFiles(root, 'src', (n) => n.endsWith('.c') && !MAKE_HELLO_GENERATED.has(n) && n !== 'main.c' && n !== 'features.c'),
     renameTo: (path, n) => `src/renamed_${n}_${path.slice(4)}`,
     // The message of the day, read by tools/gen-info.sh through data/current.
-    // (data/motd-b.txt may have been deleted.)
-    generatedInputs: async () => (await readdir(join(root, 'data'))).filter((n) => /^motd-[ab]\.txt$/.test(n)).map((n) => `data/${n}`),
+    generatedInputs: async () => motd(root, 'ab'),
     modeFlippable: async () => ['tools/features.sh'],
     links: async () => [{ link: 'data/current', targets: ['motd-a.txt', 'motd-b.txt'] }],
     all: async () => listTree(root, isMakeHelloSource),
