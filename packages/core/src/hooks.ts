@@ -11,7 +11,7 @@ import {
   HookMap,
   SyncHook,
 } from 'tapable';
-import type { CheckpointManifest, CheckpointRef, StateRecord } from './checkpoint/manifest.js';
+import type { CheckpointManifest, StateRecord } from './checkpoint/manifest.js';
 import type { BuildContext, CheckpointChoice } from './context.js';
 import type { ConfigDraft, ConfigEnv, ResolvedConfig } from './config/schema.js';
 import type { ChangeSet } from './sources/manifest.js';
@@ -93,6 +93,14 @@ export interface RestoreResult {
    * in a tool's own database, subtracts it too.
    */
   readonly timeShiftNs: bigint;
+  /**
+   * A checkpoint recorded with `times: flat`: the time its flat time was
+   * replayed as (just before {@link changedSourceTimeNs}, after every file
+   * that existed before the restore); undefined for other checkpoints. A
+   * plugin that keeps recorded times in a tool's own database sets them to
+   * this (ninja's logs: see plugin-cmake).
+   */
+  readonly flatTimeNs?: bigint;
 }
 
 /** Result of a `configure` or `build` step. */
@@ -172,8 +180,18 @@ export interface BuildReport {
   readonly reason: string | null;
   /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;
-  /** The store the restored checkpoint came from (the local store, a read-only layer). */
+  /** The store the restored checkpoint came from (the local store, a read-only layer, the remote as `orchestrate` describes it). */
   readonly restoredFrom: string | null;
+  /** Bytes downloaded from the remote (compressed packs); 0 without a remote. */
+  readonly bytesDown: number;
+  /** Bytes uploaded to the remote (packs, pack index, manifest); 0 without a remote or in read-only mode. */
+  readonly bytesUp: number;
+  /**
+   * Why the remote served or took nothing (it failed, timed out, served
+   * damaged or unsigned checkpoints, had none, refused the push); null when
+   * it did what was asked or none is configured. Never a failed build.
+   */
+  readonly remoteError: string | null;
   /** Id of the checkpoint that holds this build's state, or null when none was saved. */
   readonly saved: string | null;
   /**

@@ -19,7 +19,7 @@ import { relativeInside } from './checkpoint/paths.js';
 import { placeholderPairs, replaceRoots, rootPairs, ROOTS_TRANSFORM, spellingsOf, type RootSpellings } from './checkpoint/roots.js';
 import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
-import { setTimes } from './checkpoint/times.js';
+import { replayedNs, setTimes, type TimePlan } from './checkpoint/times.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { checkpointCreatedAt, flattenRecordedTimes } from './checkpoint/flat-times.js';
@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig, StoreOverrides } from './config/schema.js';
 import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
-import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError, UsageError } from './errors.js';
+import { ConfigError, InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError, UsageError } from './errors.js';
 import {
   createHooks,
   Stage,
@@ -51,6 +51,7 @@ import { changeCount, NO_CHANGES, type ChangeSet } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { openStore } from './store/open-store.js';
+import { openRemoteLayer, type RemoteLayer } from './store/remote-layer.js';
 import { resolveOutputs } from './verify/outputs.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
@@ -71,7 +72,7 @@ interface Restored {
   /** The same, file by file. */
   readonly leftOutPaths: readonly { readonly path: string; readonly reason: string }[];
   /** How the restore replayed times, to date inputs a configure step writes after it. */
-  readonly times: { readonly shiftNs: bigint; readonly changedNs: bigint };
+  readonly times: TimePlan;
 }
 
 /** What a run should do. */
@@ -121,6 +122,14 @@ export interface OrchestratorOptions {
   gitListing?: GitListing | undefined;
 }
 
+/** What {@link Orchestrator.sharing} gives `push`, `pull` and `list --remote`. */
+export interface SharingSession {
+  readonly config: ResolvedConfig;
+  readonly store: CheckpointStore;
+  readonly remote: RemoteLayer;
+  readonly fingerprint: Readonly<Fingerprint>;
+}
+
 /** Equal but for the time they were made (and so the id): the same sources, state, fingerprint, roots and plugin data. */
 function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
   const { createdAt: _a, ...restA } = a;
@@ -155,11 +164,11 @@ function inputsOf(
 async function replayInputTimes(
   ctx: BuildContext,
   recorded: NonNullable<CheckpointManifest['inputs']>,
-  times: { readonly shiftNs: bigint; readonly changedNs: bigint },
+  times: TimePlan,
 ): Promise<void> {
   const inputs = compareInputs(ctx, recorded);
   const entries: [string, bigint][] = [];
-  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), recordedNs - times.shiftNs]);
+  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), replayedNs(times, recordedNs)]);
   for (const path of inputs.changed) entries.push([join(ctx.buildDir, path), times.changedNs]);
   await setTimes(entries);
   ctx.logger.debug(`configure: ${inputs.unchanged.size} inputs unchanged, ${inputs.changed.length} changed`);
@@ -272,6 +281,8 @@ export class Orchestrator {
   readonly #plugins: readonly Plugin[];
   /** Checkpoints being read while the fingerprint and the sources are computed. */
   #prefetched: { store: CheckpointStore; project: string; loading: Promise<LoadedCheckpoint[]> } | undefined;
+  /** The remote of the run in progress, when one is configured (not for a store given to the orchestrator, as `verify` gives). */
+  #remote: RemoteLayer | undefined;
   /** What the core's checkpoint lookup judged of each checkpoint, per run (an explaining run reports it). */
   readonly #candidates = new WeakMap<BuildContext, CheckpointCandidate[]>();
 
@@ -332,6 +343,27 @@ export class Orchestrator {
     return config;
   }
 
+  /**
+   * What `push`, `pull` and `list --remote` work with: the resolved config,
+   * the store, the remote and this build's fingerprint (computed by the
+   * plugins as a run would; nothing is scanned or built). Throws a
+   * ConfigError when no remote is configured.
+   */
+  async sharing(signal?: AbortSignal): Promise<SharingSession> {
+    const env = this.#options.env ?? process.env;
+    const config = await this.resolveConfig();
+    const logger = this.#options.logger;
+    const remote = openRemoteLayer(config, env, logger.child('remote'), signal);
+    if (remote === undefined) {
+      throw new ConfigError('no remote store configured', undefined, { hint: "pass --remote URL, set ORCHESTRATE_REMOTE or the config's 'remote'" });
+    }
+    const store = this.#options.store ?? (await openStore(config));
+    const context = new RunContext({ config, env, logger, signal: signal ?? new AbortController().signal, store });
+    this.hooks.run.call(context);
+    const fingerprint = await this.#fingerprint(context);
+    return { config, store, remote, fingerprint };
+  }
+
   /** Runs `prepare`, `restore` or `build`. */
   async run(options: RunOptions): Promise<BuildReport> {
     const started = performance.now();
@@ -367,6 +399,8 @@ export class Orchestrator {
         }),
       );
       const store = this.#options.store ?? (await openStore(config));
+      const remote = this.#options.store ? undefined : openRemoteLayer(config, this.#options.env ?? process.env, logger.child('remote'), signal);
+      this.#remote = remote;
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
       this.hooks.run.call(context);
@@ -406,6 +440,7 @@ export class Orchestrator {
 
       let saved: string | null = null;
       let saveError: string | null = null;
+      let savedManifest: CheckpointManifest | undefined;
       let step: StepResult | undefined;
       let fullBuildMs: number | null = ctx.checkpoint?.fullBuildMs ?? null;
       let outputs: string[] | undefined;
@@ -433,9 +468,12 @@ export class Orchestrator {
           if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
           if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
           if (!options.noSave) {
-            ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+            ({ saved, saveError, manifest: savedManifest } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
           }
         }
+        // Shared after the save, in read-write mode only; a push that fails is a warning and `remoteError`.
+        const shared = savedManifest;
+        if (remote && shared && remote.remote.readOnlyReason === undefined) await time('push', () => remote.push(shared, context.store));
       }
       const durationMs = Math.round(performance.now() - started);
       const report: BuildReport = {
@@ -453,6 +491,9 @@ export class Orchestrator {
         timings,
         restoredFiles: restored?.files ?? 0,
         restoredBytes: restored?.bytes ?? 0,
+        bytesDown: remote?.bytesDown ?? 0,
+        bytesUp: remote?.bytesUp ?? 0,
+        remoteError: remote?.error ?? null,
         unitsRebuilt: step?.unitsRebuilt ?? null,
         unitsTotal: step?.unitsTotal ?? null,
         fullBuildMs: options.command === 'restore' ? null : fullBuildMs,
@@ -469,6 +510,7 @@ export class Orchestrator {
       try {
         await this.hooks.shutdown.promise();
       } finally {
+        this.#remote = undefined;
         await lock?.release();
       }
     }
@@ -498,7 +540,11 @@ export class Orchestrator {
     this.#prefetched = { store, project, loading };
   }
 
-  /** The core's `findCheckpoint`: the matching checkpoint of this project closest to the working tree. */
+  /**
+   * The core's `findCheckpoint`: the matching checkpoint of this project
+   * closest to the working tree, from the store and its read-only layers;
+   * only when none fits, from the remote (fetched into the store first).
+   */
   async #findInStore(project: string, fingerprint: Readonly<Fingerprint>, ctx: BuildContext): Promise<CheckpointLookup> {
     const prefetched = this.#prefetched;
     this.#prefetched = undefined;
@@ -506,11 +552,31 @@ export class Orchestrator {
       prefetched !== undefined && prefetched.store === ctx.store && prefetched.project === project
         ? await prefetched.loading
         : await ctx.store.loadCheckpoints(project);
+    const candidates: CheckpointCandidate[] = [];
+    this.#candidates.set(ctx, candidates);
+    const local = this.#closest(loaded, fingerprint, ctx, candidates);
+    if (local.choice) return local.choice;
+    const remote = this.#remote;
+    const fetched = remote ? await this.#findInRemote(remote, project, fingerprint, ctx, candidates) : undefined;
+    if (fetched) return fetched;
+    const reason = local.mismatch ?? local.unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}`;
+    return { reason: remote?.error ? `${reason}; remote: ${remote.error}` : reason };
+  }
+
+  /**
+   * The checkpoint of `loaded` with `fingerprint` closest to the working
+   * tree, or why none fits; what it judged of each goes into `candidates`
+   * (an explaining run reports them).
+   */
+  #closest(
+    loaded: readonly LoadedCheckpoint[],
+    fingerprint: Readonly<Fingerprint>,
+    ctx: BuildContext,
+    candidates: CheckpointCandidate[],
+  ): { choice?: CheckpointChoice; mismatch?: string; unusable?: string } {
     let best: { choice: CheckpointChoice; count: number; index: number } | undefined;
     let mismatch: string | undefined;
     let unusable: string | undefined;
-    const candidates: CheckpointCandidate[] = [];
-    this.#candidates.set(ctx, candidates);
     for (const item of loaded) {
       if (item.error !== undefined) {
         ctx.logger.warn(`ignoring checkpoint ${item.file}: ${item.error}`);
@@ -547,9 +613,38 @@ export class Orchestrator {
     if (best) {
       const chosen = candidates[best.index];
       if (chosen) candidates[best.index] = { ...chosen, chosen: true };
-      return best.choice;
     }
-    return { reason: mismatch ?? unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
+    return { ...(best ? { choice: best.choice } : {}), ...(mismatch ? { mismatch } : {}), ...(unusable ? { unusable } : {}) };
+  }
+
+  /**
+   * The remote's checkpoint closest to the working tree, fetched into the
+   * run's store (only the blobs it lacks) and chosen from there; undefined on
+   * a miss (the remote layer prints and records why).
+   */
+  async #findInRemote(
+    remote: RemoteLayer,
+    project: string,
+    fingerprint: Readonly<Fingerprint>,
+    ctx: BuildContext,
+    judged: CheckpointCandidate[],
+  ): Promise<CheckpointChoice | undefined> {
+    if (ctx.store.readOnlyReason !== undefined) {
+      remote.error = `not asked: the store ${ctx.store.location} cannot take what it would serve (${ctx.store.readOnlyReason})`;
+      return undefined;
+    }
+    const candidates = await remote.candidates(project, fingerprint);
+    const origin = remote.describe();
+    const { choice } = this.#closest(
+      candidates.map(({ info, manifest }) => ({ ref: { id: info.id, project: info.project, createdAt: info.createdAt, origin }, manifest })),
+      fingerprint,
+      ctx,
+      judged,
+    );
+    const picked = choice && candidates.find((candidate) => candidate.info.id === choice.ref.id);
+    if (!picked) return undefined;
+    const ref = await remote.fetch(picked, ctx.store);
+    return ref && selectCheckpoint({ ref: { ...ref, origin }, manifest: picked.manifest }, ctx);
   }
 
   /** Restores `lookup`'s checkpoint, or says why not (and then nothing of it is left in the tree). */
@@ -608,6 +703,8 @@ export class Orchestrator {
       // What this run wrote is build output of this tree, whatever happens next.
       if (recordTree) recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
       ctx.restored();
+      // The store's least-recently-used order (maxSize) counts a restore as a use.
+      await ctx.store.touchCheckpoint(lookup.ref);
       await this.hooks.afterRestore.promise(
         {
           manifest: lookup.manifest,
@@ -615,6 +712,7 @@ export class Orchestrator {
           newestRecordedNs: outcome.newestRecordedNs,
           changedSourceTimeNs: outcome.changedSourceTimeNs,
           timeShiftNs: outcome.timeShiftNs,
+          ...(outcome.flatTimeNs === undefined ? {} : { flatTimeNs: outcome.flatTimeNs }),
         },
         ctx,
       );
@@ -638,7 +736,11 @@ export class Orchestrator {
         stamps: outcome.stamps,
         files,
         bytes,
-        times: { shiftNs: outcome.timeShiftNs, changedNs: outcome.changedSourceTimeNs },
+        times: {
+          shiftNs: outcome.timeShiftNs,
+          changedNs: outcome.changedSourceTimeNs,
+          ...(outcome.flatTimeNs === undefined ? {} : { flatNs: outcome.flatTimeNs }),
+        },
         leftOut: [...leftOut].map(([reason, { count, cautious }]) => ({ reason, count, cautious })),
         leftOutPaths,
       };
@@ -685,7 +787,7 @@ export class Orchestrator {
     fingerprint: Fingerprint,
     restored: Restored | undefined,
     fullBuildMs: number | null,
-  ): Promise<{ saved: string | null; saveError: string | null }> {
+  ): Promise<{ saved: string | null; saveError: string | null; manifest?: CheckpointManifest }> {
     if (ctx.store.readOnlyReason !== undefined) {
       const why = `store ${ctx.store.location} is read-only: no checkpoint saved (${ctx.store.readOnlyReason})`;
       ctx.logger.warn(why);
@@ -694,7 +796,7 @@ export class Orchestrator {
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
     ctx.logger.child('capture').debug(`capturing ${selection.files.length} selected state paths`);
     let done: (() => Promise<void>) | undefined;
-    let saved: string;
+    let saved: { id: string; manifest: CheckpointManifest };
     try {
       done = await ctx.store.beginWrite();
       saved = await this.#save(ctx, fingerprint, selection, restored, fullBuildMs);
@@ -705,17 +807,21 @@ export class Orchestrator {
     } finally {
       await done?.();
     }
-    return { saved, saveError: null };
+    return { saved: saved.id, saveError: null, manifest: saved.manifest };
   }
 
-  /** Captures the selected state and writes the manifest; returns its id. Runs between `beginWrite` and its end. */
+  /**
+   * Captures the selected state and writes the manifest; returns its id and
+   * the manifest (the restored one's when the build changed nothing). Runs
+   * between `beginWrite` and its end.
+   */
   async #save(
     ctx: RunContext,
     fingerprint: Fingerprint,
     selection: StateSelection,
     restored: Restored | undefined,
     fullBuildMs: number | null,
-  ): Promise<string> {
+  ): Promise<{ id: string; manifest: CheckpointManifest }> {
     const previous = ctx.checkpoint;
     const state = await captureState({
       context: ctx,
@@ -745,6 +851,7 @@ export class Orchestrator {
       // A measured duration differs from run to run: not in a reproducible (flat) checkpoint, whose
       // restores then report no time saved.
       ...(fullBuildMs === null || flat ? {} : { fullBuildMs }),
+      ...(ctx.config.scope === undefined ? {} : { scope: ctx.config.scope.scope }),
     };
     await this.hooks.afterCapture.promise(manifest, ctx);
     // Interrupted during the capture: save nothing (the blobs written go at the next gc).
@@ -753,7 +860,8 @@ export class Orchestrator {
     // would only push an older, different checkpoint out of the project's `keep`.
     if (previous && restored && sameCheckpoint(previous, manifest)) {
       ctx.logger.info(`checkpoint ${restored.id.slice(0, 12)} holds this build's state; not saved again`);
-      return restored.id;
+      await this.#bound(ctx, restored.id);
+      return { id: restored.id, manifest: previous };
     }
     const ref = await ctx.store.putCheckpoint(manifest);
     recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(stateRecords), 'replace');
@@ -770,6 +878,25 @@ export class Orchestrator {
         ctx.logger.warn(`saved checkpoint ${ref.id.slice(0, 12)}, but could not remove old ones: ${error.message}`);
       }
     }
-    return ref.id;
+    await this.#bound(ctx, ref.id);
+    return { id: ref.id, manifest };
+  }
+
+  /** With `maxSize`: trims the store to it, least recently used checkpoints first, keeping `saved`. */
+  async #bound(ctx: RunContext, saved: string): Promise<void> {
+    const maxSize = ctx.config.maxSize;
+    if (maxSize === undefined) return;
+    try {
+      const trimmed = await ctx.store.trim(maxSize, [saved]);
+      if (trimmed.checkpointsRemoved > 0 || trimmed.blobsRemoved > 0) {
+        ctx.logger.info(
+          `store over its bound of ${maxSize} bytes: removed ${trimmed.checkpointsRemoved} least recently used checkpoints and ${trimmed.blobsRemoved} blobs (${trimmed.bytesFreed} bytes); ${trimmed.bytesAfter} bytes now`,
+        );
+      }
+    } catch (error) {
+      // The checkpoint is saved; the bound is met at the next save or gc.
+      if (!isOrchestrateError(error) || error.code !== 'ERR_STORE') throw error;
+      ctx.logger.warn(`could not bound the store to ${maxSize} bytes: ${error.message}`);
+    }
   }
 }

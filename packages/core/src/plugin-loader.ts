@@ -113,6 +113,7 @@ export async function loadPlugins(entries: readonly unknown[], configDir: string
     } else if (isPlugin(entry)) {
       out.push(entry);
     } else {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value the config holds, as JavaScript prints it (an object without a toString prints as [object Object])
       throw new PluginLoadError(String(entry), 'not a plugin object, a package name or [package, options]', { file: configFile });
     }
   }

@@ -117,9 +117,12 @@ function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
   let text: string;
+  // String() only for what JSON cannot spell (a symbol) or cannot serialize (a cycle, a bigint inside): a best effort for a message.
   try {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     text = JSON.stringify(value) ?? String(value);
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     text = String(value);
   }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

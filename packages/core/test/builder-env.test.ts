@@ -76,7 +76,7 @@ describe('in a builder', () => {
     expect(second.json?.['mode'], second.json?.['reason']).toBe('incremental');
     expect(second.json?.['restored']).toBe(first.json?.['saved']);
     const list = await orchestrate(['list', '--name', 'demo', '--json'], { cwd: join(root, 'source'), store });
-    expect(list.json?.['checkpoints'].map((c: { project: string }) => c.project)).toEqual(['demo', 'demo']);
+    expect((list.json?.['checkpoints'] as { project: string }[]).map((c) => c.project)).toEqual(['demo', 'demo']);
   });
 });
 

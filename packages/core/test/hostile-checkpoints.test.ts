@@ -244,7 +244,7 @@ describe('clock skew between the machine that saved a checkpoint and the one tha
       // The saving machine's clock: every recorded time moved by the skew.
       await forge(manifest, (m) => {
         for (const records of [m['state'], m['sources']]) {
-          for (const record of Object.values(records) as Manifest[]) record['mtimeNs'] = (BigInt(record['mtimeNs'] as string) + skewNs).toString();
+          for (const record of Object.values<Manifest>(records)) record['mtimeNs'] = (BigInt(record['mtimeNs'] as string) + skewNs).toString();
         }
       });
       // A second machine: a fresh clone at another path.

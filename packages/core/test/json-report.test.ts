@@ -30,6 +30,8 @@ describe('build --json', () => {
     expect(full.stdout.trim().split('\n')).toHaveLength(1);
     expect(shapeOf(full.json)).toMatchInlineSnapshot(`
       {
+        "bytesDown": "number",
+        "bytesUp": "number",
         "changes": {
           "added": "string[]",
           "linkChanged": "array",
@@ -45,6 +47,7 @@ describe('build --json', () => {
         "peakRssKb": "number",
         "processMs": "number",
         "reason": "string",
+        "remoteError": "null",
         "restored": "null",
         "restoredBytes": "number",
         "restoredFiles": "number",
@@ -75,6 +78,8 @@ describe('build --json', () => {
     expect(incremental.exitCode, incremental.stderr).toBe(0);
     expect(shapeOf(incremental.json)).toMatchInlineSnapshot(`
       {
+        "bytesDown": "number",
+        "bytesUp": "number",
         "changes": {
           "added": "array",
           "linkChanged": "array",
@@ -90,6 +95,7 @@ describe('build --json', () => {
         "peakRssKb": "number",
         "processMs": "number",
         "reason": "null",
+        "remoteError": "null",
         "restored": "string",
         "restoredBytes": "number",
         "restoredFiles": "number",

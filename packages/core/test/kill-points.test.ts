@@ -32,7 +32,7 @@
  */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, listTree, tempDir } from '@orchestrate/core/testing';
@@ -248,12 +248,22 @@ describe('kills at seeded points during restore and capture', () => {
       await writeFiles(dir, Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith('u/'))));
       const fresh = rng.next() < 0.5;
       if (fresh) await removeOutputs();
-      const sourcesBefore = await treeDigest(dir, (p) => p in files);
+      let sourcesBefore = await treeDigest(dir, (p) => p in files);
 
       const phase: Phase = seed % 2 === 1 ? 'restore' : 'capture';
       // Within the first 60 % of the phase's last length: phases vary from run to run (more so on a loaded machine).
       const delayMs = Math.round(rng.next() * 0.6 * estimate[phase]);
-      const killed = await buildAndKill(dir, store, env, { phase, delayMs });
+      let killed = await buildAndKill(dir, store, env, { phase, delayMs });
+      if (killed.phase !== phase && killed.phase !== 'not killed') await checkInvariants(seed, `after a kill that missed ${phase}`, sourcesBefore);
+      if (killed.phase !== phase) {
+        // The phase ended before the kill (a loaded machine, a short capture): once more, with another edit,
+        // killed as soon as the phase begins, so every trial tests what it set out to.
+        const i = rng.int(UNITS);
+        files[`u/u${String(i).padStart(3, '0')}.c`] = unitSource(i, 1000 * seed + 999 + rng.int(1000));
+        await writeFiles(dir, { [`u/u${String(i).padStart(3, '0')}.c`]: files[`u/u${String(i).padStart(3, '0')}.c`] as string });
+        sourcesBefore = await treeDigest(dir, (p) => p in files);
+        killed = await buildAndKill(dir, store, env, { phase, delayMs: 0 });
+      }
       const label = killed.phase === 'not killed' ? 'notKilled' : killed.phase;
       counts[label]++;
       const step = `killed ${delayMs} ms into ${phase} (${killed.phase}; ${fresh ? 'fresh clone' : 'warm tree'}, ${edits} edits)`;

@@ -6,7 +6,10 @@
  * drops connections. `.ci/install-test-servers` installs the servers; a
  * missing one fails the test with a message saying so.
  */
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+
+/** What these helpers need of a started server process (any execa options). */
+type ServerProcess = Promise<unknown> & { kill(signal?: NodeJS.Signals): boolean };
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -31,7 +34,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until `url` answers at all (any status), or the process exits, or 20 s pass. */
-async function waitForHttp(url: string, child: ResultPromise, log: () => string): Promise<void> {
+async function waitForHttp(url: string, child: ServerProcess, log: () => string): Promise<void> {
   let exited = false;
   child.then(
     () => (exited = true),
@@ -59,7 +62,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function stopChild(child: ResultPromise): Promise<void> {
+async function stopChild(child: ServerProcess): Promise<void> {
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await child.catch(() => undefined);

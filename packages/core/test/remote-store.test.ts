@@ -208,7 +208,8 @@ describe.each(kinds)('$name', (kind) => {
       if (bytes.length > size) [largest, size] = [join(root, path), bytes.length];
     }
     const bytes = await readFile(largest);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = (bytes[middle] ?? 0) ^ 0x01;
     await writeFile(largest, bytes);
 
     const target = await emptyStore();

@@ -30,14 +30,18 @@ async function slowProject(seconds: number): Promise<{ dir: string; real: string
   return { ...project, real: await realpath(project.dir), env, files };
 }
 
+/** The options of {@link start}'s subprocesses: their result types follow from `reject: false`. */
+type StartOptions = { cwd: string; env: Record<string, string | undefined>; reject: false; stdin: 'ignore' };
+
 /** `orchestrate args…` as a subprocess, not awaited. */
-function start(args: readonly string[], options: { cwd: string; store: string; env: Record<string, string> }): ResultPromise {
-  return execa(process.execPath, [CLI_BIN, ...args, '--store', options.store], {
+function start(args: readonly string[], options: { cwd: string; store: string; env: Record<string, string> }): ResultPromise<StartOptions> {
+  const execaOptions: StartOptions = {
     cwd: options.cwd,
     env: { CI: 'true', ORCHESTRATE_STORE: undefined, ORCHESTRATE_CWD: undefined, ORCHESTRATE_NO_WAIT: undefined, ...options.env },
     reject: false,
     stdin: 'ignore',
-  });
+  };
+  return execa(process.execPath, [CLI_BIN, ...args, '--store', options.store], execaOptions);
 }
 
 /** Waits until a lock file exists in `dir`. */

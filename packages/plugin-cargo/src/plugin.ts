@@ -31,6 +31,7 @@ import {
 } from './relocation.js';
 import { findRebuiltUnits } from './rebuilt-units.js';
 import { selectCargoState } from './state.js';
+import { canonicalRustcInfo, TRANSFORM_RUSTC_INFO } from './rustc-info.js';
 import { toolVersions, type ToolVersions } from './tool-versions.js';
 import { readCargoDirs, tryPredictBuildDir, type CargoDirs } from './target-dir.js';
 
@@ -412,6 +413,10 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const r = textToPlaceholders(content.toString('latin1'), roots);
         return r.count === 0 ? content : Buffer.from(r.text, 'latin1');
       });
+
+      // Sorted at capture, as it is at restore: cargo reads it as a map (see rustc-info.ts).
+      hooks.captureFile.for(TRANSFORM_RUSTC_INFO).tapPromise(PLUGIN_NAME, async (content) => canonicalRustcInfo(content));
+      hooks.restoreFile.for(TRANSFORM_RUSTC_INFO).tapPromise(PLUGIN_NAME, async (content) => content);
 
       hooks.captureFile.for(TRANSFORM_DEP_INFO).tapPromise(PLUGIN_NAME, async (content, info) => {
         if (!captureRoots) throw new Error('capture roots missing');

@@ -204,7 +204,7 @@ describe('cargo-hello relocated with exact mtimes', () => {
     const root = path.join(tmp, 'predict', 'w');
     await checkout(root);
     const files = (): string[] => cargoConfigFiles(root, cargoHome(env, root));
-    expect(await tryPredictBuildDir(root, env, files())).toBe((await readCargoDirs(root, { env })).buildDir);
+    expect(tryPredictBuildDir(root, env, files())).toBe((await readCargoDirs(root, { env })).buildDir);
 
     // Each of these moves it, and each is declined (cargo's own answer differs from <root>/target).
     const cases: [string, Record<string, string | undefined>, (() => Promise<void>) | undefined][] = [
@@ -214,11 +214,11 @@ describe('cargo-hello relocated with exact mtimes', () => {
     ];
     for (const [label, caseEnv, setUp] of cases) {
       await setUp?.();
-      expect(await tryPredictBuildDir(root, caseEnv, files()), label).toBeUndefined();
+      expect(tryPredictBuildDir(root, caseEnv, files()), label).toBeUndefined();
       expect((await readCargoDirs(root, { env: caseEnv })).buildDir, label).not.toBe(path.join(root, 'target'));
     }
     // A member's directory is not the workspace root: cargo looks further up.
-    expect(await tryPredictBuildDir(path.join(root, 'crates/hello-leaf'), env, files())).toBeUndefined();
+    expect(tryPredictBuildDir(path.join(root, 'crates/hello-leaf'), env, files())).toBeUndefined();
   });
 
   it('reads every real dep-info file and re-encodes it byte for byte', async () => {

@@ -271,3 +271,15 @@ export function relocateDepsLog(content: Uint8Array, mapPath: (path: string) => 
   });
   return encodeNinjaDeps({ version: log.version, records });
 }
+
+/**
+ * Every deps record's mtime set to `ns` (records without a time, 0, keep it):
+ * after the restore of a flat checkpoint, whose outputs all got that one time.
+ * ninja drops the deps of an output newer than its record ("stored deps info
+ * out of date") and rebuilds it; at the output's own time they stay valid.
+ */
+export function stampDepsLog(content: Uint8Array, ns: bigint): Buffer {
+  const log = parseNinjaDeps(content);
+  const records = log.records.map((record): NinjaDepsRecord => (record.kind === 'deps' && record.mtime > 0n ? { ...record, mtime: ns } : record));
+  return encodeNinjaDeps({ version: log.version, records });
+}

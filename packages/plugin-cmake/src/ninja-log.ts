@@ -280,3 +280,18 @@ export function shiftNinjaLogTimes(log: NinjaLog, shiftNs: bigint): NinjaLog {
   });
   return { ...log, lines };
 }
+
+/**
+ * Every recorded mtime set to `ns` (entries without a time, 0, keep it): after
+ * the restore of a flat checkpoint, whose outputs all got that one time (the
+ * core's `RestoreResult.flatTimeNs`). Each output is then as new as its log
+ * entry says, so only an input dated after it (a changed source) makes the
+ * edge dirty.
+ */
+export function stampNinjaLogTimes(log: NinjaLog, ns: bigint): NinjaLog {
+  const lines = log.lines.map((line): NinjaLogLine => {
+    if (line.kind !== 'entry' || line.entry.mtime <= 0n) return line;
+    return { kind: 'entry', entry: { ...line.entry, mtime: ns } };
+  });
+  return { ...log, lines };
+}

@@ -4,7 +4,7 @@ import { cmakeOptionsSchema, type CMakeOptions } from './options.js';
 import { cmake } from './plugin.js';
 
 /** Options a JSON config could hold, past the type checker. */
-const untyped = (options: Record<string, unknown>): CMakeOptions => options as CMakeOptions;
+const untyped = (options: Record<string, unknown>): CMakeOptions => options;
 
 describe('cmake options', () => {
   it('rejects an unknown option, naming the plugin and the option and listing the known ones', () => {

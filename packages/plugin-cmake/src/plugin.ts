@@ -36,6 +36,7 @@ import {
   readNinjaLogVersions,
   repairNinjaLog,
   shiftNinjaLog,
+  stampNinjaLogs,
   replaceRoots,
   restoreNinjaDeps,
   tryUnrelocatable,
@@ -211,6 +212,7 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
           }
         }
         if (generator === 'Ninja') await shiftNinjaLog(ctx.buildDir, result.timeShiftNs);
+        if (generator === 'Ninja' && result.flatTimeNs !== undefined) await stampNinjaLogs(ctx.buildDir, result.flatTimeNs);
         // Never build on a tree that names other directories: CMake would refuse, or read the old sources.
         const cache = await tryReadCache(ctx.buildDir);
         if (!cache) throw new CheckpointRefusedError('its CMakeCache.txt is missing or unreadable');

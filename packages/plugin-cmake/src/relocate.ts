@@ -14,8 +14,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CheckpointRefusedError, isBinaryContent, relocateText, rootMapper, ROOT_PLACEHOLDER, ROOTS_TRANSFORM } from '@orchestrate/core';
-import { NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, relocateDepsLog } from './ninja-deps.js';
-import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog, shiftNinjaLogTimes } from './ninja-log.js';
+import { NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, relocateDepsLog, stampDepsLog } from './ninja-deps.js';
+import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog, shiftNinjaLogTimes, stampNinjaLogTimes } from './ninja-log.js';
 import { readNinjaCommands } from './ninja-commands.js';
 
 /** Placeholder roots written into captured blobs: the core's, shared by every plugin. */
@@ -196,6 +196,27 @@ export async function shiftNinjaLog(buildDir: string, shiftNs: bigint): Promise<
     await writeFile(file, serializeNinjaLog(shiftNinjaLogTimes(parseNinjaLog(content), shiftNs)));
   } catch (error) {
     throw new CheckpointRefusedError(`its .ninja_log times cannot be re-based: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * After the restore of a flat checkpoint (`times: flat`, the default in a Nix
+ * build), whose outputs were all given one time `ns` (the core's
+ * `RestoreResult.flatTimeNs`): the times ninja keeps in its logs become that
+ * time too. The logs hold the capturing build's clock; an output restored
+ * after its deps record would lose its deps and rebuild, and a log entry
+ * older than an input outside the build would too.
+ */
+export async function stampNinjaLogs(buildDir: string, ns: bigint): Promise<void> {
+  const log = join(buildDir, '.ninja_log');
+  const deps = join(buildDir, '.ninja_deps');
+  try {
+    const logContent = await readFile(log).catch(() => undefined);
+    if (logContent !== undefined) await writeFile(log, serializeNinjaLog(stampNinjaLogTimes(parseNinjaLog(logContent), ns)));
+    const depsContent = await readFile(deps).catch(() => undefined);
+    if (depsContent !== undefined) await writeFile(deps, stampDepsLog(depsContent, ns));
+  } catch (error) {
+    throw new CheckpointRefusedError(`its ninja logs' times cannot be set to the restored time: ${(error as Error).message}`);
   }
 }
 

@@ -4,7 +4,7 @@ import { makeOptionsSchema, type MakeOptions } from './options.js';
 import { make } from './plugin.js';
 
 /** Options a JSON config could hold, past the type checker. */
-const untyped = (options: Record<string, unknown>): MakeOptions => options as MakeOptions;
+const untyped = (options: Record<string, unknown>): MakeOptions => options;
 
 describe('make options', () => {
   it('rejects an unknown option, naming the plugin and the option and listing the known ones', () => {

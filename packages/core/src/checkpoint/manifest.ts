@@ -89,6 +89,12 @@ export const checkpointManifestSchema = z.strictObject({
    * recorded by content, so a restore gives an unchanged one its time back.
    */
   inputs: z.record(relativePath, z.strictObject({ hash: sha256, size: z.number().int().nonnegative(), mtimeNs: nsTime })).optional(),
+  /**
+   * The trust scope of the build that wrote it (a branch, `pr-<n>`; see
+   * store/remote/scope.ts); absent for a build without one. A remote refuses
+   * a checkpoint whose scope is not the one it is listed under.
+   */
+  scope: z.string().min(1).max(128).optional(),
 });
 
 export type SourceRecord = z.infer<typeof sourceRecordSchema>;

@@ -16,7 +16,7 @@ import { stampOf, type FileStamp, type InputComparison } from './capture.js';
 import type { CheckpointManifest, StateRecord } from './manifest.js';
 import { relativeInside } from './paths.js';
 import { checkOverwrites, checkPlanPaths, CheckpointRefusedError, isCheckpointRefusal, type WriteRules } from './safety.js';
-import { COARSEST_GRANULARITY_NS, planTimes, probeGranularity, setTimes, TimeRangeError } from './times.js';
+import { COARSEST_GRANULARITY_NS, planTimes, probeGranularity, replayedNs, setTimes, TimeRangeError } from './times.js';
 
 export { CheckpointRefusedError, isCheckpointRefusal, tryResolveLinkInPlan } from './safety.js';
 
@@ -35,6 +35,8 @@ export interface RestoreOutcome {
   changedSourceTimeNs: bigint;
   /** Subtracted from every recorded time when it was replayed. */
   timeShiftNs: bigint;
+  /** A flat checkpoint: the time its flat time was replayed as (see `replayedNs`). */
+  flatTimeNs?: bigint;
   /** Stamps of the restored files right after the time replay, for blob reuse at capture. */
   stamps: Map<string, FileStamp>;
 }
@@ -43,7 +45,8 @@ export interface RestoreOutcome {
 function recordedRange(manifest: CheckpointManifest): { oldestNs: bigint; newestNs: bigint } {
   let oldestNs: bigint | undefined;
   let newestNs = 0n;
-  for (const records of [manifest.state, manifest.sources, manifest.inputs ?? {}]) {
+  const recorded: Readonly<Record<string, { readonly mtimeNs: string }>>[] = [manifest.state, manifest.sources, manifest.inputs ?? {}];
+  for (const records of recorded) {
     for (const record of Object.values(records)) {
       const t = BigInt(record.mtimeNs);
       if (t > newestNs) newestNs = t;
@@ -240,17 +243,18 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     throw error instanceof TimeRangeError ? new CheckpointRefusedError(error.message) : error;
   }
   const { shiftNs, changedNs } = timePlan;
+  const replay = (recordedNs: bigint): bigint => replayedNs(timePlan, recordedNs);
   const times = new Map<string, bigint>();
-  for (const [path, record] of entries) times.set(join(buildDir, path), BigInt(record.mtimeNs) - shiftNs);
+  for (const [path, record] of entries) times.set(join(buildDir, path), replay(BigInt(record.mtimeNs)));
   const changedSet = new Set(changed);
   for (const [path] of sources) {
     const recorded = manifest.sources[path];
     const abs = join(sourceDir, path);
     if (changedSet.has(path)) times.set(abs, changedNs);
-    else if (recorded) times.set(abs, BigInt(recorded.mtimeNs) - shiftNs);
+    else if (recorded) times.set(abs, replay(BigInt(recorded.mtimeNs)));
   }
   for (const target of linkTargets) times.set(target, changedNs);
-  for (const [path, recordedNs] of options.inputs.unchanged) times.set(join(buildDir, path), recordedNs - shiftNs);
+  for (const [path, recordedNs] of options.inputs.unchanged) times.set(join(buildDir, path), replay(recordedNs));
   for (const path of options.inputs.changed) times.set(join(buildDir, path), changedNs);
   // Directories last, deepest first, after everything inside them was written.
   const ordered = [...times].sort(([a], [b]) => b.length - a.length);
@@ -269,5 +273,12 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     const info = lstatSync(join(buildDir, path), { bigint: true, throwIfNoEntry: false });
     if (info) stamps.set(path, stampOf(info));
   }
-  return { restored: written, newestRecordedNs: range.newestNs - shiftNs, changedSourceTimeNs: changedNs, timeShiftNs: shiftNs, stamps };
+  return {
+    restored: written,
+    newestRecordedNs: replay(range.newestNs),
+    changedSourceTimeNs: changedNs,
+    timeShiftNs: shiftNs,
+    ...(timePlan.flatNs === undefined ? {} : { flatTimeNs: timePlan.flatNs }),
+    stamps,
+  };
 }

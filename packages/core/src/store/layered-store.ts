@@ -149,6 +149,16 @@ export class LayeredStore implements CheckpointStore {
     return this.#top.prune(project, keep);
   }
 
+  /** The top store's checkpoints only: the lower layers are never changed. */
+  touchCheckpoint(ref: CheckpointRef): Promise<void> {
+    return this.#top.touchCheckpoint(ref);
+  }
+
+  /** The top store's; in place, its checkpoints name lower blobs it does not count. */
+  trim(maxBytes: number, keep: readonly string[]): Promise<GcResult & { bytesAfter: number }> {
+    return this.#top.trim(maxBytes, keep);
+  }
+
   beginWrite(): Promise<() => Promise<void>> {
     return this.#top.beginWrite();
   }

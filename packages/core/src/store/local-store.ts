@@ -482,6 +482,105 @@ export class LocalStore implements CheckpointStore {
     return { checkpointsRemoved: removed.length, blobsRemoved, bytesFreed };
   }
 
+  async touchCheckpoint(ref: CheckpointRef): Promise<void> {
+    if (this.readOnlyReason !== undefined) return;
+    // The manifest's mtime, not its atime: reads leave it alone under any mount option, and
+    // `prune` orders by `createdAt` first, so only equal ones (flat times) see it.
+    const now = new Date();
+    try {
+      utimesSync(join(this.location, 'checkpoints', projectKey(ref.project), `${ref.id}.json`), now, now);
+    } catch {
+      // Not in this store (a lower layer's), or removed meanwhile: nothing to record.
+    }
+  }
+
+  async trim(maxBytes: number, keep: readonly string[]): Promise<GcResult & { bytesAfter: number }> {
+    this.#assertWritable('trim the store');
+    // Before anything is listed, as in prune: blobs of captures in progress are kept by time.
+    const protectAfter = this.#protectedSince();
+    let complete = true;
+    const list = (at: string): string[] => {
+      try {
+        return readdirSync(at);
+      } catch (error) {
+        if (!isMissing(error)) complete = false;
+        return [];
+      }
+    };
+    // Synchronous, as prune: one stat per blob, only when a bound is set.
+    // <store>/objects/<ab>/<sha256>
+    const blobs = new Map<string, { size: number; mtimeMs: number }>();
+    let total = 0;
+    const objects = join(this.location, 'objects');
+    for (const prefix of list(objects)) {
+      for (const name of list(join(objects, prefix))) {
+        const info = statSync(join(objects, prefix, name), { throwIfNoEntry: false });
+        if (!info || !HASH.test(name)) continue;
+        blobs.set(name, { size: info.size, mtimeMs: info.mtimeMs });
+        total += info.size;
+      }
+    }
+    // Every manifest, with the blobs its text names and when it was last used.
+    const kept = new Set(keep);
+    const manifests: { file: string; size: number; usedMs: number; blobs: Set<string>; removable: boolean }[] = [];
+    const root = join(this.location, 'checkpoints');
+    for (const dir of list(root)) {
+      for (const name of list(join(root, dir))) {
+        if (!name.endsWith('.json')) continue;
+        const file = join(root, dir, name);
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          if (!isMissing(error)) complete = false;
+          continue;
+        }
+        const info = statSync(file, { throwIfNoEntry: false });
+        if (!info) continue;
+        let ours = false;
+        try {
+          ours = (JSON.parse(text) as { schema?: unknown }).schema === MANIFEST_SCHEMA_VERSION;
+        } catch {
+          ours = false;
+        }
+        total += info.size;
+        // Another format (a newer orchestrate's) or a damaged file is kept, and protects every hash its text names.
+        const removable = ours && !kept.has(name.slice(0, -'.json'.length));
+        manifests.push({ file, size: info.size, usedMs: info.mtimeMs, blobs: new Set(text.match(HASHES_IN_TEXT) ?? []), removable });
+      }
+    }
+    const result = { checkpointsRemoved: 0, blobsRemoved: 0, bytesFreed: 0, bytesAfter: total };
+    if (total <= maxBytes || !complete) return result;
+    const named = new Map<string, number>();
+    for (const manifest of manifests) for (const blob of manifest.blobs) named.set(blob, (named.get(blob) ?? 0) + 1);
+    const removeBlob = (hash: string): void => {
+      const blob = blobs.get(hash);
+      if (!blob || blob.mtimeMs >= protectAfter) return;
+      if (!removeBlobUnlessRefreshed(this.#blobPath(hash), this.#tempPath(), blob.mtimeMs)) return;
+      blobs.delete(hash);
+      result.blobsRemoved++;
+      result.bytesFreed += blob.size;
+      total -= blob.size;
+    };
+    // Blobs no checkpoint names first (an interrupted capture's), then checkpoints, least recently used first.
+    for (const hash of [...blobs.keys()]) if (!named.has(hash)) removeBlob(hash);
+    const order = manifests.filter((manifest) => manifest.removable).sort((a, b) => a.usedMs - b.usedMs);
+    for (const manifest of order) {
+      if (total <= maxBytes) break;
+      rmSync(manifest.file, { force: true });
+      result.checkpointsRemoved++;
+      result.bytesFreed += manifest.size;
+      total -= manifest.size;
+      for (const hash of manifest.blobs) {
+        const left = (named.get(hash) ?? 1) - 1;
+        named.set(hash, left);
+        if (left === 0) removeBlob(hash);
+      }
+    }
+    result.bytesAfter = total;
+    return result;
+  }
+
   /**
    * The time (ms) from which a blob's time protects it from removal: the
    * earlier of this removal's start and the start of the oldest capture in

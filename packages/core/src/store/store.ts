@@ -73,6 +73,20 @@ export interface CheckpointStore {
    * capture's) are left to `gc`.
    */
   prune(project: string, keep: number): Promise<GcResult>;
+  /**
+   * Records that `ref` was just used (restored), for {@link trim}'s least
+   * recently used order: the manifest file's time. Never fails: a store that
+   * cannot record it (read-only, the checkpoint elsewhere) keeps its order.
+   */
+  touchCheckpoint(ref: CheckpointRef): Promise<void>;
+  /**
+   * Bounds the store's size: removes the least recently used checkpoints (of
+   * every project; saved or restored last, see {@link touchCheckpoint}) and
+   * the blobs no remaining checkpoint names, until the store's blobs and
+   * manifests take at most `maxBytes`. The checkpoints of `keep` stay
+   * whatever their size; blobs of captures in progress stay (as in `gc`).
+   */
+  trim(maxBytes: number, keep: readonly string[]): Promise<GcResult & { readonly bytesAfter: number }>;
   /** Marks a capture in progress, so a concurrent `gc` or `prune` keeps the blobs it writes or refreshes; returns its end. */
   beginWrite(): Promise<() => Promise<void>>;
 }

@@ -42,12 +42,19 @@ export async function copyProject(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * The CLI's `--json` report as tests read it: loose JSON, checked by the
+ * test's expectations rather than by a type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index the report freely; their assertions are the check
+export type CliReport = Record<string, any>;
+
 export interface CliRun {
   exitCode: number;
   stdout: string;
   stderr: string;
   /** The parsed `--json` report, when stdout held one. */
-  report: Record<string, any> | undefined;
+  report: CliReport | undefined;
 }
 
 /** Runs the real `orchestrate` CLI as a subprocess with `--json`. */
@@ -60,9 +67,9 @@ export async function runOrchestrate(
     env: { ...process.env, CI: 'true', ...options.env },
   });
   const stdout = result.stdout;
-  let report: Record<string, any> | undefined;
+  let report: CliReport | undefined;
   const last = stdout.trim().split('\n').pop();
-  if (last?.startsWith('{')) report = JSON.parse(last) as Record<string, any>;
+  if (last?.startsWith('{')) report = JSON.parse(last) as CliReport;
   return { exitCode: result.exitCode ?? -1, stdout, stderr: result.stderr, report };
 }
 
@@ -73,8 +80,8 @@ export interface CompilerLog {
   /** The environment variable the wrapper appends to. */
   readonly env: Record<string, string>;
   /** Sources compiled since the last reset, relative to the compiler's working directory, sorted. */
-  units(): Promise<string[]>;
-  reset(): Promise<void>;
+  readonly units: () => Promise<string[]>;
+  readonly reset: () => Promise<void>;
 }
 
 /** Writes a compiler wrapper into `dir` (the real compiler: `compiler`). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,7 +9,8 @@ import { createGzip } from 'node:zlib';
 import { Header } from 'tar';
 import { describe, expect, test } from 'vitest';
 import { canDecompress, type Compression } from './compression.js';
-import { planPacks, unpackPack, writePack, type NeededBlob } from './pack.js';
+import type { CheckpointManifest } from '../../checkpoint/manifest.js';
+import { manifestBlobs, planPacks, unpackPack, writePack, type NeededBlob } from './pack.js';
 import type { FetchTarget } from './remote-store.js';
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -112,4 +113,23 @@ describe('planPacks', () => {
     const plan = planPacks([blob(1), blob(2), blob(3), blob(4)], previous, 1000);
     expect(plan).toEqual([{ reuse: previous.packs[0] }, { blobs: [blob(3), blob(4)] }]);
   });
+});
+
+test("a transformed file's recorded size is not expected of its blob (the blob holds the placeholders, the file the paths)", () => {
+  const blob = 'a'.repeat(64);
+  const plain = 'b'.repeat(64);
+  const manifest = {
+    state: {
+      'lib.pc': { kind: 'file', blob, size: 94, mtimeNs: '1', transform: 'orchestrate:roots' },
+      'copy.pc': { kind: 'file', blob, size: 65, mtimeNs: '1' },
+      'main.o': { kind: 'file', blob: plain, size: 10, mtimeNs: '1' },
+    },
+  } as unknown as CheckpointManifest;
+  // The untransformed copy tells the blob's size; alone, a transformed record tells none.
+  expect(manifestBlobs(manifest)).toEqual([
+    { hash: blob, size: 65 },
+    { hash: plain, size: 10 },
+  ]);
+  const only = { state: { 'lib.pc': { kind: 'file', blob, size: 94, mtimeNs: '1', transform: 'orchestrate:roots' } } } as unknown as CheckpointManifest;
+  expect(manifestBlobs(only)).toEqual([{ hash: blob, size: undefined }]);
 });

@@ -73,7 +73,10 @@ export function manifestBlobs(manifest: CheckpointManifest): NeededBlob[] {
   const paths = Object.keys(manifest.state).sort();
   for (const path of paths) {
     const record = manifest.state[path];
-    if (record?.blob !== undefined && !out.has(record.blob)) out.set(record.blob, { hash: record.blob, size: record.size });
+    if (record?.blob === undefined) continue;
+    // A transformed file's record gives the restored file's size, not the stored blob's: unknown then.
+    const size = record.transform === undefined ? record.size : undefined;
+    if (out.get(record.blob)?.size === undefined) out.set(record.blob, { hash: record.blob, size: size ?? out.get(record.blob)?.size });
   }
   for (const blob of Object.values(manifest.attachments ?? {})) if (!out.has(blob)) out.set(blob, { hash: blob, size: undefined });
   return [...out.values()];
@@ -275,7 +278,7 @@ export async function unpackPack(file: string, compression: Compression, rules: 
           (error: unknown) => fail((error as Error).message),
         ));
       },
-    } as ConstructorParameters<typeof Parser>[0]);
+    });
     await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), decompressor(compression), parser as unknown as Writable);
     await Promise.all(pending);
     if (failure) throw failure;

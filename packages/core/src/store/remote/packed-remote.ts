@@ -154,6 +154,9 @@ export abstract class PackedRemoteStore implements RemoteStore {
         throw new Error(`its manifest fails the schema${issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : ''}: ${issue?.message ?? 'invalid'}`);
       }
       if (parsed.data.project !== info.project) throw new Error(`its manifest is of project '${parsed.data.project}', not '${info.project}'`);
+      if (parsed.data.scope !== undefined && parsed.data.scope !== pointer.scope) {
+        throw new Error(`its manifest was written by scope '${parsed.data.scope}', but it is listed under '${pointer.scope}'`);
+      }
       return { info, manifest: parsed.data, text, signedBy };
     });
   }
@@ -270,7 +273,9 @@ export abstract class PackedRemoteStore implements RemoteStore {
               const pack = await writePack(item.blobs, from, file, compression);
               packs[i] = pack;
               if (!(await exists(pack.digest))) {
-                bytesUp += await this.uploadBlob(pack.digest, { file, size: pack.size }, options.signal);
+                // Not `bytesUp += await …`: that reads bytesUp before the await, and packs upload two at a time.
+                const sent = await this.uploadBlob(pack.digest, { file, size: pack.size }, options.signal);
+                bytesUp += sent;
                 packsUp++;
                 existing.set(pack.digest, true);
                 done += pack.size;
