@@ -119,7 +119,10 @@ async function writeProject(dir: string): Promise<void> {
     await mkdir(join(dir, path, '..'), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  await writeFile(join(dir, 'orchestrate.config.json'), `${JSON.stringify({ plugins: [['@orchestrate/plugin-cargo', { profile: 'release' }]] })}\n`);
+  await writeFile(
+    join(dir, 'orchestrate.config.json'),
+    `${JSON.stringify({ plugins: [['@orchestrate/plugin-cargo', { profile: 'release' }]] })}\n`,
+  );
   // The lock file a user commits: no build writes it afterwards unless the members change.
   await execa('cargo', ['generate-lockfile', '--offline'], { cwd: dir, env: ENV, stdin: 'ignore' });
 }
@@ -129,7 +132,10 @@ const isSource = (path: string): boolean => path !== 'target' && !path.startsWit
 
 async function filesIn(root: string, dir: string, keep: (name: string) => boolean): Promise<string[]> {
   const names = await readdir(join(root, dir)).catch(() => [] as string[]);
-  return names.filter(keep).map((n) => `${dir}/${n}`).sort();
+  return names
+    .filter(keep)
+    .map((n) => `${dir}/${n}`)
+    .sort();
 }
 
 /** Replaces `from` by `to` in a file, failing when `from` is absent. */

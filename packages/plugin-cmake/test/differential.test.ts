@@ -66,19 +66,21 @@ target_include_directories(core PUBLIC include \${GEN})
 add_executable(app src/main.c)
 target_link_libraries(app PRIVATE core)
 `,
-  'include/core.h': '#pragma once\n\n#define CORE_BASE 10\n\nint unit_1(void);\nint unit_2(void);\nint unit_3(void);\nint table_sum(void);\n',
+  'include/core.h':
+    '#pragma once\n\n#define CORE_BASE 10\n\nint unit_1(void);\nint unit_2(void);\nint unit_3(void);\nint table_sum(void);\n',
   'include/level.h': '#pragma once\n#define LEVEL 1\n',
   'include/level-a.h': '#pragma once\n#define LEVEL 2\n',
   'include/level-b.h': '#pragma once\n#define LEVEL 3\n',
   'src/unit_1.c': '#include "core.h"\n\nint unit_1(void) { return CORE_BASE + 1; }\n',
   'src/unit_2.c': '#include "core.h"\n#include "level.h"\n\nint unit_2(void) { return LEVEL * 100; }\n',
   'src/unit_3.c': unit('unit_3', 3),
-  'src/table.c': '#include "core.h"\n#include "table.h"\n\nint table_sum(void) {\n  int sum = 0;\n  for (unsigned i = 0; i < sizeof table_values / sizeof table_values[0]; i++) sum += table_values[i];\n  return sum;\n}\n',
+  'src/table.c':
+    '#include "core.h"\n#include "table.h"\n\nint table_sum(void) {\n  int sum = 0;\n  for (unsigned i = 0; i < sizeof table_values / sizeof table_values[0]; i++) sum += table_values[i];\n  return sum;\n}\n',
   'src/main.c':
     '#include <stdio.h>\n#include "core.h"\n\nint main(void) {\n  printf("%d %d %d %d\\n", unit_1(), unit_2(), unit_3(), table_sum());\n  return 0;\n}\n',
   'data/table.txt': '1\n2\n3\n',
   'tools/gen-table.sh':
-    "#!/bin/sh\n# gen-table.sh IN OUT: the numbers of IN as a C array (run with sh: its mode does not matter).\n{ echo '/* generated from table.txt */'; echo 'static const int table_values[] = {'; sed 's/$/,/' \"$1\"; echo '};'; } > \"$2.tmp\"\nmv \"$2.tmp\" \"$2\"\n",
+    '#!/bin/sh\n# gen-table.sh IN OUT: the numbers of IN as a C array (run with sh: its mode does not matter).\n{ echo \'/* generated from table.txt */\'; echo \'static const int table_values[] = {\'; sed \'s/$/,/\' "$1"; echo \'};\'; } > "$2.tmp"\nmv "$2.tmp" "$2"\n',
 };
 
 async function writeProject(dir: string, generator: Generator): Promise<void> {
@@ -87,14 +89,20 @@ async function writeProject(dir: string, generator: Generator): Promise<void> {
     await writeFile(join(dir, path), content);
   }
   await chmod(join(dir, 'tools/gen-table.sh'), 0o755);
-  await writeFile(join(dir, 'orchestrate.config.json'), `${JSON.stringify({ plugins: [['@orchestrate/plugin-cmake', { generator, cacheArgs: CACHE_ARGS }]] })}\n`);
+  await writeFile(
+    join(dir, 'orchestrate.config.json'),
+    `${JSON.stringify({ plugins: [['@orchestrate/plugin-cmake', { generator, cacheArgs: CACHE_ARGS }]] })}\n`,
+  );
 }
 
 const isSource = (path: string): boolean => path !== 'build' && !path.startsWith('build/');
 
 async function sourcesIn(root: string, dir: string, keep: (name: string) => boolean): Promise<string[]> {
   const names = await readdir(join(root, dir)).catch(() => [] as string[]);
-  return names.filter(keep).map((n) => `${dir}/${n}`).sort();
+  return names
+    .filter(keep)
+    .map((n) => `${dir}/${n}`)
+    .sort();
 }
 
 /** Replaces the line `  <from>` of CMakeLists.txt by `  <to>` (or removes it when `to` is undefined). */

@@ -36,7 +36,10 @@ const ALL_KINDS: EditKind[] = [
 
 async function cFiles(root: string, dir: string, keep: (name: string) => boolean = () => true): Promise<string[]> {
   const names = await readdir(join(root, dir)).catch(() => [] as string[]);
-  return names.filter((n) => (n.endsWith('.c') || n.endsWith('.h')) && keep(n)).map((n) => `${dir}/${n}`).sort();
+  return names
+    .filter((n) => (n.endsWith('.c') || n.endsWith('.h')) && keep(n))
+    .map((n) => `${dir}/${n}`)
+    .sort();
 }
 
 const MAKE_HELLO_GENERATED = new Set(['build-info.c', 'logo-data.c', 'feature-flags.h']);
@@ -90,8 +93,10 @@ const cleanMake = async (dir: string, env: Record<string, string>): Promise<bool
   (await execa('make', ['-j2'], { cwd: dir, env, stdin: 'ignore', reject: false })).exitCode === 0;
 
 /** The program, the objects and the generated sources: everything the build writes but its dependency files. */
-const makeOutputs = (isSource: (path: string) => boolean) => async (dir: string): Promise<string[]> =>
-  listTree(dir, (p) => !isSource(p) && !p.endsWith('.d') && !p.endsWith('.tmp'));
+const makeOutputs =
+  (isSource: (path: string) => boolean) =>
+  async (dir: string): Promise<string[]> =>
+    listTree(dir, (p) => !isSource(p) && !p.endsWith('.d') && !p.endsWith('.tmp'));
 
 // A deleted or renamed source's object stays in a warm tree; the Makefiles link only the objects of existing sources.
 const staleObject = (path: string): boolean => path.endsWith('.o');

@@ -22,7 +22,9 @@ describe('fuzzPlan', () => {
   });
 
   it('rejects a value that is not a count, naming the variable', () => {
-    expect(() => fuzzPlan([1], 4, { ORCHESTRATE_FUZZ_RUNS: 'many' })).toThrow(/ORCHESTRATE_FUZZ_RUNS must be a non-negative integer, not "many"/);
+    expect(() => fuzzPlan([1], 4, { ORCHESTRATE_FUZZ_RUNS: 'many' })).toThrow(
+      /ORCHESTRATE_FUZZ_RUNS must be a non-negative integer, not "many"/,
+    );
   });
 });
 
@@ -63,10 +65,12 @@ describe('applyRandomEdits', () => {
     const root = await tree();
     const edit = { path: 'src/b.c', detail: 'added with its line' };
     const kinds = ['build-file'] as const;
-    expect(await applyRandomEdits({ root, rng: mulberry32(3), count: 1, kinds, editable: async () => [], buildFile: async () => edit })).toEqual([
-      { kind: 'build-file', ...edit },
-    ]);
-    expect(await applyRandomEdits({ root, rng: mulberry32(3), count: 1, kinds, editable: async () => [], buildFile: async () => undefined })).toEqual([]);
+    expect(
+      await applyRandomEdits({ root, rng: mulberry32(3), count: 1, kinds, editable: async () => [], buildFile: async () => edit }),
+    ).toEqual([{ kind: 'build-file', ...edit }]);
+    expect(
+      await applyRandomEdits({ root, rng: mulberry32(3), count: 1, kinds, editable: async () => [], buildFile: async () => undefined }),
+    ).toEqual([]);
   });
 
   it('applies the edits after a move to the new root', async () => {
@@ -82,7 +86,14 @@ describe('applyRandomEdits', () => {
       move: async () => moved,
     });
     expect(done.map((e) => e.kind)).toEqual(['move', 'move']);
-    const after = await applyRandomEdits({ root: moved, rng: mulberry32(4), count: 1, kinds: ['generated-input'], editable: async () => [], generatedInputs: async () => ['data.txt'] });
+    const after = await applyRandomEdits({
+      root: moved,
+      rng: mulberry32(4),
+      count: 1,
+      kinds: ['generated-input'],
+      editable: async () => [],
+      generatedInputs: async () => ['data.txt'],
+    });
     expect(after).toHaveLength(1);
     expect(await readFile(join(root, 'data.txt'), 'utf8')).toBe('5\n');
   });

@@ -145,7 +145,9 @@ async function observe(dir: string, ok: boolean, options: DifferentialOptions): 
 function differences(checkpoint: Observed, clean: Observed, options: DifferentialOptions): string[] {
   const found: string[] = [];
   if (checkpoint.ok !== clean.ok) {
-    found.push(checkpoint.ok ? 'the checkpoint build succeeded, the clean build failed' : 'the checkpoint build failed, the clean build succeeded');
+    found.push(
+      checkpoint.ok ? 'the checkpoint build succeeded, the clean build failed' : 'the checkpoint build failed, the clean build succeeded',
+    );
     return found;
   }
   for (const [path, digest] of checkpoint.outputs) {
@@ -159,7 +161,9 @@ function differences(checkpoint: Observed, clean: Observed, options: Differentia
     const [b, c] = [checkpoint.programs[i], clean.programs[i]];
     // A program whose output differs from run to run says nothing about the build; its bytes are still compared.
     if (b !== undefined && c !== undefined && b !== c) {
-      found.push(`${[program.path, ...(program.args ?? [])].join(' ')} prints ${JSON.stringify(checkpoint.programs[i])}, clean ${JSON.stringify(clean.programs[i])}`);
+      found.push(
+        `${[program.path, ...(program.args ?? [])].join(' ')} prints ${JSON.stringify(checkpoint.programs[i])}, clean ${JSON.stringify(clean.programs[i])}`,
+      );
     }
   });
   return found;
@@ -209,11 +213,21 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   const fail = (step: number, what: string, run?: CliRun): never => {
     const lines = [
       `differential run of ${name}, seed ${options.seed}: step ${step}: ${what}`,
-      ...history.map((s) => `  step ${s.step} (${s.mode ?? 'failed'}) in ${s.dir}: ${s.edits.map(describeEdit).join('; ') || (s.step === 0 ? 'first build' : 'no edit')}`),
+      ...history.map(
+        (s) =>
+          `  step ${s.step} (${s.mode ?? 'failed'}) in ${s.dir}: ${s.edits.map(describeEdit).join('; ') || (s.step === 0 ? 'first build' : 'no edit')}`,
+      ),
       `  trees and store: ${root}`,
       `  replay: ORCHESTRATE_FUZZ_SEED=${options.seed} ORCHESTRATE_FUZZ_STEPS=${options.steps} ${options.replay ?? 'pnpm test:fuzz'}`,
       ...(run && run.stderr.trim() !== ''
-        ? ['  orchestrate stderr (tail):', ...stripAnsi(run.stderr).trim().split('\n').slice(-30).map((l) => `    ${l}`)]
+        ? [
+            '  orchestrate stderr (tail):',
+            ...stripAnsi(run.stderr)
+              .trim()
+              .split('\n')
+              .slice(-30)
+              .map((l) => `    ${l}`),
+          ]
         : []),
     ];
     throw new DifferentialError(lines.join('\n'), options.seed, step, history);
@@ -239,7 +253,8 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
       });
     }
     const run = await runOrchestrate(['build'], { cwd: dir, store, env });
-    const record: DifferentialStep = { step, dir, edits, mode: run.exitCode === 0 ? run.report?.['mode'] : undefined, built: false };
+    const mode = run.exitCode === 0 ? (run.report?.['mode'] as string | undefined) : undefined;
+    const record: DifferentialStep = { step, dir, edits, mode, built: false };
     history.push(record);
     const checkpoint = await observe(dir, run.exitCode === 0, options);
 
@@ -265,7 +280,9 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
     }
     options.onStep?.(record);
     if (process.env['ORCHESTRATE_FUZZ_VERBOSE']) {
-      process.stderr.write(`[fuzz ${name} seed ${options.seed}] step ${step} ${record.mode ?? 'failed'}${record.built ? '' : ' (both failed)'}: ${edits.map(describeEdit).join('; ') || (step === 0 ? 'first build' : 'no edit')}\n`);
+      process.stderr.write(
+        `[fuzz ${name} seed ${options.seed}] step ${step} ${record.mode ?? 'failed'}${record.built ? '' : ' (both failed)'}: ${edits.map(describeEdit).join('; ') || (step === 0 ? 'first build' : 'no edit')}\n`,
+      );
     }
   }
   await rm(root, { recursive: true, force: true });
@@ -292,7 +309,8 @@ export function fuzzPlan(ci: readonly number[], ciSteps: number, env: NodeJS.Pro
     const value = env[name];
     if (value === undefined || value === '') return undefined;
     const parsed = Number(value);
-    if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
+    if (!Number.isSafeInteger(parsed) || parsed < 0)
+      throw new Error(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
     return parsed;
   };
   const fuzzing = env['ORCHESTRATE_FUZZ'] !== undefined && env['ORCHESTRATE_FUZZ'] !== '' && env['ORCHESTRATE_FUZZ'] !== '0';

@@ -136,7 +136,9 @@ export async function listTree(dir: string, filter: (path: string) => boolean = 
 export async function digestOf(path: string): Promise<string> {
   const info = await lstat(path);
   if (info.isSymbolicLink()) return `link:${await readlink(path)}`;
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /**
