@@ -142,7 +142,9 @@ export async function listTree(dir: string, filter: (path: string) => boolean = 
 export async function digestOf(path: string): Promise<string> {
   const info = await lstat(path);
   if (info.isSymbolicLink()) return `link:${await readlink(path)}`;
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /**
@@ -174,4 +176,14 @@ export function rel(root: string, path: string): string {
 
 export { mulberry32, type Rng } from './random.js';
 export { applyRandomEdits, type EditKind, type EditRecord, type RandomEditOptions } from './random-edits.js';
+export {
+  runDifferential,
+  fuzzPlan,
+  DifferentialError,
+  type DifferentialEdits,
+  type DifferentialOptions,
+  type DifferentialProgram,
+  type DifferentialStep,
+  type FuzzPlan,
+} from './differential.js';
 export { scenarioHarness, programOutput, type Scenario, type ScenarioHarnessOptions, type ScenarioResult } from './scenario.js';
