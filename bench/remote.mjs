@@ -41,7 +41,8 @@ const work = mkdtempSync(join(os.tmpdir(), 'orchestrate-bench-remote-'));
 function sh(cmd, args, cwd, env = process.env) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${r.status}):\n${`${r.stdout}${r.stderr}`.slice(-3000)}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (exit ${r.status}):\n${`${r.stdout}${r.stderr}`.slice(-3000)}`);
   return r;
 }
 
@@ -54,7 +55,15 @@ function timed(cmd, args, cwd, env) {
 /** The CLI as a process, `--json`; its wall time and report. */
 function orchestrate(args, cwd, store) {
   const env = { ...process.env, CI: 'true' };
-  for (const key of ['ORCHESTRATE_STORE', 'ORCHESTRATE_REMOTE', 'ORCHESTRATE_REMOTE_MODE', 'ORCHESTRATE_SCOPE', 'GITHUB_ACTIONS', 'GITLAB_CI']) delete env[key];
+  for (const key of [
+    'ORCHESTRATE_STORE',
+    'ORCHESTRATE_REMOTE',
+    'ORCHESTRATE_REMOTE_MODE',
+    'ORCHESTRATE_SCOPE',
+    'GITHUB_ACTIONS',
+    'GITLAB_CI',
+  ])
+    delete env[key];
   const r = timed(process.execPath, [cli, ...args, '--cwd', cwd, '--store', store, '--json'], cwd, env);
   const report = JSON.parse(r.stdout.trim().split('\n').pop());
   if (report.error) throw new Error(`orchestrate ${args.join(' ')}: ${report.error.message}`);
@@ -90,7 +99,20 @@ async function startServers() {
   const regPort = await freePort();
   writeFileSync(
     join(regDir, 'config.yml'),
-    ['version: 0.1', 'log:', '  level: warn', '  accesslog:', '    disabled: true', 'storage:', '  filesystem:', `    rootdirectory: ${join(regDir, 'data')}`, 'http:', `  addr: 127.0.0.1:${regPort}`, `  secret: bench-${regPort}`, ''].join('\n'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(regDir, 'data')}`,
+      'http:',
+      `  addr: 127.0.0.1:${regPort}`,
+      `  secret: bench-${regPort}`,
+      '',
+    ].join('\n'),
   );
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('REGISTRY_')));
   children.push(spawn('/usr/bin/docker-registry', ['serve', join(regDir, 'config.yml')], { env, stdio: 'ignore' }));
@@ -117,7 +139,9 @@ async function startServers() {
       '',
     ].join('\n'),
   );
-  children.push(spawn('/usr/sbin/nginx', ['-p', ngDir, '-c', join(ngDir, 'nginx.conf'), '-e', join(ngDir, 'logs/error.log')], { stdio: 'ignore' }));
+  children.push(
+    spawn('/usr/sbin/nginx', ['-p', ngDir, '-c', join(ngDir, 'nginx.conf'), '-e', join(ngDir, 'logs/error.log')], { stdio: 'ignore' }),
+  );
   await Promise.all([waitFor(`http://127.0.0.1:${regPort}/v2/`), waitFor(`http://127.0.0.1:${ngPort}/`)]);
   return {
     remotes: (id) => [

@@ -31,7 +31,16 @@ import { benchDir, checkPrerequisites, formatTable, repoRoot, srcDir } from './n
 
 const runDir = join(benchDir, '.work', 'run');
 const cli = join(repoRoot, 'packages', 'core', 'dist', 'bundle', 'cli', 'bin.cjs');
-const gitId = ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'init.defaultBranch=main', '-c', 'advice.detachedHead=false'];
+const gitId = [
+  '-c',
+  'user.name=bench',
+  '-c',
+  'user.email=bench@localhost',
+  '-c',
+  'init.defaultBranch=main',
+  '-c',
+  'advice.detachedHead=false',
+];
 
 // ---------------------------------------------------------------------------
 // Projects
@@ -104,7 +113,10 @@ function projects(jobs) {
       id: 'rust-app',
       title: 'bench/rust-app, cargo (dev profile, offline, Debian crates)',
       plugin: '@orchestrate/plugin-cargo',
-      config: { name: 'bench-rust-app', plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]] },
+      config: {
+        name: 'bench-rust-app',
+        plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]],
+      },
       lay: (dir) => {
         cpSync(join(benchDir, 'rust-app'), dir, { recursive: true, filter: (p) => !/\/target$|\/Cargo\.lock$/.test(p) });
         // A binary crate commits its lock file; generate it from the installed crates.
@@ -136,7 +148,13 @@ const cpuFile = join(os.tmpdir(), `orchestrate-bench-cpu-${process.pid}`);
 function sh(cmd, args, cwd, { input, env, cpu } = {}) {
   const wrapped = cpu && existsSync(timeBin);
   const r = wrapped
-    ? spawnSync(timeBin, ['-q', '-f', '%U %S', '-o', cpuFile, cmd, ...args], { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 })
+    ? spawnSync(timeBin, ['-q', '-f', '%U %S', '-o', cpuFile, cmd, ...args], {
+        cwd,
+        input,
+        env: env ?? process.env,
+        encoding: 'utf8',
+        maxBuffer: 256 << 20,
+      })
     : spawnSync(cmd, args, { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 });
   let cpuSeconds;
   if (wrapped) {
@@ -214,8 +232,16 @@ function behaviour(p, dir) {
 /** Files below `dir` that name one of `oldRoots` (absolute paths of other copies). */
 function filesNaming(dir, oldRoots) {
   if (oldRoots.length === 0) return [];
-  const r = spawnSync('grep', ['-rlaF', '--exclude-dir=.git', ...oldRoots.flatMap((o) => ['-e', `${o}/`]), '.'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return (r.stdout ?? '').split('\n').filter(Boolean).map((p) => p.replace(/^\.\//, '')).sort();
+  const r = spawnSync('grep', ['-rlaF', '--exclude-dir=.git', ...oldRoots.flatMap((o) => ['-e', `${o}/`]), '.'], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  return (r.stdout ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.replace(/^\.\//, ''))
+    .sort();
 }
 
 function pluginInstalled(name) {
@@ -302,7 +328,8 @@ function measure(p, { runs, log }) {
     const productNs = existsSync(join(bDir, p.product)) ? statSync(join(bDir, p.product), { bigint: true }).mtimeNs : undefined;
     const editNs = statSync(join(bDir, p.edit), { bigint: true }).mtimeNs;
     if (productNs === undefined || productNs < editNs) problems.push(`${p.product} was not rebuilt after the edit`);
-    if (orchOut !== nativeOut) problems.push(`program output differs from the native build's:\n--- native\n${nativeOut}\n--- orchestrate\n${orchOut}`);
+    if (orchOut !== nativeOut)
+      problems.push(`program output differs from the native build's:\n--- native\n${nativeOut}\n--- orchestrate\n${orchOut}`);
     const others = [join(base, 'a', p.id), ...Array.from({ length: n - 1 }, (_, k) => join(base, `b${k + 1}`, p.id))];
     const stale = filesNaming(bDir, others);
     edits.push({
@@ -366,7 +393,8 @@ function table(results, opts) {
     if (r.id.startsWith('cmark')) {
       notes.push(`relocation: restore ${ms(r.relocation.restoreMs)} vs ${ms(r.relocation.samePathRestoreMs)} at the same path`);
     }
-    if (r.targetBytes !== undefined) notes.push(`target/ ${mb(r.targetBytes)}, state kept ${mb(r.checkpoint?.bytes)} (${r.checkpoint?.files} files)`);
+    if (r.targetBytes !== undefined)
+      notes.push(`target/ ${mb(r.targetBytes)}, state kept ${mb(r.checkpoint?.bytes)} (${r.checkpoint?.files} files)`);
     if (r.status === 'problems') notes.push('PROBLEMS, see above');
     return [
       r.id,
@@ -375,7 +403,9 @@ function table(results, opts) {
       secs(r.nativeIncrementalSeconds),
       secs(r.orchestrateSeconds),
       `${r.ratio.toFixed(2)}x`,
-      r.cpuRatio === undefined ? '-' : `${r.cpuRatio.toFixed(2)}x (${r.nativeIncrementalCpuSeconds.toFixed(2)}/${r.orchestrateCpuSeconds.toFixed(2)})`,
+      r.cpuRatio === undefined
+        ? '-'
+        : `${r.cpuRatio.toFixed(2)}x (${r.nativeIncrementalCpuSeconds.toFixed(2)}/${r.orchestrateCpuSeconds.toFixed(2)})`,
       ms(r.restoreMs),
       ms(r.captureMs),
       r.peakRssKb ? `${Math.round(r.peakRssKb / 1024)} MB` : '-',
@@ -385,7 +415,19 @@ function table(results, opts) {
   return [
     `orchestrate vs native (jobs ${opts.jobs}; one-line edit: median of ${opts.runs}; goal: ratio <= 1.3x)`,
     formatTable(
-      ['project', 'clean', 'orch. full', 'native incr.', 'orchestrate', 'ratio', 'CPU ratio (native/orch. s)', 'restore', 'capture', 'peak RSS', 'notes'],
+      [
+        'project',
+        'clean',
+        'orch. full',
+        'native incr.',
+        'orchestrate',
+        'ratio',
+        'CPU ratio (native/orch. s)',
+        'restore',
+        'capture',
+        'peak RSS',
+        'notes',
+      ],
       rows,
     ),
   ].join('\n');
@@ -400,7 +442,9 @@ function details(results) {
       const t = e.report.timings ?? {};
       lines.push(
         `  edit ${e.n}: native ${secs(e.nativeSeconds)} (CPU ${secs(e.nativeCpuSeconds)}) [${e.nativeUnits.join(' ')}], orchestrate ${secs(e.orchestrateSeconds)} (CPU ${secs(e.orchestrateCpuSeconds)}; in-process ${e.report.durationMs} ms: ` +
-          `${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}) [${e.orchestrateUnits.join(' ')}]` +
+          `${Object.entries(t)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}) [${e.orchestrateUnits.join(' ')}]` +
           `${e.sameOutput ? ', same output' : ', OUTPUT DIFFERS'}${e.filesNamingOtherCopies.length ? `, ${e.filesNamingOtherCopies.length} files name another copy's path: ${e.filesNamingOtherCopies.slice(0, 6).join(' ')}` : ''}`,
       );
       for (const problem of e.problems) lines.push(`    PROBLEM: ${problem}`);

@@ -4,13 +4,7 @@
  * ({@link PluginHooks}). A tap should use its plugin's name, which the error
  * interceptor uses to attribute failures.
  */
-import {
-  AsyncSeriesBailHook,
-  AsyncSeriesHook,
-  AsyncSeriesWaterfallHook,
-  HookMap,
-  SyncHook,
-} from 'tapable';
+import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncHook } from 'tapable';
 import type { CheckpointManifest, StateRecord } from './checkpoint/manifest.js';
 import type { BuildContext, CheckpointChoice } from './context.js';
 import type { ConfigDraft, ConfigEnv, ResolvedConfig } from './config/schema.js';
@@ -293,15 +287,9 @@ export function createHooks() {
      * Finds the checkpoint to restore. The core taps last ({@link Stage.Core}) and searches the configured store.
      * A tap that finds one returns `selectCheckpoint({ ref, manifest }, context)`; one that finds none may return `{ reason }`.
      */
-    findCheckpoint: new AsyncSeriesBailHook<[CheckpointQuery, BuildContext], CheckpointLookup | undefined>([
-      'query',
-      'context',
-    ]),
+    findCheckpoint: new AsyncSeriesBailHook<[CheckpointQuery, BuildContext], CheckpointLookup | undefined>(['query', 'context']),
     /** A plugin returns a {@link Refusal} to refuse the chosen checkpoint; the build goes on in full. `context.changes` is known. */
-    validateCheckpoint: new AsyncSeriesBailHook<[CheckpointManifest, BuildContext], Refusal | undefined>([
-      'manifest',
-      'context',
-    ]),
+    validateCheckpoint: new AsyncSeriesBailHook<[CheckpointManifest, BuildContext], Refusal | undefined>(['manifest', 'context']),
     /** Plugins may widen the exact change set (never narrow it). Runs before the restore, so widened paths get new times too. */
     changes: new AsyncSeriesWaterfallHook<[ChangeSet, BuildContext]>(['changes', 'context']),
 
@@ -366,7 +354,10 @@ export function createHooks() {
 
 export type OrchestratorHooks = ReturnType<typeof createHooks>;
 
-type TapOnly<H> = H extends HookMap<infer Inner> ? { for(key: string): TapOnly<Inner> } : Pick<H, Extract<keyof H, 'tap' | 'tapAsync' | 'tapPromise' | 'intercept'>>;
+type TapOnly<H> =
+  H extends HookMap<infer Inner>
+    ? { for(key: string): TapOnly<Inner> }
+    : Pick<H, Extract<keyof H, 'tap' | 'tapAsync' | 'tapPromise' | 'intercept'>>;
 
 /** The hooks as plugins see them: tap methods only. */
 export type PluginHooks = { readonly [K in keyof OrchestratorHooks]: TapOnly<OrchestratorHooks[K]> };

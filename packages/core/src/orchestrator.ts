@@ -180,11 +180,7 @@ function inputsOf(
 }
 
 /** Dates the tree's inputs against a restored checkpoint's records: unchanged ones their recorded time, changed ones after every restored time. */
-async function replayInputTimes(
-  ctx: BuildContext,
-  recorded: NonNullable<CheckpointManifest['inputs']>,
-  times: TimePlan,
-): Promise<void> {
+async function replayInputTimes(ctx: BuildContext, recorded: NonNullable<CheckpointManifest['inputs']>, times: TimePlan): Promise<void> {
   const inputs = compareInputs(ctx, recorded);
   const entries: [string, bigint][] = [];
   for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), replayedNs(times, recordedNs)]);
@@ -218,7 +214,10 @@ export function skipPathBound(plan: RestorePlan, ctx: BuildContext): void {
   if (!moved.source && !moved.build) return;
   for (const [path, record] of [...plan.entries]) {
     if (record.pathBound === undefined || !moved[record.pathBound]) continue;
-    plan.skip(path, `names the old path '${roots[record.pathBound]}' (the plugin option '${RELOCATABLE_OPTION}' makes the build's outputs path-independent)`);
+    plan.skip(
+      path,
+      `names the old path '${roots[record.pathBound]}' (the plugin option '${RELOCATABLE_OPTION}' makes the build's outputs path-independent)`,
+    );
   }
 }
 
@@ -266,7 +265,9 @@ function wrapTapErrors(hooks: OrchestratorHooks): void {
   for (const [name, hook] of Object.entries(hooks)) {
     // tapable's HookMap also has (deprecated) tap methods: tell it apart by `for`.
     if (isHookMap(hook)) {
-      (hook as unknown as { intercept(i: { factory: (key: string, hook: Hook<unknown[], unknown>) => Hook<unknown[], unknown> }): void }).intercept({
+      (
+        hook as unknown as { intercept(i: { factory: (key: string, hook: Hook<unknown[], unknown>) => Hook<unknown[], unknown> }): void }
+      ).intercept({
         factory: (key, inner) => {
           intercept(`${name}(${key})`, inner);
           return inner;
@@ -326,7 +327,9 @@ export class Orchestrator {
 
   constructor(options: OrchestratorOptions) {
     this.#options = options;
-    this.#logger = withWarningsTo(options.logger, (message, scope) => this.#warnings.push(scope === CORE ? message : `[${scope.replace(/^orchestrate:/, '')}] ${message}`));
+    this.#logger = withWarningsTo(options.logger, (message, scope) =>
+      this.#warnings.push(scope === CORE ? message : `[${scope.replace(/^orchestrate:/, '')}] ${message}`),
+    );
     this.#gitListing = options.gitListing;
     this.#plugins = options.plugins;
     wrapTapErrors(this.hooks);
@@ -354,9 +357,11 @@ export class Orchestrator {
       if (!roots) spellings.set(context, (roots = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) }));
       return replaceRoots(content, placeholderPairs(roots));
     });
-    this.hooks.restoreFile.for(ROOTS_TRANSFORM).tapPromise({ name: CORE, stage: Stage.Core }, async (content, { context }) =>
-      replaceRoots(content, rootPairs(context.sourceDir, context.buildDir)),
-    );
+    this.hooks.restoreFile
+      .for(ROOTS_TRANSFORM)
+      .tapPromise({ name: CORE, stage: Stage.Core }, async (content, { context }) =>
+        replaceRoots(content, rootPairs(context.sourceDir, context.buildDir)),
+      );
     this.hooks.initialize.call();
   }
 
@@ -393,7 +398,9 @@ export class Orchestrator {
     const logger = this.#options.logger;
     const remote = await tryOpenRemoteLayer(config, env, logger.child('remote'), signal);
     if (remote === undefined) {
-      throw new ConfigError('no remote store configured', undefined, { hint: "pass --remote URL, set ORCHESTRATE_REMOTE or the config's 'remote'" });
+      throw new ConfigError('no remote store configured', undefined, {
+        hint: "pass --remote URL, set ORCHESTRATE_REMOTE or the config's 'remote'",
+      });
     }
     const store = this.#options.store ?? (await openStore(config));
     const context = new RunContext({ config, env, logger, signal: signal ?? new AbortController().signal, store });
@@ -431,13 +438,19 @@ export class Orchestrator {
           signal,
           env: this.#options.env ?? process.env,
           onWait: (holder) =>
-            logger.info(`waiting for the build in progress in ${holder.dir} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}) …`),
+            logger.info(
+              `waiting for the build in progress in ${holder.dir} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}) …`,
+            ),
           onStale: (holder, file) =>
-            logger.debug(holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`),
+            logger.debug(
+              holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`,
+            ),
         }),
       );
       const store = this.#options.store ?? (await openStore(config));
-      const remote = this.#options.store ? undefined : await tryOpenRemoteLayer(config, this.#options.env ?? process.env, logger.child('remote'), signal);
+      const remote = this.#options.store
+        ? undefined
+        : await tryOpenRemoteLayer(config, this.#options.env ?? process.env, logger.child('remote'), signal);
       this.#remote = remote;
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
@@ -466,9 +479,7 @@ export class Orchestrator {
       let restored: Restored | undefined;
       if (options.command === 'prepare') ctx.buildInFull('prepare always builds in full');
       else {
-        const lookup = await time('find', () =>
-          this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context),
-        );
+        const lookup = await time('find', () => this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context));
         const outcome = await time('restore', () => this.#restore(context, lookup, options.recordTree !== false));
         if ('reason' in outcome) ctx.buildInFull(outcome.reason);
         else restored = outcome;
@@ -499,14 +510,18 @@ export class Orchestrator {
           step = await time('build', () => this.hooks.build.promise(context));
           if (step === undefined) {
             throw new OrchestrateError('ERR_NO_BUILD', 'no plugin ran the build', ExitCode.Usage, {
-              hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
+              hint: 'add a build-system plugin to the config\'s plugins, e.g. "@orchestrate/plugin-make"',
             });
           }
           // What a build without orchestrate costs: the configure and build steps of a full build.
           if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
           if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
           if (!options.noSave) {
-            ({ saved, saveError, manifest: savedManifest } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+            ({
+              saved,
+              saveError,
+              manifest: savedManifest,
+            } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
           }
         }
         // Shared after the save, in read-write mode only; a push that fails is a warning and `remoteError`.
@@ -555,7 +570,11 @@ export class Orchestrator {
   }
 
   /** The report's `explanation` of an explaining run: the lookup's candidates, what the restore left out, the tool's answer. */
-  #explanation(ctx: BuildContext, restored: Restored | undefined, tool: BuildExplanation | undefined): NonNullable<BuildReport['explanation']> {
+  #explanation(
+    ctx: BuildContext,
+    restored: Restored | undefined,
+    tool: BuildExplanation | undefined,
+  ): NonNullable<BuildReport['explanation']> {
     const roots = restored ? ctx.checkpoint?.roots : undefined;
     return {
       candidates: this.#candidates.get(ctx) ?? [],
@@ -623,7 +642,15 @@ export class Orchestrator {
       if (item.error !== undefined) {
         ctx.logger.warn(`ignoring checkpoint ${item.file}: ${item.error}`);
         unusable ??= `checkpoint ${item.file} is unusable: ${item.error}`;
-        candidates.push({ id: item.file, createdAt: null, origin: null, fingerprint: [], changes: null, unusable: item.error, chosen: false });
+        candidates.push({
+          id: item.file,
+          createdAt: null,
+          origin: null,
+          fingerprint: [],
+          changes: null,
+          unusable: item.error,
+          chosen: false,
+        });
         continue;
       }
       const differences = compareFingerprints(item.manifest.fingerprint, fingerprint);
@@ -678,7 +705,10 @@ export class Orchestrator {
     const candidates = await remote.candidates(project, fingerprint);
     const origin = remote.describe();
     const { choice } = this.#closest(
-      candidates.map(({ info, manifest }) => ({ ref: { id: info.id, project: info.project, createdAt: info.createdAt, origin }, manifest })),
+      candidates.map(({ info, manifest }) => ({
+        ref: { id: info.id, project: info.project, createdAt: info.createdAt, origin },
+        manifest,
+      })),
       fingerprint,
       ctx,
       judged,
@@ -768,7 +798,9 @@ export class Orchestrator {
         `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(ctx.changes ?? NO_CHANGES)} changed sources`,
       );
       for (const [reason, { count, cautious }] of leftOut) {
-        ctx.logger.info(`left out of the restore: ${count} ${count === 1 ? 'file' : 'files'}, ${reason}${cautious ? ' (the build tool makes them again)' : ''}`);
+        ctx.logger.info(
+          `left out of the restore: ${count} ${count === 1 ? 'file' : 'files'}, ${reason}${cautious ? ' (the build tool makes them again)' : ''}`,
+        );
       }
       let files = 0;
       let bytes = 0;
@@ -815,9 +847,14 @@ export class Orchestrator {
       throw new CheckpointRefusedError(`no plugin provides its transform '${name}' (file '${info.path}'); add the plugin that captured it`);
     }
     if (!hook || !hook.isUsed()) {
-      throw new OrchestrateError('ERR_TRANSFORM', `no plugin provides the ${kind} transform '${name}' (file '${info.path}')`, ExitCode.Plugin, {
-        hint: 'add the plugin that captured this checkpoint to the config',
-      });
+      throw new OrchestrateError(
+        'ERR_TRANSFORM',
+        `no plugin provides the ${kind} transform '${name}' (file '${info.path}')`,
+        ExitCode.Plugin,
+        {
+          hint: 'add the plugin that captured this checkpoint to the config',
+        },
+      );
     }
     return hook.promise(content, info);
   }

@@ -42,7 +42,12 @@ function tryResolveImport(specifier: string, fromDir: string): string | undefine
       const entry = `.${name[2] ?? ''}`;
       let target: string | undefined;
       try {
-        target = pkg['exports'] === undefined ? (entry === '.' ? (legacy(pkg, { browser: false, fields: ['main'] }) ?? 'index.js') : entry) : resolveExports(pkg, entry)?.[0];
+        target =
+          pkg['exports'] === undefined
+            ? entry === '.'
+              ? (legacy(pkg, { browser: false, fields: ['main'] }) ?? 'index.js')
+              : entry
+            : resolveExports(pkg, entry)?.[0];
       } catch {
         target = undefined; // the package does not export the entry
       }

@@ -51,7 +51,8 @@ function nix(args: readonly string[]): NixRun {
 
 function unavailable(): string | undefined {
   for (const tool of ['nix-build', 'cmake', 'ninja', `${CARGO_BIN}/cargo`]) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (nix-build: run .ci/install-nix as root)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (nix-build: run .ci/install-nix as root)`;
   }
   const probe = `builtins.derivation { name = "orchestrate-sandbox-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ${NONCE} > $out" ]; }`;
   const run = nix(['--no-out-link', '--option', 'sandbox', 'true', '-E', probe]);
@@ -83,7 +84,10 @@ function treeOf(dir: string): Record<string, string> {
         out[path] = `dir ${(info.mode & 0o777).toString(8)}`;
         visit(path);
       } else if (info.isSymbolicLink()) out[path] = `link ${readlinkSync(join(dir, path))}`;
-      else out[path] = `file ${(info.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(join(dir, path))).digest('hex')}`;
+      else
+        out[path] = `file ${(info.mode & 0o777).toString(8)} ${createHash('sha256')
+          .update(readFileSync(join(dir, path)))
+          .digest('hex')}`;
     }
   };
   visit('');
@@ -161,7 +165,8 @@ const CARGO_V1: Tree = {
   'crates/mathx/src/lib.rs': 'pub fn scale(x: i64) -> i64 { x * 10 }\n',
   'crates/textx/Cargo.toml': '[package]\nname = "textx"\nversion = "0.1.0"\nedition = "2021"\n',
   'crates/textx/src/lib.rs': 'pub fn label() -> &\'static str { "value" }\n',
-  'crates/app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nmathx = { path = "../mathx" }\ntextx = { path = "../textx" }\n',
+  'crates/app/Cargo.toml':
+    '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nmathx = { path = "../mathx" }\ntextx = { path = "../textx" }\n',
   'crates/app/src/main.rs': 'fn main() { println!("{} {}", textx::label(), mathx::scale(4) + 1); }\n',
 };
 const CARGO_V2: Tree = { ...CARGO_V1, 'crates/mathx/src/lib.rs': 'pub fn scale(x: i64) -> i64 { x * 11 }\n' };
@@ -261,7 +266,7 @@ rec {
     expect(spawnSync(join(out, 'bin/prog'), { encoding: 'utf8' }).stdout).toBe('45\n');
   });
 
-  it('CMake (Ninja): checkpoints are reproducible except for ninja\'s two logs, which hold its clock and job order', () => {
+  it("CMake (Ninja): checkpoints are reproducible except for ninja's two logs, which hold its clock and job order", () => {
     const first = built('cmakeCkpt1').paths[0] as string;
     const second = built('cmakeCkpt1', ['--argstr', 'again', '-2']).paths[0] as string;
     expect(second).not.toBe(first);

@@ -19,7 +19,13 @@ import { startNginxCache, startRegistry, startTcpProxy, type RunningServer } fro
 
 const OUTPUTS = ['hello', 'main.o', 'greet.o'];
 /** No CI's variables leak in from the machine running the tests: scopes come from each test. */
-const NO_CI = { GITHUB_ACTIONS: undefined, GITLAB_CI: undefined, ORCHESTRATE_REMOTE: undefined, ORCHESTRATE_REMOTE_MODE: undefined, ORCHESTRATE_SCOPE: undefined };
+const NO_CI = {
+  GITHUB_ACTIONS: undefined,
+  GITLAB_CI: undefined,
+  ORCHESTRATE_REMOTE: undefined,
+  ORCHESTRATE_REMOTE_MODE: undefined,
+  ORCHESTRATE_SCOPE: undefined,
+};
 
 let registry: RunningServer;
 let nginx: RunningServer;
@@ -72,7 +78,12 @@ async function cleanOutputs(dir: string): Promise<Record<string, string>> {
 /** Runner B's build restored from the remote: exactly greet.c rebuilt, outputs equal a clean build's. */
 async function expectIncremental(b: Runner, run: Run, from: string): Promise<void> {
   expect(run.exitCode, run.stderr).toBe(0);
-  expect(run.json, run.stderr).toMatchObject({ mode: 'incremental', restoredFrom: from, remoteError: null, changes: { modified: ['greet.c'] } });
+  expect(run.json, run.stderr).toMatchObject({
+    mode: 'incremental',
+    restoredFrom: from,
+    remoteError: null,
+    changes: { modified: ['greet.c'] },
+  });
   expect(run.json?.['bytesDown']).toBeGreaterThan(0);
   expect(run.json?.['bytesUp']).toBe(0);
   expect(await cc.units()).toEqual(['greet.c']);
@@ -83,14 +94,19 @@ async function expectIncremental(b: Runner, run: Run, from: string): Promise<voi
 const serverState = (server: RunningServer) => treeDigest(server.dataDir);
 
 /** The tags of `repository` in the registry's storage. */
-const tags = (repository: string) => readdir(join(registry.dataDir, 'docker/registry/v2/repositories', repository, '_manifests/tags')).catch(() => [] as string[]);
+const tags = (repository: string) =>
+  readdir(join(registry.dataDir, 'docker/registry/v2/repositories', repository, '_manifests/tags')).catch(() => [] as string[]);
 
 describe('two runners through an OCI registry', () => {
   it('runner A builds and pushes; runner B, empty store elsewhere, restores it and rebuilds exactly the edited unit; read mode writes nothing', async () => {
     const a = await runner('share', 'a');
     const pushed = await a.run(['build', '--remote', oci('team/share'), '--remote-mode', 'read-write', '--scope', 'main']);
     expect(pushed.exitCode, pushed.stderr).toBe(0);
-    expect(pushed.json).toMatchObject({ mode: 'full', remoteError: expect.stringMatching(/no checkpoint of this fingerprint in scopes 'main'/), bytesDown: 0 });
+    expect(pushed.json).toMatchObject({
+      mode: 'full',
+      remoteError: expect.stringMatching(/no checkpoint of this fingerprint in scopes 'main'/),
+      bytesDown: 0,
+    });
     expect(pushed.json?.['bytesUp']).toBeGreaterThan(0);
     expect(await tags('team/share')).toHaveLength(1);
 
@@ -157,7 +173,11 @@ describe('two runners through an OCI registry', () => {
     expect(pushed.json?.['bytesUp']).toBeGreaterThan(0);
 
     const main = await runner('scopes', 'main', 'main');
-    const run = await main.run(['build', '--no-save', '--remote', oci('team/scopes')], { GITHUB_ACTIONS: 'true', GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' });
+    const run = await main.run(['build', '--no-save', '--remote', oci('team/scopes')], {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: 'refs/heads/main',
+    });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ mode: 'full', restored: null, bytesDown: 0 });
     expect(run.json?.['remoteError']).toMatch(/no checkpoint of this fingerprint in scopes 'main'/);
@@ -173,7 +193,9 @@ describe('two runners through an OCI registry', () => {
     const signingKey = good.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const a = await runner('keys', 'a');
     const write = ['--remote-mode', 'read-write', '--scope', 'main'];
-    expect((await a.run(['build', '--remote', oci('team/signed'), ...write], { ORCHESTRATE_SIGNING_KEY: signingKey })).json?.['remoteError']).toMatch(/no checkpoint/);
+    expect(
+      (await a.run(['build', '--remote', oci('team/signed'), ...write], { ORCHESTRATE_SIGNING_KEY: signingKey })).json?.['remoteError'],
+    ).toMatch(/no checkpoint/);
     expect((await a.run(['push', '--remote', oci('team/unsigned'), ...write])).exitCode).toBe(0);
 
     const b = await runner('keys', 'b', 'keyed');
@@ -200,7 +222,15 @@ describe('two runners through an OCI registry', () => {
     // A whole push's bytes, measured through a proxy that drops nothing.
     const counting = await startTcpProxy(registry.port);
     try {
-      const measured = await a.run(['build', '--remote', oci('team/measure', counting.port), '--remote-mode', 'read-write', '--scope', 'main']);
+      const measured = await a.run([
+        'build',
+        '--remote',
+        oci('team/measure', counting.port),
+        '--remote-mode',
+        'read-write',
+        '--scope',
+        'main',
+      ]);
       expect(measured.json?.['bytesUp']).toBeGreaterThan(0);
     } finally {
       await counting.stop();
@@ -229,7 +259,10 @@ describe('two runners through an OCI registry', () => {
     // Another runner's identical objects may make the same pack: it is put back afterwards.
     // The pack: the largest layer of the tag's OCI manifest, in the registry's storage.
     const [tag] = await tags('team/flipped');
-    const link = await readFile(join(registry.dataDir, 'docker/registry/v2/repositories/team/flipped/_manifests/tags', tag!, 'current/link'), 'utf8');
+    const link = await readFile(
+      join(registry.dataDir, 'docker/registry/v2/repositories/team/flipped/_manifests/tags', tag!, 'current/link'),
+      'utf8',
+    );
     const blob = (digest: string) => join(registry.dataDir, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
     const manifest = JSON.parse(await readFile(blob(link.trim()), 'utf8')) as { layers: { digest: string; size: number }[] };
     const pack = manifest.layers.reduce((a, b) => (b.size > a.size ? b : a));
@@ -349,7 +382,10 @@ async function runRecipe(script: string, r: Runner, env: Record<string, string>)
     env: { ...NO_CI, CI: 'true', PATH: `${bin}:${process.env['PATH']}`, CC: cc.path, ...cc.env, ORCHESTRATE_REPORT: report, ...env },
   });
   // Every recipe's build writes its report where the test reads it (ORCHESTRATE_REPORT is not a flag of the recipes).
-  const json = await readFile(report, 'utf8').then((t) => JSON.parse(t) as Record<string, any>, () => undefined);
+  const json = await readFile(report, 'utf8').then(
+    (t) => JSON.parse(t) as Record<string, any>,
+    () => undefined,
+  );
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), json, ms: 0 };
 }
 
@@ -372,17 +408,26 @@ describe('the recipes of docs/ci.md, as two runners', () => {
     await cc.reset();
     const second = await runRecipe(script, b, { ORCHESTRATE_STORE: b.store, ...envB });
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.json, second.stderr).toMatchObject({ mode: 'incremental', restored: first.json?.['saved'], changes: { modified: ['greet.c'] } });
+    expect(second.json, second.stderr).toMatchObject({
+      mode: 'incremental',
+      restored: first.json?.['saved'],
+      changes: { modified: ['greet.c'] },
+    });
     expect(await cc.units()).toEqual(['greet.c']);
     expect(await treeDigest(b.dir, (path) => OUTPUTS.includes(path))).toEqual(await cleanOutputs(b.dir));
     return { first, second };
   };
 
   it('GitHub Actions with the store in actions/cache: the cache carries the store from runner to runner', async () => {
-    await twoRunners('github-cache', {}, {}, {
-      // actions/cache: saved after runner A's job, restored before runner B's (by the restore key).
-      between: (a, b) => cp(a.store, b.store, { recursive: true }),
-    });
+    await twoRunners(
+      'github-cache',
+      {},
+      {},
+      {
+        // actions/cache: saved after runner A's job, restored before runner B's (by the restore key).
+        between: (a, b) => cp(a.store, b.store, { recursive: true }),
+      },
+    );
   });
 
   it("GitHub Actions with the repository's registry: main writes, the pull request reads and writes nothing", async () => {
@@ -391,7 +436,13 @@ describe('the recipes of docs/ci.md, as two runners', () => {
     const { second } = await twoRunners(
       'github-registry',
       // What the recipe's env expressions give on a push to main…
-      { ...github, GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', ORCHESTRATE_REMOTE_MODE: 'read-write' },
+      {
+        ...github,
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_REF_NAME: 'main',
+        ORCHESTRATE_REMOTE_MODE: 'read-write',
+      },
       // …and on a pull request.
       { ...github, GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/12/merge', ORCHESTRATE_REMOTE_MODE: 'read' },
       {
@@ -406,11 +457,7 @@ describe('the recipes of docs/ci.md, as two runners', () => {
 
   it('GitLab CI with the project registry: the default branch writes, the merge request reads', async () => {
     const gitlab = { GITLAB_CI: 'true', CI_DEFAULT_BRANCH: 'main', ORCHESTRATE_REMOTE: oci('group/project/orchestrate-cache') };
-    const { first, second } = await twoRunners(
-      'gitlab',
-      { ...gitlab, CI_COMMIT_BRANCH: 'main' },
-      { ...gitlab, CI_MERGE_REQUEST_IID: '3' },
-    );
+    const { first, second } = await twoRunners('gitlab', { ...gitlab, CI_COMMIT_BRANCH: 'main' }, { ...gitlab, CI_MERGE_REQUEST_IID: '3' });
     expect(first.json?.['bytesUp']).toBeGreaterThan(0);
     expect(second.json?.['bytesUp']).toBe(0);
   });

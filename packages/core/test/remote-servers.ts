@@ -151,9 +151,15 @@ export async function startNginxCache(): Promise<RunningServer> {
     ].join('\n'),
   );
   const vOutput = await execa(NGINX_BIN, ['-V'], { reject: false, all: true });
-  if (!String(vOutput.all).includes('--with-http_dav_module')) throw new Error('nginx lacks the WebDAV module (http_dav_module): run .ci/install-test-servers');
+  if (!String(vOutput.all).includes('--with-http_dav_module'))
+    throw new Error('nginx lacks the WebDAV module (http_dav_module): run .ci/install-test-servers');
   let output = '';
-  const child = execa(NGINX_BIN, ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')], { reject: false, stdin: 'ignore', all: true, buffer: false });
+  const child = execa(NGINX_BIN, ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')], {
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+  });
   child.all?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
   });

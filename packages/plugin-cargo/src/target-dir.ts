@@ -112,10 +112,7 @@ export async function readCargoDirs(workspaceDir: string, options: ResolveTarget
  *
  * @throws {@link CargoMetadataError}
  */
-export async function resolveTargetDir(
-  workspaceDir: string,
-  options: ResolveTargetDirOptions = {},
-): Promise<TargetDirResult> {
+export async function resolveTargetDir(workspaceDir: string, options: ResolveTargetDirOptions = {}): Promise<TargetDirResult> {
   const fromEnv = (options.env ?? process.env)['CARGO_TARGET_DIR'];
   if (fromEnv !== undefined && fromEnv !== '') {
     return { targetDir: path.resolve(workspaceDir, fromEnv), source: 'env' };

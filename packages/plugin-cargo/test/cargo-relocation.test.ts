@@ -210,7 +210,14 @@ describe('cargo-hello relocated with exact mtimes', () => {
     const cases: [string, Record<string, string | undefined>, (() => Promise<void>) | undefined][] = [
       ['CARGO_TARGET_DIR', { ...env, CARGO_TARGET_DIR: 'elsewhere' }, undefined],
       ['CARGO_BUILD_BUILD_DIR', { ...env, CARGO_BUILD_BUILD_DIR: 'b' }, undefined],
-      ['build.target-dir', env, () => fsp.mkdir(path.join(root, '.cargo'), { recursive: true }).then(() => fsp.writeFile(path.join(root, '.cargo/config.toml'), '[build]\ntarget-dir = "t2"\n'))],
+      [
+        'build.target-dir',
+        env,
+        () =>
+          fsp
+            .mkdir(path.join(root, '.cargo'), { recursive: true })
+            .then(() => fsp.writeFile(path.join(root, '.cargo/config.toml'), '[build]\ntarget-dir = "t2"\n')),
+      ],
     ];
     for (const [label, caseEnv, setUp] of cases) {
       await setUp?.();
@@ -256,12 +263,19 @@ describe('cargo-hello relocated with exact mtimes', () => {
     }
     const graph = linkFingerprintUnits(units);
     const bin = units.find((u) => u.kind === 'bin')!;
-    expect(graph.get(bin)!.map((u) => u.packageName).sort()).toEqual(ALL_CRATES);
+    expect(
+      graph
+        .get(bin)!
+        .map((u) => u.packageName)
+        .sort(),
+    ).toEqual(ALL_CRATES);
     const genLib = units.find((u) => u.packageName === 'hello-gen' && u.kind === 'lib' && graph.get(u)!.length > 1)!;
-    expect(graph.get(genLib)!.map((u) => `${u.packageName}:${u.kind}`).sort()).toEqual([
-      'hello-core:lib',
-      'hello-gen:run-build-script',
-    ]);
+    expect(
+      graph
+        .get(genLib)!
+        .map((u) => `${u.packageName}:${u.kind}`)
+        .sort(),
+    ).toEqual(['hello-core:lib', 'hello-gen:run-build-script']);
   });
 
   it('holds the old root only where the research says', async () => {
@@ -370,7 +384,10 @@ describe('absolute paths that need the relocation repairs', () => {
 
   const includeWorkspaceFile = async (root: string): Promise<void> => {
     const file = path.join(root, 'crates/hello-core/src/lib.rs');
-    await fsp.appendFile(file, '\n/// The workspace README, outside this package.\npub const README: &str = include_str!("../../../README.md");\n');
+    await fsp.appendFile(
+      file,
+      '\n/// The workspace README, outside this package.\npub const README: &str = include_str!("../../../README.md");\n',
+    );
   };
 
   it('a workspace file outside the package is stored absolute and goes silently stale unless rewritten', async () => {

@@ -15,7 +15,10 @@ const EXAMPLE = resolve(import.meta.dirname, '../../../examples/cargo-hello');
 
 async function checkout(dir: string, options: Record<string, unknown>): Promise<string> {
   await cp(EXAMPLE, dir, { recursive: true, filter: (src) => !/\/target$/.test(src) });
-  await writeFile(join(dir, 'orchestrate.config.json'), JSON.stringify({ name: 'paths-cargo', plugins: [['@orchestrate/plugin-cargo', options]] }));
+  await writeFile(
+    join(dir, 'orchestrate.config.json'),
+    JSON.stringify({ name: 'paths-cargo', plugins: [['@orchestrate/plugin-cargo', options]] }),
+  );
   await execa('git', ['init', '-q'], { cwd: dir });
   await execa('git', ['add', '-A'], { cwd: dir });
   await execa('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init'], { cwd: dir });
@@ -42,7 +45,9 @@ describe('cargo outputs at another path', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.report).toMatchObject({ mode: 'incremental', unitsRebuilt: 5 });
     const reasons = pathEntries(run.report).map((item) => item.reason);
-    expect(reasons).toContain(`names the old path '${a}' (the plugin option 'relocatable: true' makes the build's outputs path-independent)`);
+    expect(reasons).toContain(
+      `names the old path '${a}' (the plugin option 'relocatable: true' makes the build's outputs path-independent)`,
+    );
   });
 
   it("with 'relocatable: true' restore in full, an edit compiles its unit only, and the binary equals a clean build's", async () => {

@@ -35,7 +35,10 @@ export function tryToolchainFile(args: readonly string[], env: BuildContext['env
 
 async function contentDigest(path: string): Promise<string> {
   try {
-    return `${path} | sha256:${createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16)}`;
+    return `${path} | sha256:${createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex')
+      .slice(0, 16)}`;
   } catch {
     return `missing: ${path}`;
   }

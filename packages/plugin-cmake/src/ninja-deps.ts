@@ -135,11 +135,7 @@ export function parseNinjaDeps(content: Uint8Array): NinjaDepsLog {
       const checksum = buf.readUInt32LE(payload + size - 4);
       const expectedId = ~checksum;
       if (expectedId !== pathCount) {
-        throw new NinjaDepsError(
-          'NINJA_DEPS_INVALID',
-          `Path record checksum names id ${expectedId}, expected ${pathCount}.`,
-          offset,
-        );
+        throw new NinjaDepsError('NINJA_DEPS_INVALID', `Path record checksum names id ${expectedId}, expected ${pathCount}.`, offset);
       }
       const bytes = Uint8Array.prototype.slice.call(buf, payload, payload + pathSize);
       const path = decoder.decode(bytes);
@@ -280,6 +276,8 @@ export function relocateDepsLog(content: Uint8Array, mapPath: (path: string) => 
  */
 export function stampDepsLog(content: Uint8Array, ns: bigint): Buffer {
   const log = parseNinjaDeps(content);
-  const records = log.records.map((record): NinjaDepsRecord => (record.kind === 'deps' && record.mtime > 0n ? { ...record, mtime: ns } : record));
+  const records = log.records.map((record): NinjaDepsRecord =>
+    record.kind === 'deps' && record.mtime > 0n ? { ...record, mtime: ns } : record,
+  );
   return encodeNinjaDeps({ version: log.version, records });
 }

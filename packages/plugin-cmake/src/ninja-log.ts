@@ -37,8 +37,7 @@ export interface NinjaLogEntry {
  * it is written back verbatim, so an unmodified log round-trips byte for byte.
  */
 export type NinjaLogLine =
-  | { readonly kind: 'entry'; readonly entry: NinjaLogEntry; readonly raw?: string }
-  | { readonly kind: 'other'; readonly raw: string };
+  { readonly kind: 'entry'; readonly entry: NinjaLogEntry; readonly raw?: string } | { readonly kind: 'other'; readonly raw: string };
 
 /** A parsed `.ninja_log`, lines kept in file order. */
 export interface NinjaLog {
@@ -140,7 +139,10 @@ export function formatNinjaLogEntry(entry: NinjaLogEntry): string {
  * reproduced byte for byte.
  */
 export function serializeNinjaLog(log: NinjaLog): string {
-  const lines = [log.header, ...log.lines.map((line) => (line.kind === 'other' ? line.raw : line.raw ?? formatNinjaLogEntry(line.entry)))];
+  const lines = [
+    log.header,
+    ...log.lines.map((line) => (line.kind === 'other' ? line.raw : (line.raw ?? formatNinjaLogEntry(line.entry)))),
+  ];
   return lines.join('\n') + (log.trailingNewline ? '\n' : '');
 }
 

@@ -27,7 +27,9 @@ describe('cmake options', () => {
   });
 
   it('rejects a value of the wrong type, saying what the option expects and quoting the value', () => {
-    expect(() => cmake(untyped({ jobs: 1.5 }))).toThrow(`@orchestrate/plugin-cmake: option 'jobs' expects a positive whole number, got 1.5`);
+    expect(() => cmake(untyped({ jobs: 1.5 }))).toThrow(
+      `@orchestrate/plugin-cmake: option 'jobs' expects a positive whole number, got 1.5`,
+    );
     expect(() => cmake(untyped({ generator: 'Ninja Multi-Config' }))).toThrow(
       `option 'generator' expects one of "Ninja", "Unix Makefiles", got "Ninja Multi-Config"`,
     );
@@ -38,7 +40,9 @@ describe('cmake options', () => {
     expect(() => cmake(untyped({ allowPathsInBinaries: 'yes', buildtype: 'Debug' }))).toThrow(
       expect.objectContaining({
         keys: ['buildtype', 'allowPathsInBinaries'],
-        message: expect.stringMatching(/unknown option 'buildtype', did you mean 'buildType'\? \(known: [^)]*\); option 'allowPathsInBinaries' expects true or false, got "yes"$/),
+        message: expect.stringMatching(
+          /unknown option 'buildtype', did you mean 'buildType'\? \(known: [^)]*\); option 'allowPathsInBinaries' expects true or false, got "yes"$/,
+        ),
       }),
     );
   });
@@ -60,7 +64,11 @@ describe('cmake options', () => {
 
   it('has a schema that converts to JSON Schema, unknown keys refused', () => {
     const schema = z.toJSONSchema(cmakeOptionsSchema);
-    expect(schema).toMatchObject({ type: 'object', additionalProperties: false, properties: { generator: { enum: ['Ninja', 'Unix Makefiles'] } } });
+    expect(schema).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      properties: { generator: { enum: ['Ninja', 'Unix Makefiles'] } },
+    });
   });
 });
 

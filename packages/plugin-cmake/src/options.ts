@@ -76,7 +76,11 @@ export function prefixMapFlags(sourceDir: string, buildDir: string): string[] {
  * `CMAKE_CXX_FLAGS`: to the user's `-D` of them when there is one, else to the
  * environment's `CFLAGS`/`CXXFLAGS` (which CMake would have taken).
  */
-export function withPrefixMaps(cacheArgs: readonly string[], flags: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
+export function withPrefixMaps(
+  cacheArgs: readonly string[],
+  flags: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
   const out = [...cacheArgs];
   for (const [variable, envName] of [
     ['CMAKE_C_FLAGS', 'CFLAGS'],

@@ -161,7 +161,8 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         }
         const to = currentRoots(ctx);
         if (data.roots.source !== to.source || data.roots.build !== to.build) {
-          const why = tryUnrelocatable(data.roots, to) ?? tryUnsupportedNinjaLogs({ log: data.ninjaLogVersion, deps: data.ninjaDepsVersion });
+          const why =
+            tryUnrelocatable(data.roots, to) ?? tryUnsupportedNinjaLogs({ log: data.ninjaLogVersion, deps: data.ninjaDepsVersion });
           if (why) return { reason: `it cannot be relocated from '${data.roots.build}' to '${to.build}': ${why}` };
         }
         return undefined;
@@ -179,9 +180,9 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         }
       });
 
-      hooks.restoreFile.for(TRANSFORM.ninjaDeps).tapPromise(PLUGIN_NAME, async (content, info) =>
-        restoreNinjaDeps(content, currentRoots(info.context)),
-      );
+      hooks.restoreFile
+        .for(TRANSFORM.ninjaDeps)
+        .tapPromise(PLUGIN_NAME, async (content, info) => restoreNinjaDeps(content, currentRoots(info.context)));
 
       hooks.afterRestore.tapPromise(PLUGIN_NAME, async (result, ctx) => {
         const data = ctx.checkpoint && cmakeData.read(ctx.checkpoint);
@@ -192,7 +193,9 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
           const { changed, stale } = await repairNinjaLog(ctx.buildDir, data.roots, to, await tryCommandTable(ctx.checkpoint, ctx));
           logger.debug(`relocated from '${data.roots.build}': ${changed.length} ninja log hashes recomputed`);
           if (stale.length > 0) {
-            logger.debug(`${stale.length} ninja log entries do not match their command and will run again (${stale.slice(0, 3).join(', ')})`);
+            logger.debug(
+              `${stale.length} ninja log entries do not match their command and will run again (${stale.slice(0, 3).join(', ')})`,
+            );
           }
         }
         if (generator === 'Ninja') await shiftNinjaLog(ctx.buildDir, result.timeShiftNs);
@@ -312,12 +315,15 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
       // After the core's roots transform (which replaced this tree's directories): CMake's own spelling
       // of the roots too. A root left in the bytes (a binary naming the build's directories) makes the
       // core's record pathBound.
-      hooks.captureFile.for(TRANSFORM.text).tapPromise({ name: PLUGIN_NAME, stage: Stage.AfterCore }, async (content, info) =>
-        captureText(content, captureRoots ?? currentRoots(info.context)).content,
-      );
-      hooks.captureFile.for(TRANSFORM.ninjaDeps).tapPromise(PLUGIN_NAME, async (content, info) =>
-        captureNinjaDeps(content, captureRoots ?? currentRoots(info.context)).content,
-      );
+      hooks.captureFile
+        .for(TRANSFORM.text)
+        .tapPromise(
+          { name: PLUGIN_NAME, stage: Stage.AfterCore },
+          async (content, info) => captureText(content, captureRoots ?? currentRoots(info.context)).content,
+        );
+      hooks.captureFile
+        .for(TRANSFORM.ninjaDeps)
+        .tapPromise(PLUGIN_NAME, async (content, info) => captureNinjaDeps(content, captureRoots ?? currentRoots(info.context)).content);
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
         const roots = captureRoots ?? currentRoots(ctx);
@@ -330,7 +336,8 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         if (generator === 'Ninja') {
           // Kept from the restored checkpoint while its manifest files are unchanged; else evaluated once here.
           ninjaCommandsFrom = ninjaFilesKey(manifest);
-          const candidate = previous?.ninjaCommandsFrom === ninjaCommandsFrom ? ctx.checkpoint?.attachments?.[NINJA_COMMANDS_ATTACHMENT] : undefined;
+          const candidate =
+            previous?.ninjaCommandsFrom === ninjaCommandsFrom ? ctx.checkpoint?.attachments?.[NINJA_COMMANDS_ATTACHMENT] : undefined;
           const kept = candidate !== undefined && (await ctx.store.hasBlob(candidate)) ? candidate : undefined;
           const table =
             kept ??
@@ -354,7 +361,6 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         };
         cmakeData.write(manifest, data);
       });
-
     },
   };
 }

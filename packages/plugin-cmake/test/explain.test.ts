@@ -11,10 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { createCompilerLog, runOrchestrate, tempDir } from '@orchestrate/core/testing';
 
 const FILES: Record<string, string> = {
-  'CMakeLists.txt': 'cmake_minimum_required(VERSION 3.20)\nproject(filepath LANGUAGES C)\nadd_executable(where src/main.c src/where.c src/plain.c)\n',
+  'CMakeLists.txt':
+    'cmake_minimum_required(VERSION 3.20)\nproject(filepath LANGUAGES C)\nadd_executable(where src/main.c src/where.c src/plain.c)\n',
   'src/where.c': 'const char *where(void) { return __FILE__; }\n',
   'src/plain.c': 'int plain(void) { return 42; }\n',
-  'src/main.c': '#include <stdio.h>\nconst char *where(void);\nint plain(void);\nint main(void) { printf("%s %d\\n", where(), plain()); return 0; }\n',
+  'src/main.c':
+    '#include <stdio.h>\nconst char *where(void);\nint plain(void);\nint main(void) { printf("%s %d\\n", where(), plain()); return 0; }\n',
   'orchestrate.config.json': JSON.stringify({ name: 'filepath', plugins: [['@orchestrate/plugin-cmake', { generator: 'Ninja' }]] }),
 };
 

@@ -57,7 +57,11 @@ describe('a CMake Debug build at another path', () => {
     // The objects, the library and the program name the build directory (their debug info's compilation
     // directory); CMake's text files are relocated, so they are not among them.
     expect(reasons).toEqual([
-      { reason: `names the old path '${join(a, 'build')}' (the plugin option 'relocatable: true' makes the build's outputs path-independent)`, count: 4, cautious: false },
+      {
+        reason: `names the old path '${join(a, 'build')}' (the plugin option 'relocatable: true' makes the build's outputs path-independent)`,
+        count: 4,
+        cautious: false,
+      },
     ]);
     expect((await execa('./build/app', { cwd: b })).stdout).toBe(`hello from ${b}/greet.c`);
     const restored = await bytesOf(b);
@@ -83,7 +87,17 @@ describe('a CMake Debug build at another path', () => {
     const c = await project(join(root, 'C', 'other'), {});
     await writeFile(join(c, 'greet.c'), EDIT);
     const maps = `-ffile-prefix-map=${c}=. -ffile-prefix-map=${c}/build=.`;
-    await execa('cmake', ['-S', c, '-B', join(c, 'build'), '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Debug', `-DCMAKE_C_FLAGS=${maps}`, `-DCMAKE_CXX_FLAGS=${maps}`]);
+    await execa('cmake', [
+      '-S',
+      c,
+      '-B',
+      join(c, 'build'),
+      '-G',
+      'Ninja',
+      '-DCMAKE_BUILD_TYPE=Debug',
+      `-DCMAKE_C_FLAGS=${maps}`,
+      `-DCMAKE_CXX_FLAGS=${maps}`,
+    ]);
     await execa('cmake', ['--build', join(c, 'build')]);
     expect(await bytesOf(b)).toEqual(await bytesOf(c));
   });

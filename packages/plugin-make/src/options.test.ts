@@ -29,7 +29,9 @@ describe('make options', () => {
   it('rejects a value of the wrong type, saying what the option expects and quoting the value', () => {
     expect(() => make(untyped({ jobs: '4' }))).toThrow(`@orchestrate/plugin-make: option 'jobs' expects a positive whole number, got "4"`);
     expect(() => make(untyped({ jobs: 0 }))).toThrow("option 'jobs' expects a positive whole number, got 0");
-    expect(() => make(untyped({ variables: { DEBUG: 1 } }))).toThrow(`option 'variables.DEBUG' expects a string (quote numbers: "1"), got 1`);
+    expect(() => make(untyped({ variables: { DEBUG: 1 } }))).toThrow(
+      `option 'variables.DEBUG' expects a string (quote numbers: "1"), got 1`,
+    );
     expect(() => make(untyped({ onBuildFileChange: 'never' }))).toThrow(
       `option 'onBuildFileChange' expects one of "full", "incremental", got "never"`,
     );

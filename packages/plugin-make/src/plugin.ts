@@ -140,7 +140,6 @@ function snapshotTree(root: string): Map<string, string> {
   return out;
 }
 
-
 /** Object files: one per compiled unit. */
 const OBJECT_FILE = /\.(o|obj)$/;
 
@@ -211,7 +210,10 @@ export function make(userOptions: MakeOptions = {}): Plugin {
    * source directory lacks (an autotools VPATH build, configured there).
    */
   const makeDirOf = (ctx: BuildContext): string =>
-    options.objDir !== undefined && makefile === undefined && !hasMakefile(ctx.sourceDir) && (hasMakefile(ctx.buildDir) || options.configure !== undefined)
+    options.objDir !== undefined &&
+    makefile === undefined &&
+    !hasMakefile(ctx.sourceDir) &&
+    (hasMakefile(ctx.buildDir) || options.configure !== undefined)
       ? ctx.buildDir
       : ctx.sourceDir;
   /** A state path as make names it: relative to where make runs. */
@@ -223,11 +225,17 @@ export function make(userOptions: MakeOptions = {}): Plugin {
   const withMaps = (value: string | undefined, maps: string): string => [value ?? '', maps].join(' ').trim();
   /** The command line's variables; `CPPFLAGS` given there takes the prefix maps, since it hides the environment's. */
   const variableArgs = (ctx: BuildContext): string[] =>
-    Object.entries(variables).map(([name, value]) => `${name}=${name === 'CPPFLAGS' && options.relocatable === true ? withMaps(value, prefixMaps(ctx)) : value}`);
+    Object.entries(variables).map(
+      ([name, value]) => `${name}=${name === 'CPPFLAGS' && options.relocatable === true ? withMaps(value, prefixMaps(ctx)) : value}`,
+    );
   /** The environment of make and configure: `relocatable` appends the prefix maps to `CPPFLAGS`. */
   const toolEnv = (ctx: BuildContext): Record<string, string | undefined> =>
     options.relocatable === true && variables['CPPFLAGS'] === undefined ? { CPPFLAGS: withMaps(ctx.env['CPPFLAGS'], prefixMaps(ctx)) } : {};
-  const commonArgs = (ctx: BuildContext): string[] => [...(makefile ? ['-f', makefile] : []), ...(options.targets ?? []), ...variableArgs(ctx)];
+  const commonArgs = (ctx: BuildContext): string[] => [
+    ...(makefile ? ['-f', makefile] : []),
+    ...(options.targets ?? []),
+    ...variableArgs(ctx),
+  ];
 
   return {
     name: PLUGIN_NAME,
@@ -368,7 +376,12 @@ export function make(userOptions: MakeOptions = {}): Plugin {
 
       const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
         // -q runs no recipe; -p prints the database make built from the makefiles and included .d files.
-        const result = await ctx.exec(command, ['-pq', ...commonArgs(ctx)], { cwd: makeDirOf(ctx), env: toolEnv(ctx), reject: false, echo: false });
+        const result = await ctx.exec(command, ['-pq', ...commonArgs(ctx)], {
+          cwd: makeDirOf(ctx),
+          env: toolEnv(ctx),
+          reject: false,
+          echo: false,
+        });
         const graph = parseMakeDatabase(result.stdout);
         if (Object.keys(graph).length === 0) {
           logger.debug(`no dependency graph from '${command} -pq' (exit ${result.exitCode})`);
@@ -424,7 +437,10 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const args = ['-n', '--debug=basic', '-j1', ...(ctx.mode === 'full' ? ['-B'] : []), ...commonArgs(ctx)];
         const dir = makeDirOf(ctx);
         const result = await ctx.exec(command, args, { cwd: dir, env: toolEnv(ctx), reject: false, echo: 'debug' });
-        const notes = result.exitCode === 0 ? [] : [`'${command} ${args.join(' ')}' exited with ${String(result.exitCode)}: its answer may be incomplete`];
+        const notes =
+          result.exitCode === 0
+            ? []
+            : [`'${command} ${args.join(' ')}' exited with ${String(result.exitCode)}: its answer may be incomplete`];
         // make names targets relative to where it runs; units are relative to the build directory.
         const toState = (target: string): string =>
           (isAbsolute(target) ? relativeInside(ctx.buildDir, target) : relativeInside(ctx.buildDir, join(dir, target))) ?? target;
@@ -467,7 +483,9 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const carried = (previous && makeData.tryRead(previous)?.hazards) ?? [];
         const hazards = [
           ...(run.hazards ?? []),
-          ...carried.filter((h) => manifest.state[h.output]?.blob !== undefined && manifest.state[h.output]?.blob === previous?.state[h.output]?.blob),
+          ...carried.filter(
+            (h) => manifest.state[h.output]?.blob !== undefined && manifest.state[h.output]?.blob === previous?.state[h.output]?.blob,
+          ),
         ];
         if (!graph && hazards.length === 0) return;
         makeData.write(manifest, { ...(graph ? { graph: kept } : {}), ...(hazards.length > 0 ? { hazards } : {}) });

@@ -32,7 +32,10 @@ const OUTPUTS = ['prog', 'main.o', 'where.o'];
 async function project(dir: string, options: Record<string, unknown>): Promise<string> {
   await mkdir(dir, { recursive: true });
   for (const [name, text] of Object.entries(FILES)) await writeFile(join(dir, name), text);
-  await writeFile(join(dir, 'orchestrate.config.json'), JSON.stringify({ name: 'paths-make', plugins: [['@orchestrate/plugin-make', options]] }));
+  await writeFile(
+    join(dir, 'orchestrate.config.json'),
+    JSON.stringify({ name: 'paths-make', plugins: [['@orchestrate/plugin-make', options]] }),
+  );
   await execa('git', ['init', '-q'], { cwd: dir });
   await execa('git', ['add', '-A'], { cwd: dir });
   await execa('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init'], { cwd: dir });
@@ -56,7 +59,9 @@ describe('make objects that name the old path', () => {
     expect(run.report).toMatchObject({ mode: 'incremental', unitsRebuilt: 2, unitsTotal: 2 });
     const entries = pathEntries(run.report);
     expect(entries).toHaveLength(1);
-    expect(entries[0]?.reason).toBe(`names the old path '${a}' (the plugin option 'relocatable: true' makes the build's outputs path-independent)`);
+    expect(entries[0]?.reason).toBe(
+      `names the old path '${a}' (the plugin option 'relocatable: true' makes the build's outputs path-independent)`,
+    );
     // Both objects and the program (its debug info); the dependency files are relocated text.
     expect(entries[0]?.count).toBe(3);
     expect((await execa('./prog', { cwd: b })).stdout).toBe('where.c');

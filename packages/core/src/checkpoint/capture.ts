@@ -112,7 +112,11 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
     // A restored file whose inode, size and mtime are the same (a hard link made changed its ctime)
     // most likely has its blob stored already.
     const likelyPresent =
-      previous?.blob !== undefined && stamp !== undefined && stamp.ino === info.ino && stamp.size === info.size && stamp.mtimeNs === info.mtimeNs;
+      previous?.blob !== undefined &&
+      stamp !== undefined &&
+      stamp.ino === info.ino &&
+      stamp.size === info.size &&
+      stamp.mtimeNs === info.mtimeNs;
     const scan = movable.has(path) ? undefined : new RootScanner(roots);
     let blob: string;
     let pathBound: RootName | undefined;
@@ -168,10 +172,7 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
 }
 
 /** The source records of the manifest: each source with its mtime now. */
-export async function captureSources(
-  sourceDir: string,
-  sources: ReadonlyMap<string, SourceEntry>,
-): Promise<Record<string, SourceRecord>> {
+export async function captureSources(sourceDir: string, sources: ReadonlyMap<string, SourceEntry>): Promise<Record<string, SourceRecord>> {
   const out: Record<string, SourceRecord> = {};
   for (const [path, entry] of sources) {
     const info = lstatSync(join(sourceDir, path), { bigint: true, throwIfNoEntry: false });
@@ -232,7 +233,9 @@ function tryInputHash(abs: string, context: BuildContext): string | undefined {
     return undefined;
   }
   const roots = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) };
-  return createHash('sha256').update(replaceRoots(content, placeholderPairs(roots))).digest('hex');
+  return createHash('sha256')
+    .update(replaceRoots(content, placeholderPairs(roots)))
+    .digest('hex');
 }
 
 /** How the working tree's inputs compare with a checkpoint's records. */

@@ -139,7 +139,9 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
       const target = await realpath(join(sourceDir, path)).catch(() => undefined);
       if (target !== undefined) {
         if (relativeInside(realSource, target) === undefined) {
-          throw new CheckpointRefusedError(`the changed link '${path}' points outside the source tree ('${target}'), so its dependents cannot be dated`);
+          throw new CheckpointRefusedError(
+            `the changed link '${path}' points outside the source tree ('${target}'), so its dependents cannot be dated`,
+          );
         }
         linkTargets.push(target);
       } // dangling: the tool sees it missing
@@ -295,7 +297,9 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     throw asRefusal(error, 'replaying its times');
   }
   if (shiftNs > 0n) {
-    context.logger.info(`the checkpoint's times reach this machine's clock: replayed ${Number(shiftNs / 1_000_000n) / 1000} s earlier, in their order`);
+    context.logger.info(
+      `the checkpoint's times reach this machine's clock: replayed ${Number(shiftNs / 1_000_000n) / 1000} s earlier, in their order`,
+    );
   }
 
   const stamps = new Map<string, FileStamp>();

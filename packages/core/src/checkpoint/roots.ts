@@ -65,7 +65,13 @@ export type RootName = 'source' | 'build';
 
 /** A byte that continues a path component: after a root, it makes the match another directory (`/w/proj2`). */
 const continuesName = (byte: number): boolean =>
-  (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2e || byte === 0x5f || byte === 0x2d || byte === 0x2b;
+  (byte >= 0x30 && byte <= 0x39) ||
+  (byte >= 0x41 && byte <= 0x5a) ||
+  (byte >= 0x61 && byte <= 0x7a) ||
+  byte === 0x2e ||
+  byte === 0x5f ||
+  byte === 0x2d ||
+  byte === 0x2b;
 
 /**
  * Finds whether a stream of bytes names one of a tree's roots (any spelling),

@@ -104,7 +104,10 @@ export const COARSEST_GRANULARITY_NS = 2_000_000_000n;
 export async function probeGranularity(dir: string, file?: string): Promise<bigint> {
   const cached = probeCache.get(dir);
   if (cached !== undefined) return cached;
-  const own = await stat(dir, { bigint: true }).then((s) => s.mtimeNs, () => 0n);
+  const own = await stat(dir, { bigint: true }).then(
+    (s) => s.mtimeNs,
+    () => 0n,
+  );
   if (own % 10n !== 0n) {
     probeCache.set(dir, 1n);
     return 1n;

@@ -34,7 +34,9 @@ export function defaultStoreDir(env: Env): string {
   if (env['ORCHESTRATE_STORE']) return resolve(env['ORCHESTRATE_STORE']);
   const home = tryCacheHome(env);
   if (home === undefined) {
-    const why = isNixBuild(env) ? 'this is a Nix build (NIX_BUILD_TOP is set) and TMPDIR is not a writable directory' : 'HOME is unset, missing or read-only, and so is TMPDIR';
+    const why = isNixBuild(env)
+      ? 'this is a Nix build (NIX_BUILD_TOP is set) and TMPDIR is not a writable directory'
+      : 'HOME is unset, missing or read-only, and so is TMPDIR';
     throw new ConfigError(`no directory for the checkpoint store: ${why}`, undefined, {
       hint: "give one with --store, ORCHESTRATE_STORE or the config's 'store'",
     });
@@ -78,7 +80,18 @@ export async function projectIdentity(projectDir: string, name: string | undefin
   return basename(projectDir);
 }
 
-const UNITS: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+};
 
 /** Bytes of a size: a number, or a string like `"2GB"` or `"500MiB"`; throws a ConfigError naming `from` for anything else. */
 export function parseSize(value: number | string, from: string): number {
@@ -87,7 +100,9 @@ export function parseSize(value: number | string, from: string): number {
   const unit = UNITS[match?.[2] || 'B'];
   const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
   if (!(bytes > 0)) {
-    throw new ConfigError(`invalid size '${value}' (from ${from})`, undefined, { hint: 'give bytes, or a number with a unit: 500MB, 2GiB' });
+    throw new ConfigError(`invalid size '${value}' (from ${from})`, undefined, {
+      hint: 'give bytes, or a number with a unit: 500MB, 2GiB',
+    });
   }
   return bytes;
 }
@@ -111,7 +126,9 @@ function resolveRemote(draft: ConfigDraft, stores: StoreOverrides, env: Env, pro
     [draft.remoteMode, "the config's 'remoteMode'"],
   ]);
   if (mode !== undefined && !(REMOTE_MODES as readonly string[]).includes(mode[0])) {
-    throw new ConfigError(`unknown remote mode '${mode[0]}' (from ${mode[1]})`, undefined, { hint: `use one of ${REMOTE_MODES.map((m) => `'${m}'`).join(', ')}` });
+    throw new ConfigError(`unknown remote mode '${mode[0]}' (from ${mode[1]})`, undefined, {
+      hint: `use one of ${REMOTE_MODES.map((m) => `'${m}'`).join(', ')}`,
+    });
   }
   const explicit = firstSet([
     [stores.scope, '--scope'],
@@ -136,10 +153,17 @@ function resolveRemote(draft: ConfigDraft, stores: StoreOverrides, env: Env, pro
     remoteMode: (mode?.[0] ?? 'read') as RemoteMode,
     scope,
     trustedScopes: Object.freeze(trusted),
-    maxSize: size !== undefined ? parseSize(size[0], size[1]) : draft.maxSize !== undefined ? parseSize(draft.maxSize, "the config's 'maxSize'") : undefined,
+    maxSize:
+      size !== undefined
+        ? parseSize(size[0], size[1])
+        : draft.maxSize !== undefined
+          ? parseSize(draft.maxSize, "the config's 'maxSize'")
+          : undefined,
     signingKeyFile: draft.signingKeyFile === undefined ? undefined : resolve(projectDir, draft.signingKeyFile),
     // Files (entries starting with '/' or '.') relative to the project directory; keys as they are.
-    verifyKeys: Object.freeze((draft.verifyKeys ?? []).map((entry) => (entry.startsWith('/') || entry.startsWith('.') ? resolve(projectDir, entry) : entry))),
+    verifyKeys: Object.freeze(
+      (draft.verifyKeys ?? []).map((entry) => (entry.startsWith('/') || entry.startsWith('.') ? resolve(projectDir, entry) : entry)),
+    ),
   };
 }
 
@@ -180,7 +204,10 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
       stores.storeFrom && stores.storeFrom.length > 0
         ? stores.storeFrom.map((dir) => resolve(dir))
         : options.env['ORCHESTRATE_STORE_FROM']
-          ? options.env['ORCHESTRATE_STORE_FROM'].split(delimiter).filter(Boolean).map((dir) => resolve(dir))
+          ? options.env['ORCHESTRATE_STORE_FROM']
+              .split(delimiter)
+              .filter(Boolean)
+              .map((dir) => resolve(dir))
           : (draft.storeFrom ?? []).map((dir) => resolve(projectDir, dir)),
     ),
     storeFromInPlace: stores.storeFromInPlace ?? draft.storeFromInPlace ?? false,

@@ -14,10 +14,9 @@ type PluginEntryInput = unknown;
 const pluginEntry: z.ZodType<PluginEntryInput> = z.lazy(() =>
   z.union([
     pluginSpecifier,
-    z.custom<Plugin>(
-      (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as Plugin).apply === 'function',
-      { message: 'expected a plugin object with name and apply(), a package name, or [package, options]' },
-    ),
+    z.custom<Plugin>((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as Plugin).apply === 'function', {
+      message: 'expected a plugin object with name and apply(), a package name, or [package, options]',
+    }),
     z.literal(false),
     z.null(),
     z.undefined(),
@@ -89,7 +88,9 @@ export const userConfigSchema = z.strictObject({
    * stays. Overridden by `--max-size` and `ORCHESTRATE_MAX_SIZE`.
    * @default no bound
    */
-  maxSize: z.union([z.number().int().positive(), z.string().regex(SIZE, 'expected bytes, or a number with a unit: "500MB", "2GiB"')]).optional(),
+  maxSize: z
+    .union([z.number().int().positive(), z.string().regex(SIZE, 'expected bytes, or a number with a unit: "500MB", "2GiB"')])
+    .optional(),
   /**
    * A remote store shared between machines: `oci://host/repository` (an OCI
    * registry), `http(s)://host/prefix` (a Bazel-style HTTP cache); see

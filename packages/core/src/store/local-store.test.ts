@@ -336,7 +336,6 @@ describe('LocalStore gc', () => {
   });
 });
 
-
 describe('LocalStore gc and prune beside captures', () => {
   it('keepBlob refreshes the time of a blob that is present and says false for one that is absent', async () => {
     const store = await newStore();

@@ -134,7 +134,9 @@ export class RemoteLayer {
     const result = await this.#try(() => this.remote.pushCheckpoint(manifest, from, scope, this.#signal ? { signal: this.#signal } : {}));
     if (result === undefined) return undefined;
     this.bytesUp += result.bytesUp;
-    this.#logger.info(`pushed checkpoint ${result.id.slice(0, 12)} to ${this.describe()} as scope '${scope}': ${result.packsUp} of ${result.packsTotal} packs, ${result.bytesUp} bytes`);
+    this.#logger.info(
+      `pushed checkpoint ${result.id.slice(0, 12)} to ${this.describe()} as scope '${scope}': ${result.packsUp} of ${result.packsTotal} packs, ${result.bytesUp} bytes`,
+    );
     return result;
   }
 }
@@ -163,7 +165,10 @@ export function openRemoteLayer(
       debug: (message) => logger.debug(message),
     });
   } catch (error) {
-    throw new ConfigError((error as Error).message, undefined, { cause: error, hint: 'see docs/remote-stores.md for remote URLs and keys' });
+    throw new ConfigError((error as Error).message, undefined, {
+      cause: error,
+      hint: 'see docs/remote-stores.md for remote URLs and keys',
+    });
   }
   if (keys.verifyKeys.length > 0) logger.debug(`${keys.verifyKeys.length} verification keys: unsigned checkpoints are ignored`);
   return new RemoteLayer({ remote, scope: config.scope?.scope, trustedScopes: config.trustedScopes, logger, signal });

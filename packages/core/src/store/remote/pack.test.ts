@@ -47,7 +47,16 @@ async function hostileTar(entries: { path: string; type?: string; linkpath?: str
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const block = Buffer.alloc(512);
-    new Header({ path: entry.path, mode: 0o644, size: entry.size ?? entry.content.length, type: (entry.type ?? 'File') as 'File', ...(entry.linkpath === undefined ? {} : { linkpath: entry.linkpath }), mtime: new Date(0), uid: 0, gid: 0 }).encode(block, 0);
+    new Header({
+      path: entry.path,
+      mode: 0o644,
+      size: entry.size ?? entry.content.length,
+      type: (entry.type ?? 'File') as 'File',
+      ...(entry.linkpath === undefined ? {} : { linkpath: entry.linkpath }),
+      mtime: new Date(0),
+      uid: 0,
+      gid: 0,
+    }).encode(block, 0);
     blocks.push(block, entry.content, Buffer.alloc((512 - (entry.content.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
@@ -63,7 +72,13 @@ describe.each(['gzip', 'zstd'] as Compression[])('packs compressed with %s', (co
     expect(sha(await readFile(join(dir, 'pack')))).toBe(pack.digest);
     const target = memoryTarget();
     const expected = new Map(needed.map((b) => [b.hash, b.size]));
-    const written = await unpackPack(join(dir, 'pack'), compression, { expected, wanted: new Set(expected.keys()), maxBlobSize: 1e9 }, target, dir);
+    const written = await unpackPack(
+      join(dir, 'pack'),
+      compression,
+      { expected, wanted: new Set(expected.keys()), maxBlobSize: 1e9 },
+      target,
+      dir,
+    );
     expect(written).toBe(3);
     for (const content of contents) expect(target.blobs.get(sha(content))?.equals(content)).toBe(true);
   });
@@ -77,10 +92,19 @@ describe('unpacking refuses hostile entries and writes nothing of them', () => {
   };
   const cases: [string, Parameters<typeof hostileTar>[0], RegExp, Record<string, number | undefined>?][] = [
     ['a name that is not a blob hash', [{ path: '../../etc/passwd', content: good }], /not a blob this pack should hold/],
-    ['a symbolic link', [{ path: sha(good), type: 'SymbolicLink', linkpath: '/etc/passwd', content: Buffer.alloc(0), size: 0 }], /not a regular file/],
+    [
+      'a symbolic link',
+      [{ path: sha(good), type: 'SymbolicLink', linkpath: '/etc/passwd', content: Buffer.alloc(0), size: 0 }],
+      /not a regular file/,
+    ],
     ['bytes that do not match the name', [{ path: sha(good), content: Buffer.from('evil') }], /does not match its hash/],
     ['a size other than the manifest records', [{ path: sha(good), content: Buffer.from('good!') }], /expected 4/],
-    ['an unsized blob above the bound', [{ path: 'a'.repeat(64), content: Buffer.alloc(2000) }], /expected at most 1000/, { ['a'.repeat(64)]: undefined }],
+    [
+      'an unsized blob above the bound',
+      [{ path: 'a'.repeat(64), content: Buffer.alloc(2000) }],
+      /expected at most 1000/,
+      { ['a'.repeat(64)]: undefined },
+    ],
   ];
   test.each(cases)('%s', async (_name, entries, message, extra) => {
     const file = await hostileTar(entries);
@@ -91,7 +115,9 @@ describe('unpacking refuses hostile entries and writes nothing of them', () => {
 
   test('a blob the index lists but the pack lacks is an error', async () => {
     const file = await hostileTar([{ path: sha(good), content: good }]);
-    await expect(unpackPack(file, 'gzip', rules({ ['b'.repeat(64)]: 3 }), memoryTarget(), join(file, '..'))).rejects.toThrow(/missing from the pack/);
+    await expect(unpackPack(file, 'gzip', rules({ ['b'.repeat(64)]: 3 }), memoryTarget(), join(file, '..'))).rejects.toThrow(
+      /missing from the pack/,
+    );
   });
 });
 
@@ -130,6 +156,8 @@ test("a transformed file's recorded size is not expected of its blob (the blob h
     { hash: blob, size: 65 },
     { hash: plain, size: 10 },
   ]);
-  const only = { state: { 'lib.pc': { kind: 'file', blob, size: 94, mtimeNs: '1', transform: 'orchestrate:roots' } } } as unknown as CheckpointManifest;
+  const only = {
+    state: { 'lib.pc': { kind: 'file', blob, size: 94, mtimeNs: '1', transform: 'orchestrate:roots' } },
+  } as unknown as CheckpointManifest;
   expect(manifestBlobs(only)).toEqual([{ hash: blob, size: undefined }]);
 });
