@@ -114,7 +114,7 @@ describe('bad config', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(
       `error: ${file}: @orchestrate/plugin-make: unknown option 'jobz', did you mean 'jobs'? ` +
-        '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure)',
+        '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure, relocatable)',
     );
     expect(await treeDigest(dir)).toEqual(before); // make never ran
     expect(await storeManifests(store)).toEqual([]);
