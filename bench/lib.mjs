@@ -103,6 +103,7 @@ export function projects(jobs) {
       units: (dir, since) => newerFiles(join(dir, 'target'), since, (p) => p.endsWith('/invoked.timestamp')),
       product: 'target/debug/rust-app',
       outputs: ['target/debug/rust-app'],
+      crate: 'rust-app',
       cache: ['target'],
       check: [['target/debug/rust-app', []]],
       stateSize: true,
