@@ -46,7 +46,7 @@ import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readFileSync,
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import process from 'node:process';
-import { behaviour, cli, duBytes, gitId, median, nowNs, orchestrate, pluginInstalled, projects, sh, timed } from './lib.mjs';
+import { behaviour, cli, duBytes, gitId, median, newerFiles, nowNs, orchestrate, pluginInstalled, projects, sh, timed } from './lib.mjs';
 import { benchDir, checkPrerequisites, formatTable, repoRoot, srcDir } from './native.mjs';
 
 const peerDir = join(benchDir, '.work', 'peer');
@@ -91,6 +91,34 @@ function largerProjects(jobs) {
       cache: null,
       ccache: { build: ['CC=ccache cc'] },
       check: [['programs/zstd', ['-V']], ['programs/zstd', ['-q', '-c', '-19'], 'hello hello hello hello\n'.repeat(50)]],
+    },
+    {
+      id: 'ripgrep',
+      title: "ripgrep 13.0.0 (Debian's rust-ripgrep), cargo (dev profile, offline, Debian crates)",
+      larger: true,
+      debian: 'rust-ripgrep',
+      // Its dependencies as Debian's librust-*-dev packages (the source package's Build-Depends).
+      debianCrates: [
+        'librust-bstr-0.2+default-dev', 'librust-clap-2+suggestions-dev', 'librust-grep-0.2+default-dev', 'librust-grep-searcher+default-dev',
+        'librust-ignore-0.4+default-dev', 'librust-lazy-static-1+default-dev', 'librust-log-0.4+default-dev', 'librust-num-cpus-1+default-dev',
+        'librust-regex-1+default-dev', 'librust-serde-json-1+default-dev', 'librust-termcolor-1+default-dev', 'librust-grep-dev', 'librust-walkdir-dev',
+      ],
+      plugin: '@orchestrate/plugin-cargo',
+      config: { name: 'bench-ripgrep', plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]] },
+      lay: (dir) => {
+        cpSync(debianDir('rust-ripgrep') + '/', dir, { recursive: true, filter: (p) => !/\/debian$|\/\.pc$|\/Cargo\.lock$/.test(p) });
+        cpSync(join(benchDir, 'rust-app', '.cargo'), join(dir, '.cargo'), { recursive: true });
+        sh('cargo', ['generate-lockfile', '--offline'], dir);
+      },
+      build: ['cargo', ['build', '--offline', '-j', String(jobs)]],
+      edit: 'crates/core/search.rs',
+      comment: (n) => `// bench edit ${n}`,
+      units: (dir, since) => newerFiles(join(dir, 'target'), since, (p) => p.endsWith('/invoked.timestamp')),
+      product: 'target/debug/rg',
+      outputs: ['target/debug/rg'],
+      crate: 'ripgrep',
+      cache: ['target'],
+      check: [['target/debug/rg', ['--version']], ['target/debug/rg', ['-n', 'hel+o', '-'], 'a\nhello world\nhelo\n']],
     },
     cmakeLarge('json-c', 'json-c', 'json-c 0.16 (Debian), CMake (Ninja)', {
       edit: 'json_object.c',
@@ -219,6 +247,9 @@ function measure(p, { runs, keep }) {
   const store = join(base, 'store');
   const storeSeed = join(base, 'store-seed');
   const isC = p.plugin !== '@orchestrate/plugin-cargo';
+  // bench/.work is inside this repository: without a ceiling, git run in a tree without .git (the
+  // plain copy, the seed's tree) would find this checkout (ripgrep's build.rs asks git for its revision).
+  process.env.GIT_CEILING_DIRECTORIES = ['x', 'y', 'z'].map((d) => join(base, d)).join(':');
 
   // Pristine repository: the sources and an orchestrate config, committed.
   const pristine = join(base, 'pristine');
@@ -262,9 +293,9 @@ function measure(p, { runs, keep }) {
 
   // References: a clean build of the edited sources at each path a row builds in.
   const refs = {};
-  const reference = (dir, key) => {
+  const reference = (dir, key, lay = gitClone) => {
     log(`${p.id}: clean reference build in ${relative(repoRoot, dir)}`);
-    gitClone(pristine, dir);
+    lay(pristine, dir);
     edit(p, dir);
     steps([...configureStep(p, dir), ...buildStep(p, dir)]);
     refs[key] = { digests: digests(p, dir), behaviour: behaviour(p, dir) };
@@ -273,7 +304,7 @@ function measure(p, { runs, keep }) {
     }
   };
   reference(Y, 'y');
-  reference(Z, 'z');
+  reference(Z, 'z', plainCopy); // laid out as its row lays it (no .git)
 
   // ccache, warmed once by a clean build of the pristine sources at X.
   const ccacheWarm = join(base, 'ccache-warm');
@@ -600,7 +631,16 @@ async function main() {
     const r = spawnSync('bash', [join(benchDir, 'fetch.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`bench/fetch.sh failed (exit ${r.status})`);
   }
-  for (const p of list.filter((q) => q.larger)) fetchDebian(p);
+  for (const p of list.filter((q) => q.larger)) {
+    fetchDebian(p);
+    if (p.debianCrates) {
+      const missing = p.debianCrates.filter((c) => spawnSync('dpkg-query', ['-W', '-f=${Status}', c], { encoding: 'utf8' }).stdout !== 'install ok installed');
+      if (missing.length) {
+        log(`installing ${missing.join(' ')}`);
+        sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], repoRoot, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      }
+    }
+  }
   if (list.some((p) => p.ccache) && !spawnSync('bash', ['-c', 'type -P ccache'], { encoding: 'utf8' }).stdout.trim()) {
     log("installing Debian's ccache (apt-get)");
     spawnSync('bash', ['-c', 'apt-get install -y -qq ccache >/dev/null || (apt-get update -qq && apt-get install -y -qq ccache >/dev/null)'], { stdio: 'inherit' });
