@@ -15,6 +15,7 @@ import type { CheckpointManifest, CheckpointRef, StateRecord } from './checkpoin
 import type { BuildContext, CheckpointChoice } from './context.js';
 import type { ConfigDraft, ConfigEnv, ResolvedConfig } from './config/schema.js';
 import type { ChangeSet } from './sources/manifest.js';
+import type { FingerprintDifference } from './checkpoint/fingerprint.js';
 
 /** Named tap stages, instead of magic numbers. Lower runs first. */
 export const Stage = {
@@ -104,6 +105,33 @@ export interface StepResult {
   readonly unitsTotal?: number;
 }
 
+/** One unit the build tool says it would build, with its own words for why. */
+export interface ExplainedUnit {
+  /**
+   * What is built: an output path relative to the build directory (an object
+   * file, a program), or a unit the tool names otherwise (a crate).
+   */
+  readonly unit: string;
+  /** The tool's own reasons, one line each (`Prerequisite 'src/a.c' is newer than target 'src/a.o'.`). */
+  readonly reasons: readonly string[];
+  /** The sources it compiles, relative to the source directory, when the plugin knows them (a compile unit). */
+  readonly sources?: readonly string[];
+  /** Other spellings the tool uses for this unit in reasons (an absolute path, a crate name), so a dependent's reason can be matched to it. */
+  readonly names?: readonly string[];
+  /** True when the tool says the unit runs again because its command line changed (a warning: no source change causes that). */
+  readonly commandChanged?: boolean;
+}
+
+/** What the build tool would build in the restored tree, asked from the tool itself (`explainBuild`). */
+export interface BuildExplanation {
+  /** The command line that asked the tool (`make -n --debug=basic`, `ninja -n -d explain`). */
+  readonly command: string;
+  /** The units the build would run, in the tool's order; compile units and the links after them, not phony targets. */
+  readonly units: readonly ExplainedUnit[];
+  /** What the tool's answer cannot show (say, a configure step it would re-run first); printed as notes. */
+  readonly notes?: readonly string[];
+}
+
 /** One file selected as build state. */
 export interface StateFileSpec {
   /** Path relative to the build directory. */
@@ -178,6 +206,36 @@ export interface BuildReport {
    * the run was asked for them (`RunOptions.listOutputs`, as `verify` does); else undefined.
    */
   readonly outputs?: readonly string[];
+  /** What the build would do, when the run was asked to explain instead of building (`RunOptions.explain`); else undefined. */
+  readonly explanation?: RunExplanation;
+}
+
+/** One checkpoint of the project the store held, as `findCheckpoint`'s core lookup judged it. */
+export interface CheckpointCandidate {
+  readonly id: string;
+  readonly createdAt: string | null;
+  /** The store it came from, when not the run's own (a read-only layer). */
+  readonly origin: string | null;
+  /** The fingerprint entries that differ from this run's, sorted by key; empty when it matches. */
+  readonly fingerprint: readonly FingerprintDifference[];
+  /** Changed source paths between it and the working tree (its change set's size); null when unreadable. */
+  readonly changes: number | null;
+  /** Why it cannot be used although its fingerprint may match (unreadable, over the config's limits); else null. */
+  readonly unusable: string | null;
+  /** The one the lookup chose (the closest with a matching fingerprint, ties to the newest). */
+  readonly chosen: boolean;
+}
+
+/** What an explaining run (`RunOptions.explain`) learned, in the report's `explanation`. */
+export interface RunExplanation {
+  /** Every checkpoint the core's lookup looked at, newest first; empty when a plugin's `findCheckpoint` answered first. */
+  readonly candidates: readonly CheckpointCandidate[];
+  /** Each state file plugins left out of the restore, with the reason they gave. */
+  readonly leftOut: readonly { readonly path: string; readonly reason: string }[];
+  /** The build tool's answer (`explainBuild`); null when no plugin answered. */
+  readonly tool: BuildExplanation | null;
+  /** The directories the checkpoint was captured at, when one was restored. */
+  readonly checkpointRoots: { readonly project: string; readonly source: string; readonly build: string } | null;
 }
 
 /** Creates the full set of hooks; the orchestrator owns it. */
@@ -238,6 +296,15 @@ export function createHooks() {
     beforeBuild: new AsyncSeriesHook<[BuildContext]>(['context']),
     /** Runs the build. Exactly one plugin must return a {@link StepResult}. */
     build: new AsyncSeriesBailHook<[BuildContext], StepResult | undefined>(['context']),
+    /**
+     * `orchestrate explain` and `build --dry-run`, in place of `beforeBuild` and `build`: the
+     * build-system plugin asks its tool what it would build in this tree and why (a dry run where
+     * the tool has one, `make -n`, `ninja -n -d explain`; else the build itself, since the tree is a
+     * scratch copy thrown away afterwards). Runs after the restore and `configure`, as a build would,
+     * in a scratch copy of the user's tree with a read-only store. Return `undefined` to let another
+     * plugin answer; when none does, the explanation says the tool was not asked.
+     */
+    explainBuild: new AsyncSeriesBailHook<[BuildContext], BuildExplanation | undefined>(['context']),
 
     // capture
     /** Plugins choose the files kept as state. */

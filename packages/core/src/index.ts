@@ -5,7 +5,11 @@ export { Orchestrator, type OrchestratorOptions, type RunOptions } from './orche
 export { createOrchestrator, type CreateOrchestratorOptions } from './setup.js';
 export {
   Stage,
+  type BuildExplanation,
   type BuildReport,
+  type CheckpointCandidate,
+  type ExplainedUnit,
+  type RunExplanation,
   type CheckpointLookup,
   type CheckpointQuery,
   type FileTransformInfo,
@@ -59,6 +63,8 @@ export { changedPaths, changeCount, type ChangeSet, type SourceEntry, type Sourc
 export { gitBlobId, sha256 } from './sources/hash.js';
 export { listFiles } from './sources/walk.js';
 export { isBinaryOutput } from './verify/outputs.js';
+export { explainProject, type ExplainOptions, type ExplainResult } from './explain/explain.js';
+export { analyzeExplanation, type AnalyzedUnit, type Explanation, type ExplainLayout, type UnitCause } from './explain/analyze.js';
 export type { CheckpointManifest, CheckpointRef, StateRecord, SourceRecord } from './checkpoint/manifest.js';
 export { toolIdentity, tryWhich, compareFingerprints, describeDifferences } from './checkpoint/fingerprint.js';
 export { setTimes, tryMtimeNs, probeGranularity } from './checkpoint/times.js';

@@ -29,11 +29,13 @@ import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig, StoreOverrides } from './config/schema.js';
 import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
-import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError } from './errors.js';
+import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError, UsageError } from './errors.js';
 import {
   createHooks,
   Stage,
+  type BuildExplanation,
   type BuildReport,
+  type CheckpointCandidate,
   type CheckpointLookup,
   type FileTransformInfo,
   type Fingerprint,
@@ -66,6 +68,8 @@ interface Restored {
   readonly bytes: number;
   /** State files plugins left out of the restore, by reason. */
   readonly leftOut: BuildReport['leftOut'];
+  /** The same, file by file. */
+  readonly leftOutPaths: readonly { readonly path: string; readonly reason: string }[];
   /** How the restore replayed times, to date inputs a configure step writes after it. */
   readonly times: { readonly shiftNs: bigint; readonly changedNs: bigint };
 }
@@ -82,6 +86,13 @@ export interface RunOptions {
   recordTree?: boolean;
   /** Ask the plugins for the build's outputs (`selectOutputs`) and return them in the report's `outputs`. */
   listOutputs?: boolean;
+  /**
+   * `build` only: run as a build up to `configure`, then ask the plugins what the
+   * build would rebuild and why (`explainBuild`) instead of building, save
+   * nothing, and return it in the report's `explanation`. The tree is meant to
+   * be a scratch copy (`orchestrate explain` makes one): the restore writes it.
+   */
+  explain?: boolean;
   /**
    * Wait while another run holds the tree's lock (the default); `false`
    * throws a `TreeBusyError` at once instead (`--no-wait`).
@@ -261,6 +272,8 @@ export class Orchestrator {
   readonly #plugins: readonly Plugin[];
   /** Checkpoints being read while the fingerprint and the sources are computed. */
   #prefetched: { store: CheckpointStore; project: string; loading: Promise<LoadedCheckpoint[]> } | undefined;
+  /** What the core's checkpoint lookup judged of each checkpoint, per run (an explaining run reports it). */
+  readonly #candidates = new WeakMap<BuildContext, CheckpointCandidate[]>();
 
   constructor(options: OrchestratorOptions) {
     this.#options = options;
@@ -396,23 +409,32 @@ export class Orchestrator {
       let step: StepResult | undefined;
       let fullBuildMs: number | null = ctx.checkpoint?.fullBuildMs ?? null;
       let outputs: string[] | undefined;
+      let explanation: BuildReport['explanation'];
+      if (options.explain === true && options.command !== 'build') {
+        throw new UsageError(`only a build can be explained, not '${options.command}'`);
+      }
       if (options.command !== 'restore') {
         const configured = await time('configure', () => this.hooks.configure.promise(context));
         // A configure step that ran after the restore wrote its outputs anew: those it wrote as they
         // were get their recorded times back, as a restore gives them, so they rebuild nothing.
         if (configured && restored && ctx.checkpoint?.inputs) await replayInputTimes(context, ctx.checkpoint.inputs, restored.times);
-        await this.hooks.beforeBuild.promise(context);
-        step = await time('build', () => this.hooks.build.promise(context));
-        if (step === undefined) {
-          throw new OrchestrateError('ERR_NO_BUILD', 'no plugin ran the build', ExitCode.Usage, {
-            hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
-          });
-        }
-        // What a build without orchestrate costs: the configure and build steps of a full build.
-        if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
-        if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
-        if (!options.noSave) {
-          ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+        if (options.explain === true) {
+          const tool = await time('explain', () => this.hooks.explainBuild.promise(context));
+          explanation = this.#explanation(context, restored, tool);
+        } else {
+          await this.hooks.beforeBuild.promise(context);
+          step = await time('build', () => this.hooks.build.promise(context));
+          if (step === undefined) {
+            throw new OrchestrateError('ERR_NO_BUILD', 'no plugin ran the build', ExitCode.Usage, {
+              hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
+            });
+          }
+          // What a build without orchestrate costs: the configure and build steps of a full build.
+          if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
+          if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
+          if (!options.noSave) {
+            ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+          }
         }
       }
       const durationMs = Math.round(performance.now() - started);
@@ -436,6 +458,7 @@ export class Orchestrator {
         fullBuildMs: options.command === 'restore' ? null : fullBuildMs,
         timeSavedMs: ctx.mode === 'incremental' && fullBuildMs !== null && options.command !== 'restore' ? fullBuildMs - durationMs : null,
         ...(outputs === undefined ? {} : { outputs }),
+        ...(explanation === undefined ? {} : { explanation }),
       };
       await this.hooks.done.promise(report, context);
       return report;
@@ -449,6 +472,17 @@ export class Orchestrator {
         await lock?.release();
       }
     }
+  }
+
+  /** The report's `explanation` of an explaining run: the lookup's candidates, what the restore left out, the tool's answer. */
+  #explanation(ctx: BuildContext, restored: Restored | undefined, tool: BuildExplanation | undefined): NonNullable<BuildReport['explanation']> {
+    const roots = restored ? ctx.checkpoint?.roots : undefined;
+    return {
+      candidates: this.#candidates.get(ctx) ?? [],
+      leftOut: restored?.leftOutPaths ?? [],
+      tool: tool ?? null,
+      checkpointRoots: roots ? { project: roots.project, source: roots.source, build: roots.build } : null,
+    };
   }
 
   async #fingerprint(ctx: BuildContext): Promise<Fingerprint> {
@@ -472,32 +506,49 @@ export class Orchestrator {
       prefetched !== undefined && prefetched.store === ctx.store && prefetched.project === project
         ? await prefetched.loading
         : await ctx.store.loadCheckpoints(project);
-    let best: { choice: CheckpointChoice; count: number } | undefined;
+    let best: { choice: CheckpointChoice; count: number; index: number } | undefined;
     let mismatch: string | undefined;
     let unusable: string | undefined;
+    const candidates: CheckpointCandidate[] = [];
+    this.#candidates.set(ctx, candidates);
     for (const item of loaded) {
       if (item.error !== undefined) {
         ctx.logger.warn(`ignoring checkpoint ${item.file}: ${item.error}`);
         unusable ??= `checkpoint ${item.file} is unusable: ${item.error}`;
-        continue;
-      }
-      const overLimit = exceededLimit(item.manifest, ctx.config.limits);
-      if (overLimit !== undefined) {
-        ctx.logger.warn(`ignoring checkpoint ${item.ref.id.slice(0, 12)}: ${overLimit}`);
-        unusable ??= `checkpoint ${item.ref.id.slice(0, 12)} refused: ${overLimit}`;
+        candidates.push({ id: item.file, createdAt: null, origin: null, fingerprint: [], changes: null, unusable: item.error, chosen: false });
         continue;
       }
       const differences = compareFingerprints(item.manifest.fingerprint, fingerprint);
-      if (differences.length > 0) {
-        mismatch ??= `fingerprint differs from checkpoint ${item.ref.id.slice(0, 12)}: ${describeDifferences(differences)}`;
+      const overLimit = exceededLimit(item.manifest, ctx.config.limits);
+      const candidate = {
+        id: item.ref.id,
+        createdAt: item.ref.createdAt,
+        origin: item.ref.origin ?? null,
+        fingerprint: differences,
+        unusable: overLimit ?? null,
+        chosen: false,
+      };
+      if (overLimit !== undefined) {
+        ctx.logger.warn(`ignoring checkpoint ${item.ref.id.slice(0, 12)}: ${overLimit}`);
+        unusable ??= `checkpoint ${item.ref.id.slice(0, 12)} refused: ${overLimit}`;
+        candidates.push({ ...candidate, changes: null });
         continue;
       }
       const choice = selectCheckpoint(item, ctx);
       const count = changeCount(choice.changes);
+      candidates.push({ ...candidate, changes: count });
+      if (differences.length > 0) {
+        mismatch ??= `fingerprint differs from checkpoint ${item.ref.id.slice(0, 12)}: ${describeDifferences(differences)}`;
+        continue;
+      }
       // Newest first, so a tie keeps the newer one.
-      if (!best || count < best.count) best = { choice, count };
+      if (!best || count < best.count) best = { choice, count, index: candidates.length - 1 };
     }
-    if (best) return best.choice;
+    if (best) {
+      const chosen = candidates[best.index];
+      if (chosen) candidates[best.index] = { ...chosen, chosen: true };
+      return best.choice;
+    }
     return { reason: mismatch ?? unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
   }
 
@@ -531,11 +582,13 @@ export class Orchestrator {
       ctx.widen(await this.hooks.changes.promise(ctx.changes ?? lookup.changes, ctx));
       const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
       const leftOut = new Map<string, { count: number; cautious: boolean }>();
+      const leftOutPaths: { path: string; reason: string }[] = [];
       const plan: RestorePlan = {
         manifest: lookup.manifest,
         entries,
         skip: (path, why, cautious = false) => {
           if (!entries.delete(path)) return;
+          leftOutPaths.push({ path, reason: why });
           ctx.logger.debug(`not restoring '${path}': ${why}`);
           const counted = leftOut.get(why);
           leftOut.set(why, { count: (counted?.count ?? 0) + 1, cautious: cautious || (counted?.cautious ?? false) });
@@ -587,6 +640,7 @@ export class Orchestrator {
         bytes,
         times: { shiftNs: outcome.timeShiftNs, changedNs: outcome.changedSourceTimeNs },
         leftOut: [...leftOut].map(([reason, { count, cautious }]) => ({ reason, count, cautious })),
+        leftOutPaths,
       };
     } catch (error) {
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;

@@ -66,6 +66,7 @@ describe('build --json', () => {
         },
         "unitsRebuilt": "number",
         "unitsTotal": "number",
+        "warnings": "array",
       }
     `);
 
@@ -110,6 +111,7 @@ describe('build --json', () => {
         },
         "unitsRebuilt": "number",
         "unitsTotal": "number",
+        "warnings": "array",
       }
     `);
 

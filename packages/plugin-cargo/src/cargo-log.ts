@@ -68,3 +68,35 @@ export function describeBuildLog(log: CargoBuildLog): string {
   ];
   return parts.join('; ');
 }
+
+/** One rustc invocation of `cargo build -v`: the crate, its type and the source it starts from. */
+export interface RustcInvocation {
+  readonly crateName: string;
+  /** `--crate-type` (the first one); `bin` when none is given. */
+  readonly crateType: string;
+  /** The crate root as cargo passed it (relative to the workspace root, or absolute). */
+  readonly source: string | undefined;
+}
+
+/** Every rustc invocation of a `cargo build -v` stderr, in order. */
+export function parseRustcInvocations(stderr: string): RustcInvocation[] {
+  const out: RustcInvocation[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.replace(ANSI, '').trim();
+    if (!line.startsWith('Running `')) continue;
+    const words = line.slice('Running `'.length).replace(/`$/, '').split(/\s+/);
+    const at = words.indexOf('--crate-name');
+    const crateName = at >= 0 ? words[at + 1] : undefined;
+    if (crateName === undefined || crateName === '___') continue;
+    const typeAt = words.indexOf('--crate-type');
+    const source = words.slice(at).find((word) => word.endsWith('.rs') && !word.startsWith('-'));
+    out.push({ crateName, crateType: typeAt >= 0 ? (words[typeAt + 1] ?? 'bin') : 'bin', source });
+  }
+  return out;
+}
+
+/** The package a `Dirty` line is about, and its reason: `hello-leaf v0.1.0 (/w/…): the file … has changed` → `hello-leaf`. */
+export function tryParseDirty(line: string): { readonly package: string; readonly reason: string } | undefined {
+  const m = /^(\S+) v\S+(?: \([^)]*\))?: (.*)$/.exec(line);
+  return m?.[1] && m[2] !== undefined ? { package: m[1], reason: m[2] } : undefined;
+}

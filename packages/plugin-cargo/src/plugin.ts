@@ -15,7 +15,7 @@
 import { readdir, realpath, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { checkpointData, CheckpointRefusedError, isBinaryOutput, z, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
-import { describeBuildLog, parseCargoBuildLog } from './cargo-log.js';
+import { describeBuildLog, parseCargoBuildLog, parseRustcInvocations, tryParseDirty } from './cargo-log.js';
 import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
 import { buildArgs, profileDirs, resolveCargoOptions, type CargoOptions } from './options.js';
 import {
@@ -330,6 +330,42 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         for (const line of log.dirty) logger.debug(`dirty: ${line}`);
         // Units are packages here: those cargo compiled, of those it compiled or found fresh.
         return { command: result.command, unitsRebuilt: log.compiling.length, unitsTotal: log.compiling.length + log.fresh.length };
+      });
+
+      hooks.explainBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
+        // Cargo has no dry run. explain runs in a scratch copy that is thrown away, so the build itself
+        // answers: `-v` prints a `Dirty` line with cargo's reason for each package it compiles again.
+        const command = cargoCommand(ctx.env);
+        const args = buildArgs(options);
+        const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, echo: 'debug' });
+        const current = await cargoDirs();
+        const dirty = new Map<string, string[]>();
+        for (const line of parseCargoBuildLog(result.stderr).dirty) {
+          const parsed = tryParseDirty(line);
+          if (parsed) dirty.set(parsed.package, [...(dirty.get(parsed.package) ?? []), parsed.reason]);
+        }
+        // The package of a crate: the workspace member whose directory holds its root (deepest first).
+        const members = [...current.packages].sort((a, b) => b.manifestDir.length - a.manifestDir.length);
+        const packageOf = (source: string | undefined): string | undefined => {
+          if (source === undefined) return undefined;
+          const absolute = resolve(current.workspaceRoot, source);
+          return members.find((p) => absolute.startsWith(`${p.manifestDir}/`))?.name;
+        };
+        const units = parseRustcInvocations(result.stderr).map((rustc) => {
+          const pkg = packageOf(rustc.source);
+          const source = rustc.source === undefined ? undefined : relative(ctx.sourceDir, resolve(current.workspaceRoot, rustc.source));
+          return {
+            unit: `${rustc.crateName} (${rustc.crateType})`,
+            reasons: pkg === undefined ? [] : (dirty.get(pkg) ?? []),
+            ...(source === undefined || source.startsWith('..') ? {} : { sources: [source] }),
+            names: [rustc.crateName, ...(pkg === undefined ? [] : [pkg])],
+          };
+        });
+        return {
+          command: `${command} ${args.join(' ')}`,
+          units,
+          notes: ['cargo has no dry run: the build ran in the scratch copy, and its Dirty lines are the reasons'],
+        };
       });
 
       hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {

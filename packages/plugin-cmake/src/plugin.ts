@@ -44,6 +44,7 @@ import {
   type Roots,
 } from './relocate.js';
 import { trySourceOfObject, tryExclusionReason } from './state.js';
+import { parseNinjaExplain, parseNinjaQuery, parseNinjaTargets } from './ninja-explain.js';
 
 export const PLUGIN_NAME = 'cmake';
 
@@ -176,7 +177,10 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         const data = cmakeData.read(plan.manifest);
         const to = currentRoots(ctx);
         if (data && options.allowPathsInBinaries !== true && (data.roots.source !== to.source || data.roots.build !== to.build)) {
-          for (const path of data.unrelocated) plan.skip(path, `it names '${data.roots.build}' or '${data.roots.source}'`);
+          // The flags that keep the directories out of objects (__FILE__, debug info); a RUNPATH is a link option.
+          const relocatable = `-ffile-prefix-map=${data.roots.source}=. -ffile-prefix-map=${data.roots.build}=.`;
+          const why = `it names the old path ('${data.roots.build}' or '${data.roots.source}': __FILE__, debug info or a RUNPATH); compile with '${relocatable}' (CMAKE_C_FLAGS/CMAKE_CXX_FLAGS or add_compile_options) to make it relocatable, or set the cmake plugin's allowPathsInBinaries`;
+          for (const path of data.unrelocated) plan.skip(path, why);
           if (data.unrelocated.length > 0) {
             logger.info(`${data.unrelocated.length} binaries name the old directories and will be built again (${data.unrelocated.slice(0, 3).join(', ')})`);
           }
@@ -258,6 +262,36 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         const rebuilt = result.all.match(/^\[[^\]]*\] Building \S+ object /gm)?.length ?? 0;
         const total = listFiles(ctx.buildDir).filter(isObjectFile).length;
         return { command: result.command, unitsRebuilt: rebuilt, unitsTotal: Math.max(total, rebuilt) };
+      });
+
+      hooks.explainBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
+        if (generator !== 'Ninja') {
+          logger.info(`explain asks ninja only; the '${generator}' generator is not asked what it would rebuild`);
+          return undefined;
+        }
+        const text = await readFile(join(ctx.buildDir, 'CMakeCache.txt')).catch(() => undefined);
+        const program = (text && parseCMakeCache(text).entries.get('CMAKE_MAKE_PROGRAM')?.value) || 'ninja';
+        const args = ['-n', '-d', 'explain', ...(options.targets ?? [])];
+        const run = (argv: string[]) => ctx.exec(program, argv, { cwd: ctx.buildDir, echo: 'debug' });
+        const explained = parseNinjaExplain((await run(args)).all);
+        const rules = parseNinjaTargets((await run(['-t', 'targets', 'all'])).stdout);
+        // What ninja runs: dirty outputs of real edges (phony ones are aliases, the regeneration edge is cmake's).
+        const dirty = [...explained.keys()].filter((path) => rules.has(path) && rules.get(path) !== 'phony');
+        // An output dirty only through an input says so without naming it: its dirty inputs, from ninja's graph.
+        const bare = dirty.filter((path) => (explained.get(path) ?? []).every((line) => line.endsWith(' is dirty')));
+        const inputs = bare.length === 0 ? new Map<string, string[]>() : parseNinjaQuery((await run(['-t', 'query', ...bare])).stdout);
+        const units = dirty.map((path) => {
+          const reasons = [...(explained.get(path) ?? [])];
+          for (const input of inputs.get(path) ?? []) if (explained.has(input)) reasons.push(`input ${input} is dirty (ninja -t query)`);
+          const source = trySourceOfObject(path);
+          return {
+            unit: path,
+            reasons,
+            ...(source === undefined ? {} : { sources: [source] }),
+            ...(reasons.some((line) => line.startsWith('command line changed')) ? { commandChanged: true } : {}),
+          };
+        });
+        return { command: `${program} ${args.join(' ')}`, units };
       });
 
       hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {

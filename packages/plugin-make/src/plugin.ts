@@ -27,6 +27,7 @@ import {
   validatePluginOptions,
 } from '@orchestrate/core';
 import { parseDepFile } from './dep-files.js';
+import { compiledSources, parseMakeDryRun } from './make-explain.js';
 import { findHazards, type Hazard } from './hazards.js';
 import { dependentsOf, parseMakeDatabase, type MakeGraph } from './make-database.js';
 import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, type MakeOptions } from './options.js';
@@ -406,6 +407,29 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         let rebuilt = 0;
         for (const [path, stamp] of objects) if (run.objectsBefore?.get(path) !== stamp) rebuilt++;
         return { command: result.command, unitsRebuilt: rebuilt, unitsTotal: objects.size };
+      });
+
+      hooks.explainBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
+        // The build's own command line, as a dry run: -n runs no recipe (but a recursive $(MAKE)), -j1 keeps
+        // make's lines in order, and a full build's -B (also for the 'clean' strategy: nothing survives a clean).
+        const args = ['-n', '--debug=basic', '-j1', ...(ctx.mode === 'full' ? ['-B'] : []), ...commonArgs()];
+        const dir = makeDirOf(ctx);
+        const result = await ctx.exec(command, args, { cwd: dir, reject: false, echo: 'debug' });
+        const notes = result.exitCode === 0 ? [] : [`'${command} ${args.join(' ')}' exited with ${String(result.exitCode)}: its answer may be incomplete`];
+        // make names targets relative to where it runs; units are relative to the build directory.
+        const toState = (target: string): string =>
+          (isAbsolute(target) ? relativeInside(ctx.buildDir, target) : relativeInside(ctx.buildDir, join(dir, target))) ?? target;
+        const toSource = (path: string): string => relativeInside(ctx.sourceDir, isAbsolute(path) ? path : join(dir, path)) ?? path;
+        const units = parseMakeDryRun(result.all).map((remake) => {
+          const sources = compiledSources(remake.recipe).map(toSource);
+          return {
+            unit: toState(remake.target),
+            reasons: remake.reasons,
+            ...(sources.length > 0 ? { sources } : {}),
+            ...(toState(remake.target) === remake.target ? {} : { names: [remake.target] }),
+          };
+        });
+        return { command: `${command} ${args.join(' ')}`, units, notes };
       });
 
       hooks.selectOutputs.tapPromise(PLUGIN_NAME, async (selection, ctx) => {

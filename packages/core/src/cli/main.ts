@@ -10,7 +10,8 @@ import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
 import { ExitCode, InterruptedError, isOrchestrateError } from '../errors.js';
 import type { BuildReport } from '../hooks.js';
-import { createLogger, formatRecord, type LogRecord, type LogSink } from '../logger.js';
+import { createLogger, formatRecord, type Logger, type LogRecord, type LogSink } from '../logger.js';
+import type { StoreOverrides } from '../config/schema.js';
 import { projectIdentity } from '../config/resolve-config.js';
 import { createOrchestrator } from '../setup.js';
 import { LocalStore } from '../store/local-store.js';
@@ -18,6 +19,8 @@ import { openStore } from '../store/open-store.js';
 import { VERSION } from '../package-info.js';
 import { initConfig } from './init.js';
 import { verifyProject } from '../verify/verify.js';
+import { explainProject, type ExplainResult } from '../explain/explain.js';
+import { formatExplanation } from './explain-text.js';
 import { runWithProgress } from './progress.js';
 
 
@@ -159,31 +162,35 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     };
   };
 
-  const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
-    const opts = globals();
+  /** Runs `work` under the progress view: listr2 in a terminal, plain lines in CI, dumb terminals and Nix builders, silent with --json. */
+  const withProgress = <T>(opts: GlobalOptions, title: string, work: (logger: Logger) => Promise<T>): Promise<T> => {
     // A Nix builder's output is a pseudo-terminal that goes to a log: plain lines there too.
     const interactive = io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' && !isNixBuild(io.env);
-    const renderer = opts.json ? 'silent' : interactive ? 'default' : 'simple';
-    const report = await runWithProgress({
-      title: `orchestrate ${command}`,
-      renderer,
+    return runWithProgress({
+      title,
+      renderer: opts.json ? 'silent' : interactive ? 'default' : 'simple',
       sink: sinkFor(opts),
       verbose: opts.verbose === true,
       debug: io.env['ORCHESTRATE_DEBUG'],
       stderr: io.stderr,
-      work: async (logger) => {
+      work,
+    });
+  };
+
+  const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
+    const opts = globals();
+    const report = await withProgress(opts, `orchestrate ${command}`, async (logger) => {
         const orchestrator = await createOrchestrator({
           cwd: opts.cwd,
           configFile: opts.config,
           logger,
-          stores: { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace },
+          stores: storesOf(opts),
           nameOverride: opts.name,
           timesOverride: opts.times,
           env: io.env,
           listSourcesEarly: true,
         });
         return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
-      },
     });
     // For scripts that show the tool's output and read the result (a Nix builder).
     if (opts.report !== undefined) await writeFile(resolve(opts.report), jsonLine(reportJson(report)));
@@ -201,12 +208,38 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     new Option('--no-wait', `fail at once (exit code ${ExitCode.Busy}) when another run holds the tree's lock, instead of waiting`).env(
       'ORCHESTRATE_NO_WAIT',
     );
+  /** `explain`, and `build --dry-run`: restores into a scratch copy and asks the build tool; never writes the tree or the store. */
+  const runExplain = async (command: 'explain' | 'build --dry-run', keepScratch: boolean): Promise<void> => {
+    const opts = globals();
+    const result: ExplainResult = await withProgress(opts, `orchestrate ${command}`, (logger) =>
+        explainProject({
+          cwd: opts.cwd,
+          configFile: opts.config,
+          stores: storesOf(opts),
+          nameOverride: opts.name,
+          env: io.env,
+          logger,
+          signal: io.signal,
+          keepScratch,
+        }),
+    );
+    if (opts.json) io.stdout(jsonLine({ command, ...result }));
+    else io.stdout(formatExplanation(result));
+  };
   program
     .command('build')
     .description('restore the closest checkpoint, build incrementally, save a new checkpoint')
     .option('--no-save', 'do not save a checkpoint after the build')
+    .option('--dry-run', "restore nothing and build nothing: say what the build would do, as 'explain' does")
     .addOption(noWait())
-    .action(async (o) => runLifecycle('build', o.save === false, o.wait !== false));
+    .action(async (o) => (o.dryRun === true ? runExplain('build --dry-run', false) : runLifecycle('build', o.save === false, o.wait !== false)));
+  program
+    .command('explain')
+    .description(
+      'say which checkpoint a build would restore and why, what changed, and what the build tool would rebuild with its reasons (asked in a scratch copy; writes neither the tree nor the store)',
+    )
+    .option('--keep-scratch', 'keep the scratch directory for inspection')
+    .action(async (o) => runExplain('explain', o.keepScratch === true));
   program
     .command('prepare')
     .description('build in full and save a checkpoint')
@@ -287,25 +320,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--keep-scratch', 'keep the scratch directory for inspection')
     .action(async (o) => {
       const opts = globals();
-      const renderer = opts.json ? 'silent' : io.isTTY && !io.env['CI'] && io.env['TERM'] !== 'dumb' ? 'default' : 'simple';
-      const result = await runWithProgress({
-        title: 'orchestrate verify',
-        renderer,
-        sink: sinkFor(opts),
-        verbose: opts.verbose === true,
-        debug: io.env['ORCHESTRATE_DEBUG'],
-        stderr: io.stderr,
-        work: (logger) =>
+      const result = await withProgress(opts, 'orchestrate verify', (logger) =>
           verifyProject({
             cwd: opts.cwd,
             configFile: opts.config,
-            stores: { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace },
+            stores: storesOf(opts),
+            nameOverride: opts.name,
             env: io.env,
             logger,
             signal: io.signal,
             keepScratch: o.keepScratch === true,
           }),
-      });
+      );
       if (!result.identical) exitCode = ExitCode.Differs;
       if (opts.json) {
         const { identical, compared, differing, missing, restored, reason, durationMs } = result;
@@ -337,6 +363,11 @@ async function storeDir(opts: GlobalOptions, io: CliIo): Promise<string> {
   const loaded = await tryLoadConfig(opts.cwd, opts.config);
   if (loaded?.config.store) return resolve(loaded.dir, loaded.config.store);
   return defaultStoreDir(io.env);
+}
+
+/** The store locations of the command line. */
+function storesOf(opts: GlobalOptions): StoreOverrides {
+  return { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace };
 }
 
 /** The store and its read-only layers, as a run would open them (the command line, the environment, the config). */

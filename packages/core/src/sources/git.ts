@@ -3,7 +3,7 @@
  * plus untracked files that are not ignored. Only files that differ from
  * their index entry, and untracked ones, are hashed by orchestrate.
  */
-import { lstatSync, type BigIntStats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { runProcess, type RunProcessResult } from '../process.js';
@@ -27,17 +27,27 @@ function listWorkTree(dir: string): Promise<RunProcessResult> {
   return git(dir, ['ls-files', '-z', '-t', '-s', '--debug', '-o', '--exclude-standard', '--', '.']);
 }
 
-/** The stat data git keeps in an index entry (`ls-files --debug`), as git stores it: 32-bit seconds and sizes. */
+/**
+ * The stat data git keeps in an index entry (`ls-files --debug`), as git
+ * stores it (32-bit seconds, inode and size), with the times as node gives
+ * them: milliseconds as `sec * 1e3 + nsec / 1e6`, computed exactly as node
+ * computes `Stats.mtimeMs` from the same two numbers, so equal times give
+ * equal doubles (a stat without BigInt: ~3x less work per file of a large tree).
+ */
 interface IndexStat {
-  readonly ctime: string;
-  readonly mtime: string;
-  readonly mtimeNs: number;
-  readonly ino: string;
-  readonly uid: string;
-  readonly gid: string;
-  readonly size: string;
+  readonly ctimeMs: number;
+  readonly mtimeMs: number;
+  /** The nanoseconds of the mtime, for the trust rule of {@link matchesIndex}. */
+  readonly mtimeNsec: number;
+  readonly ino: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
   readonly flags: number;
 }
+
+/** As node's `msFromTimeSpec` (lib/internal/fs/utils.js). */
+const msOf = (sec: string, nsec: string): number => Number(sec) * 1000 + Number(nsec) / 1_000_000;
 
 // In-memory flags of a cache entry (git's cache.h), as --debug prints them.
 const CE_VALID = 0x8000; // assume-unchanged
@@ -47,7 +57,10 @@ const CE_SKIP_WORKTREE = 1 << 30;
 const DEBUG_BLOCK =
   /^ {2}ctime: (\d+):(\d+)\n {2}mtime: (\d+):(\d+)\n {2}dev: \d+\tino: (\d+)\n {2}uid: (\d+)\tgid: (\d+)\n {2}size: (\d+)\tflags: ([0-9a-f]+)\n/;
 
-const low32 = (value: bigint): string => (value & 0xffffffffn).toString();
+/** {@link DEBUG_BLOCK} matched where the record ends, in the whole output. */
+const DEBUG_BLOCK_AT = new RegExp(DEBUG_BLOCK.source.slice(1), 'y');
+
+const TWO_32 = 4294967296;
 
 /**
  * Whether the file is as its index entry recorded it, by stat alone: git's
@@ -60,19 +73,17 @@ const low32 = (value: bigint): string => (value & 0xffffffffn).toString();
  * mtime or the ctime, so the equal stat is trusted. A coarser timestamp is
  * not, and the file is hashed.
  */
-function matchesIndex(entry: IndexStat, mode: string, info: BigIntStats): boolean {
-  const sec = (ns: bigint): string => low32(ns / 1_000_000_000n);
-  const nsec = (ns: bigint): string => (ns % 1_000_000_000n).toString();
-  const kind = info.isSymbolicLink() ? '120000' : info.isFile() ? ((info.mode & 0o100n) !== 0n ? '100755' : '100644') : undefined;
+function matchesIndex(entry: IndexStat, mode: string, info: Stats): boolean {
+  const kind = info.isSymbolicLink() ? '120000' : info.isFile() ? ((info.mode & 0o100) !== 0 ? '100755' : '100644') : undefined;
   return (
-    entry.mtimeNs % 1000 !== 0 &&
+    entry.mtimeNsec % 1000 !== 0 &&
     kind === mode &&
-    `${sec(info.ctimeNs)}:${nsec(info.ctimeNs)}` === entry.ctime &&
-    `${sec(info.mtimeNs)}:${nsec(info.mtimeNs)}` === entry.mtime &&
-    low32(info.ino) === entry.ino &&
-    info.uid.toString() === entry.uid &&
-    info.gid.toString() === entry.gid &&
-    low32(info.size) === entry.size
+    info.ctimeMs === entry.ctimeMs &&
+    info.mtimeMs === entry.mtimeMs &&
+    info.ino % TWO_32 === entry.ino &&
+    info.uid === entry.uid &&
+    info.gid === entry.gid &&
+    info.size % TWO_32 === entry.size
   );
 }
 
@@ -124,7 +135,9 @@ export async function tryGitSources(
       untracked.add(record.slice(2));
       continue;
     }
-    const stat = DEBUG_BLOCK.exec(output.slice(at, at + 512));
+    // Matched in place (sticky), not on a slice: one allocation fewer per file of an 11k-file tree.
+    DEBUG_BLOCK_AT.lastIndex = at;
+    const stat = DEBUG_BLOCK_AT.exec(output);
     if (!stat) throw new Error(`git ls-files --debug printed no stat data for '${record}' in '${dir}'`);
     at += stat[0].length;
     // <tag> SP <mode> SP <object> SP <stage> TAB <file>
@@ -139,13 +152,13 @@ export async function tryGitSources(
     if (mode === '160000') continue; // a submodule: not a file of this tree
     const [, ctimeS = '', ctimeNs = '', mtimeS = '', mtimeNs = '', ino = '', uid = '', gid = '', size = '', flags = ''] = stat;
     const entry: IndexStat = {
-      ctime: `${ctimeS}:${ctimeNs}`,
-      mtime: `${mtimeS}:${mtimeNs}`,
-      mtimeNs: Number(mtimeNs),
-      ino,
-      uid,
-      gid,
-      size,
+      ctimeMs: msOf(ctimeS, ctimeNs),
+      mtimeMs: msOf(mtimeS, mtimeNs),
+      mtimeNsec: Number(mtimeNs),
+      ino: Number(ino),
+      uid: Number(uid),
+      gid: Number(gid),
+      size: Number(size),
       flags: Number.parseInt(flags, 16),
     };
     // As git status does: assumed unchanged and sparse (skip-worktree) entries are their index entry.
@@ -153,7 +166,7 @@ export async function tryGitSources(
       indexed.set(path, { mode, hash });
       continue;
     }
-    const info = lstatSync(join(dir, path), { bigint: true, throwIfNoEntry: false });
+    const info = lstatSync(join(dir, path), { throwIfNoEntry: false });
     if (!info) continue; // deleted
     if ((entry.flags & CE_INTENT_TO_ADD) === 0 && matchesIndex(entry, mode, info)) indexed.set(path, { mode, hash });
     else dirty.add(path);
