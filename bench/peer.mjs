@@ -3,7 +3,7 @@
 // table per project, every row measured in the same run on the same machine.
 //
 //   pnpm bench:peer                  (= pnpm build && node bench/peer.mjs)
-//   node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c] [--runs N] [--jobs N] [--json FILE] [--keep]
+//   node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep] [--runs N] [--jobs N] [--json FILE] [--keep]
 //   node bench/peer.mjs --report FILE    (the tables of a saved --json file)
 //
 // Every row builds the same content, the pristine sources plus the one-line
@@ -594,9 +594,9 @@ function parseArgs(argv) {
     else if (a === '--report') opts.report = value();
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c] [--runs N] [--jobs N] [--json FILE] [--keep]\n' +
+        'usage: node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep] [--runs N] [--jobs N] [--json FILE] [--keep]\n' +
           '       node bench/peer.mjs --report FILE   (the tables of a saved --json file)\n' +
-          'default projects: lua, cmark-ninja, cmark-make, rust-app; zstd and json-c only with --only\n',
+          'default projects: lua, cmark-ninja, cmark-make, rust-app; zstd, json-c and ripgrep only with --only\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
