@@ -384,7 +384,7 @@ function measure(p, { runs, keep }) {
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
       if (!refs.x) refs.x = { digests: digests(p, X), behaviour: behaviour(p, X) };
-      return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, ...verdict(X, 'x', editCompiled(units)) };
+      return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
     });
     if (!refs.x) throw new Error('the clean build failed: no reference at the checkpoint path');
 
@@ -408,7 +408,7 @@ function measure(p, { runs, keep }) {
             .map((l) => l.split('\t')),
         );
         const hits = Number(stats.direct_cache_hit ?? 0) + Number(stats.preprocessed_cache_hit ?? 0);
-        return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, ccacheHits: hits, ccacheMisses: Number(stats.cache_miss ?? 0), ...verdict(X, 'x', productFresh(X)) };
+        return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, unitList: units, ccacheHits: hits, ccacheMisses: Number(stats.cache_miss ?? 0), ...verdict(X, 'x', productFresh(X)) };
       });
     }
 
@@ -435,7 +435,7 @@ function measure(p, { runs, keep }) {
       const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -a --parents "$@" "$0"', X, old, ...paths], base);
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
-      return { seconds: restore.seconds + r.seconds, cpuSeconds: r.cpuSeconds, restoreSeconds: restore.seconds, units: units.length, ...verdict(X, 'x', editCompiled(units)) };
+      return { seconds: restore.seconds + r.seconds, cpuSeconds: r.cpuSeconds, restoreSeconds: restore.seconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
     });
 
     attempt('naiveNow', () => {
@@ -449,7 +449,7 @@ function measure(p, { runs, keep }) {
       const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -r --parents "$@" "$0"', X, old, ...paths], base);
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
-      return { seconds: restore.seconds + r.seconds, cpuSeconds: r.cpuSeconds, restoreSeconds: restore.seconds, units: units.length, ...verdict(X, 'x', editCompiled(units)) };
+      return { seconds: restore.seconds + r.seconds, cpuSeconds: r.cpuSeconds, restoreSeconds: restore.seconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
     });
 
     attempt('seed', () => {
@@ -465,7 +465,7 @@ function measure(p, { runs, keep }) {
         ...buildStep(p, X),
       ]);
       const units = unitsOf(X, since);
-      return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, ...verdict(X, 'x', editCompiled(units)) };
+      return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
     });
 
     attempt('orchSame', () => {
