@@ -108,6 +108,9 @@ function largerProjects(jobs) {
       lay: (dir) => {
         cpSync(debianDir('rust-ripgrep') + '/', dir, { recursive: true, filter: (p) => !/\/debian$|\/\.pc$|\/Cargo\.lock$/.test(p) });
         cpSync(join(benchDir, 'rust-app', '.cargo'), join(dir, '.cargo'), { recursive: true });
+        // Debian's grep crate has no simd-accel feature, which cargo refuses to resolve.
+        const manifest = join(dir, 'Cargo.toml');
+        writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^simd-accel = .*\n/m, ''));
         sh('cargo', ['generate-lockfile', '--offline'], dir);
       },
       build: ['cargo', ['build', '--offline', '-j', String(jobs)]],
@@ -636,7 +639,7 @@ async function main() {
     if (p.debianCrates) {
       const missing = p.debianCrates.filter((c) => spawnSync('dpkg-query', ['-W', '-f=${Status}', c], { encoding: 'utf8' }).stdout !== 'install ok installed');
       if (missing.length) {
-        log(`installing ${missing.join(' ')}`);
+        log(`apt-get install ${missing.join(' ')} (some are virtual packages dpkg-query cannot see; a no-op when present)`);
         sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], repoRoot, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
       }
     }
