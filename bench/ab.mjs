@@ -40,7 +40,10 @@ const projects = {
 function sh(cmd, args, cwd) {
   const started = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${cwd} failed (${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} in ${cwd} failed (${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`,
+    );
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, stdout: r.stdout };
 }
 
@@ -95,7 +98,8 @@ function buildRevision(rev, log) {
     linkEntries(own, join(dir, 'packages', p, 'node_modules'), new Set(['@orchestrate']));
     if (existsSync(join(own, '@orchestrate'))) {
       mkdirSync(join(dir, 'packages', p, 'node_modules/@orchestrate'));
-      for (const q of readdirSync(join(own, '@orchestrate'))) symlinkSync(join(dir, 'packages', q), join(dir, 'packages', p, 'node_modules/@orchestrate', q));
+      for (const q of readdirSync(join(own, '@orchestrate')))
+        symlinkSync(join(dir, 'packages', q), join(dir, 'packages', p, 'node_modules/@orchestrate', q));
     }
   }
   // The revision's own build script, with this checkout's tools on PATH.
@@ -105,7 +109,8 @@ function buildRevision(rev, log) {
     encoding: 'utf8',
     env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` },
   });
-  if (built.status !== 0) throw new Error(`building ${commit.slice(0, 12)} failed: ${(built.stderr || built.stdout).trim().split('\n').slice(-5).join(' | ')}`);
+  if (built.status !== 0)
+    throw new Error(`building ${commit.slice(0, 12)} failed: ${(built.stderr || built.stdout).trim().split('\n').slice(-5).join(' | ')}`);
   return { commit, cli };
 }
 

@@ -10,7 +10,16 @@ import process from 'node:process';
 import { benchDir, repoRoot, srcDir } from './native.mjs';
 
 export const cli = join(repoRoot, 'packages', 'core', 'dist', 'bundle', 'cli', 'bin.cjs');
-export const gitId = ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'init.defaultBranch=main', '-c', 'advice.detachedHead=false'];
+export const gitId = [
+  '-c',
+  'user.name=bench',
+  '-c',
+  'user.email=bench@localhost',
+  '-c',
+  'init.defaultBranch=main',
+  '-c',
+  'advice.detachedHead=false',
+];
 
 // ---------------------------------------------------------------------------
 // Projects
@@ -90,7 +99,10 @@ export function projects(jobs) {
       id: 'rust-app',
       title: 'bench/rust-app, cargo (dev profile, offline, Debian crates)',
       plugin: '@orchestrate/plugin-cargo',
-      config: { name: 'bench-rust-app', plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]] },
+      config: {
+        name: 'bench-rust-app',
+        plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]],
+      },
       lay: (dir) => {
         cpSync(join(benchDir, 'rust-app'), dir, { recursive: true, filter: (p) => !/\/target$|\/Cargo\.lock$/.test(p) });
         // A binary crate commits its lock file; generate it from the installed crates.
@@ -125,7 +137,13 @@ export const cpuFile = join(os.tmpdir(), `orchestrate-bench-cpu-${process.pid}`)
 export function sh(cmd, args, cwd, { input, env, cpu } = {}) {
   const wrapped = cpu && existsSync(timeBin);
   const r = wrapped
-    ? spawnSync(timeBin, ['-q', '-f', '%U %S', '-o', cpuFile, cmd, ...args], { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 })
+    ? spawnSync(timeBin, ['-q', '-f', '%U %S', '-o', cpuFile, cmd, ...args], {
+        cwd,
+        input,
+        env: env ?? process.env,
+        encoding: 'utf8',
+        maxBuffer: 256 << 20,
+      })
     : spawnSync(cmd, args, { cwd, input, env: env ?? process.env, encoding: 'utf8', maxBuffer: 256 << 20 });
   let cpuSeconds;
   if (wrapped) {
@@ -203,8 +221,16 @@ export function behaviour(p, dir) {
 /** Files below `dir` that name one of `oldRoots` (absolute paths of other copies). */
 export function filesNaming(dir, oldRoots) {
   if (oldRoots.length === 0) return [];
-  const r = spawnSync('grep', ['-rlaF', '--exclude-dir=.git', ...oldRoots.flatMap((o) => ['-e', `${o}/`]), '.'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return (r.stdout ?? '').split('\n').filter(Boolean).map((p) => p.replace(/^\.\//, '')).sort();
+  const r = spawnSync('grep', ['-rlaF', '--exclude-dir=.git', ...oldRoots.flatMap((o) => ['-e', `${o}/`]), '.'], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  return (r.stdout ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.replace(/^\.\//, ''))
+    .sort();
 }
 
 export function pluginInstalled(name) {

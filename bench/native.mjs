@@ -67,7 +67,7 @@ export function nativeProjects(jobs) {
     },
     {
       id: 'lua',
-      tool: 'make (Lua\'s Makefile)',
+      tool: "make (Lua's Makefile)",
       prepare: (dir) => cpSync(join(srcDir, 'lua-upstream') + '/', dir, { recursive: true }),
       build: ['make', ['-C', 'src', 'linux', `-j${j}`]],
       edit: 'src/lstrlib.c',

@@ -146,9 +146,27 @@ in rec {
   const same = (run) => (run.path === undefined ? 'build fails' : digestOf(run.path) === digestOf(clean.path) ? 'yes' : 'NO');
   rows.push(
     { project: p.id, derivation: 'clean', ms: clean.ms, equal: 'yes', checkpointBytes: '' },
-    { project: p.id, derivation: 'prepareCheckpointBuild', ms: prepare.ms, equal: '', checkpointBytes: prepare.path ? bytesOf(prepare.path) : '' },
-    { project: p.id, derivation: 'mkCheckpointBuild (1 edit)', ms: inc.ms, equal: same(inc), checkpointBytes: checkpoint.path ? bytesOf(checkpoint.path) : '' },
-    { project: p.id, derivation: 'seed prepareCheckpointBuild', ms: seedPrepare.ms, equal: '', checkpointBytes: seedPrepare.path ? bytesOf(seedPrepare.path) : '' },
+    {
+      project: p.id,
+      derivation: 'prepareCheckpointBuild',
+      ms: prepare.ms,
+      equal: '',
+      checkpointBytes: prepare.path ? bytesOf(prepare.path) : '',
+    },
+    {
+      project: p.id,
+      derivation: 'mkCheckpointBuild (1 edit)',
+      ms: inc.ms,
+      equal: same(inc),
+      checkpointBytes: checkpoint.path ? bytesOf(checkpoint.path) : '',
+    },
+    {
+      project: p.id,
+      derivation: 'seed prepareCheckpointBuild',
+      ms: seedPrepare.ms,
+      equal: '',
+      checkpointBytes: seedPrepare.path ? bytesOf(seedPrepare.path) : '',
+    },
     { project: p.id, derivation: 'seed mkCheckpointBuild (1 edit)', ms: seedInc.ms, equal: same(seedInc), checkpointBytes: '' },
   );
 }
@@ -163,4 +181,4 @@ else {
     ),
   );
 }
-if (!args.includes("--keep")) rmSync(work, { recursive: true, force: true });
+if (!args.includes('--keep')) rmSync(work, { recursive: true, force: true });

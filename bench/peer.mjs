@@ -90,7 +90,10 @@ function largerProjects(jobs) {
       outputs: ['programs/zstd'],
       cache: null,
       ccache: { build: ['CC=ccache cc'] },
-      check: [['programs/zstd', ['-V']], ['programs/zstd', ['-q', '-c', '-19'], 'hello hello hello hello\n'.repeat(50)]],
+      check: [
+        ['programs/zstd', ['-V']],
+        ['programs/zstd', ['-q', '-c', '-19'], 'hello hello hello hello\n'.repeat(50)],
+      ],
     },
     {
       id: 'ripgrep',
@@ -99,12 +102,25 @@ function largerProjects(jobs) {
       debian: 'rust-ripgrep',
       // Its dependencies as Debian's librust-*-dev packages (the source package's Build-Depends).
       debianCrates: [
-        'librust-bstr-0.2+default-dev', 'librust-clap-2+suggestions-dev', 'librust-grep-0.2+default-dev', 'librust-grep-searcher+default-dev',
-        'librust-ignore-0.4+default-dev', 'librust-lazy-static-1+default-dev', 'librust-log-0.4+default-dev', 'librust-num-cpus-1+default-dev',
-        'librust-regex-1+default-dev', 'librust-serde-json-1+default-dev', 'librust-termcolor-1+default-dev', 'librust-grep-dev', 'librust-walkdir-dev',
+        'librust-bstr-0.2+default-dev',
+        'librust-clap-2+suggestions-dev',
+        'librust-grep-0.2+default-dev',
+        'librust-grep-searcher+default-dev',
+        'librust-ignore-0.4+default-dev',
+        'librust-lazy-static-1+default-dev',
+        'librust-log-0.4+default-dev',
+        'librust-num-cpus-1+default-dev',
+        'librust-regex-1+default-dev',
+        'librust-serde-json-1+default-dev',
+        'librust-termcolor-1+default-dev',
+        'librust-grep-dev',
+        'librust-walkdir-dev',
       ],
       plugin: '@orchestrate/plugin-cargo',
-      config: { name: 'bench-ripgrep', plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]] },
+      config: {
+        name: 'bench-ripgrep',
+        plugins: [['@orchestrate/plugin-cargo', { profile: 'dev', offline: true, args: ['-j', String(jobs)] }]],
+      },
       lay: (dir) => {
         cpSync(debianDir('rust-ripgrep') + '/', dir, { recursive: true, filter: (p) => !/\/debian$|\/\.pc$|\/Cargo\.lock$/.test(p) });
         cpSync(join(benchDir, 'rust-app', '.cargo'), join(dir, '.cargo'), { recursive: true });
@@ -121,7 +137,10 @@ function largerProjects(jobs) {
       outputs: ['target/debug/rg'],
       crate: 'ripgrep',
       cache: ['target'],
-      check: [['target/debug/rg', ['--version']], ['target/debug/rg', ['-n', 'hel+o', '-'], 'a\nhello world\nhelo\n']],
+      check: [
+        ['target/debug/rg', ['--version']],
+        ['target/debug/rg', ['-n', 'hel+o', '-'], 'a\nhello world\nhelo\n'],
+      ],
     },
     cmakeLarge('json-c', 'json-c', 'json-c 0.16 (Debian), CMake (Ninja)', {
       edit: 'json_object.c',
@@ -263,11 +282,17 @@ function measure(p, { runs, keep }) {
   sh('git', [...gitId, 'add', '-A'], pristine);
   sh('git', [...gitId, 'commit', '-q', '-m', 'pristine'], pristine);
 
-  const unitsOf = (dir, since) => (isC ? ccLog().map((l) => relative(dir, l.split(' ')[0]) + ' ' + l.split(' ').slice(1).join(' ')) : p.units(dir, since));
+  const unitsOf = (dir, since) =>
+    isC ? ccLog().map((l) => relative(dir, l.split(' ')[0]) + ' ' + l.split(' ').slice(1).join(' ')) : p.units(dir, since);
   // Was the edited file's unit compiled? (Its object's mtime cannot tell: a restored output can be newer.)
   const editBase = p.edit.split('/').pop();
   const editCompiled = (units) =>
-    isC ? units.some((u) => { const src = u.split(' ').pop(); return src === editBase || src.endsWith(`/${editBase}`); }) : units.some((u) => u.includes(`/${p.crate}-`));
+    isC
+      ? units.some((u) => {
+          const src = u.split(' ').pop();
+          return src === editBase || src.endsWith(`/${editBase}`);
+        })
+      : units.some((u) => u.includes(`/${p.crate}-`));
   const productFresh = (dir) => {
     if (!p.product) return undefined;
     const abs = join(dir, p.product);
@@ -317,7 +342,10 @@ function measure(p, { runs, keep }) {
     log(`${p.id}: warming ccache`);
     gitClone(pristine, X);
     const env = { ...process.env, CCACHE_DIR: ccacheWarm };
-    steps([...configureStep(p, X, p.ccache.configure).map((s) => [...s, { env }]), ...buildStep(p, X, p.ccache.build).map((s) => [...s, { env }])]);
+    steps([
+      ...configureStep(p, X, p.ccache.configure).map((s) => [...s, { env }]),
+      ...buildStep(p, X, p.ccache.build).map((s) => [...s, { env }]),
+    ]);
   }
 
   const verdict = (dir, refKey, fresh) => {
@@ -387,7 +415,13 @@ function measure(p, { runs, keep }) {
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
       if (!refs.x) refs.x = { digests: digests(p, X), behaviour: behaviour(p, X) };
-      return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
+      return {
+        seconds: r.seconds,
+        cpuSeconds: r.cpuSeconds,
+        units: units.length,
+        unitList: units,
+        ...verdict(X, 'x', editCompiled(units)),
+      };
     });
     if (!refs.x) throw new Error('the clean build failed: no reference at the checkpoint path');
 
@@ -402,7 +436,10 @@ function measure(p, { runs, keep }) {
         sh('ccache', ['--zero-stats'], base, { env });
         resetCcLog();
         const since = nowNs();
-        const r = steps([...configureStep(p, X, p.ccache.configure).map((s) => [...s, { env }]), ...buildStep(p, X, p.ccache.build).map((s) => [...s, { env }])]);
+        const r = steps([
+          ...configureStep(p, X, p.ccache.configure).map((s) => [...s, { env }]),
+          ...buildStep(p, X, p.ccache.build).map((s) => [...s, { env }]),
+        ]);
         const units = unitsOf(X, since);
         const stats = Object.fromEntries(
           sh('ccache', ['--print-stats'], base, { env })
@@ -411,7 +448,15 @@ function measure(p, { runs, keep }) {
             .map((l) => l.split('\t')),
         );
         const hits = Number(stats.direct_cache_hit ?? 0) + Number(stats.preprocessed_cache_hit ?? 0);
-        return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, unitList: units, ccacheHits: hits, ccacheMisses: Number(stats.cache_miss ?? 0), ...verdict(X, 'x', productFresh(X)) };
+        return {
+          seconds: r.seconds,
+          cpuSeconds: r.cpuSeconds,
+          units: units.length,
+          unitList: units,
+          ccacheHits: hits,
+          ccacheMisses: Number(stats.cache_miss ?? 0),
+          ...verdict(X, 'x', productFresh(X)),
+        };
       });
     }
 
@@ -424,7 +469,13 @@ function measure(p, { runs, keep }) {
       const since = nowNs();
       const r = steps(buildStep(p, X));
       const units = unitsOf(X, since);
-      return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
+      return {
+        seconds: r.seconds,
+        cpuSeconds: r.cpuSeconds,
+        units: units.length,
+        unitList: units,
+        ...verdict(X, 'x', editCompiled(units)),
+      };
     });
 
     attempt('naive', () => {
@@ -438,7 +489,14 @@ function measure(p, { runs, keep }) {
       const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -a --parents "$@" "$0"', X, old, ...paths], base);
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
-      return { seconds: restore.seconds + r.seconds, cpuSeconds: r.cpuSeconds, restoreSeconds: restore.seconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
+      return {
+        seconds: restore.seconds + r.seconds,
+        cpuSeconds: r.cpuSeconds,
+        restoreSeconds: restore.seconds,
+        units: units.length,
+        unitList: units,
+        ...verdict(X, 'x', editCompiled(units)),
+      };
     });
 
     attempt('naiveNow', () => {
@@ -452,7 +510,14 @@ function measure(p, { runs, keep }) {
       const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -r --parents "$@" "$0"', X, old, ...paths], base);
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
-      return { seconds: restore.seconds + r.seconds, cpuSeconds: r.cpuSeconds, restoreSeconds: restore.seconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
+      return {
+        seconds: restore.seconds + r.seconds,
+        cpuSeconds: r.cpuSeconds,
+        restoreSeconds: restore.seconds,
+        units: units.length,
+        unitList: units,
+        ...verdict(X, 'x', editCompiled(units)),
+      };
     });
 
     attempt('seed', () => {
@@ -464,11 +529,27 @@ function measure(p, { runs, keep }) {
       // the old sources against the new ones applied with patch -p1, then the build.
       const r = steps([
         ['bash', ['-c', 'cp -a "$0" "$1" && rm -rf "$1/.git" && find "$1" -exec touch -h -d @1 {} +', old, X], base],
-        ['bash', ['-c', 'cd "$0" && { diff -ur old new > "$1"; test $? -le 1; } && patch -s -p1 -d "$2" < "$1"', seedSrc, join(base, 'seed.patch'), X], base],
+        [
+          'bash',
+          [
+            '-c',
+            'cd "$0" && { diff -ur old new > "$1"; test $? -le 1; } && patch -s -p1 -d "$2" < "$1"',
+            seedSrc,
+            join(base, 'seed.patch'),
+            X,
+          ],
+          base,
+        ],
         ...buildStep(p, X),
       ]);
       const units = unitsOf(X, since);
-      return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, units: units.length, unitList: units, ...verdict(X, 'x', editCompiled(units)) };
+      return {
+        seconds: r.seconds,
+        cpuSeconds: r.cpuSeconds,
+        units: units.length,
+        unitList: units,
+        ...verdict(X, 'x', editCompiled(units)),
+      };
     });
 
     attempt('orchSame', () => {
@@ -495,7 +576,9 @@ function measure(p, { runs, keep }) {
     references: refs,
     rows,
   };
-  if (!keep) for (const d of ['x', 'y', 'z', 'old', 'store', 'store-seed', 'seed-src', 'ccache', 'ccache-warm']) rmSync(join(base, d), { recursive: true, force: true });
+  if (!keep)
+    for (const d of ['x', 'y', 'z', 'old', 'store', 'store-seed', 'seed-src', 'ccache', 'ccache-warm'])
+      rmSync(join(base, d), { recursive: true, force: true });
   return result;
 }
 
@@ -550,7 +633,8 @@ export function projectTable(result, runs) {
   const rows = ROWS.filter(([key]) => s[key]).map(([key, label]) => {
     const r = s[key];
     const notes = [];
-    if (key === 'ccache' && r.ccacheHits !== undefined) notes.push(`ccache ${r.ccacheHits} hits / ${r.ccacheMisses} misses (a comment-only edit preprocesses to the same text: a hit)`);
+    if (key === 'ccache' && r.ccacheHits !== undefined)
+      notes.push(`ccache ${r.ccacheHits} hits / ${r.ccacheMisses} misses (a comment-only edit preprocesses to the same text: a hit)`);
     if (key.startsWith('naive')) notes.push('time includes restoring the cache');
     if (key === 'seed') notes.push('time includes the copy and patch');
     if (r.restoreMs !== undefined) notes.push(`restore ${Math.round(r.restoreMs)} ms`);
@@ -573,7 +657,10 @@ export function projectTable(result, runs) {
     '',
     `edit: \`${result.edit}\` (one comment line appended); median of ${runs}; store after the full build: ${mb(result.storeBytes)} (full build ${secs(result.fullBuild.seconds)}, ${result.fullBuild.units} units)`,
     '',
-    formatTable(['row', 'time', 'vs lower bound', 'vs clean', 'CPU (vs lower bound)', 'units', 'correct', 'checkpoint adds', 'notes'], rows),
+    formatTable(
+      ['row', 'time', 'vs lower bound', 'vs clean', 'CPU (vs lower bound)', 'units', 'correct', 'checkpoint adds', 'notes'],
+      rows,
+    ),
     '',
   ].join('\n');
 }
@@ -637,16 +724,24 @@ async function main() {
   for (const p of list.filter((q) => q.larger)) {
     fetchDebian(p);
     if (p.debianCrates) {
-      const missing = p.debianCrates.filter((c) => spawnSync('dpkg-query', ['-W', '-f=${Status}', c], { encoding: 'utf8' }).stdout !== 'install ok installed');
+      const missing = p.debianCrates.filter(
+        (c) => spawnSync('dpkg-query', ['-W', '-f=${Status}', c], { encoding: 'utf8' }).stdout !== 'install ok installed',
+      );
       if (missing.length) {
         log(`apt-get install ${missing.join(' ')} (some are virtual packages dpkg-query cannot see; a no-op when present)`);
-        sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], repoRoot, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+        sh('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], repoRoot, {
+          env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        });
       }
     }
   }
   if (list.some((p) => p.ccache) && !spawnSync('bash', ['-c', 'type -P ccache'], { encoding: 'utf8' }).stdout.trim()) {
     log("installing Debian's ccache (apt-get)");
-    spawnSync('bash', ['-c', 'apt-get install -y -qq ccache >/dev/null || (apt-get update -qq && apt-get install -y -qq ccache >/dev/null)'], { stdio: 'inherit' });
+    spawnSync(
+      'bash',
+      ['-c', 'apt-get install -y -qq ccache >/dev/null || (apt-get update -qq && apt-get install -y -qq ccache >/dev/null)'],
+      { stdio: 'inherit' },
+    );
   }
 
   // The compiler wrapper, first on PATH for every build of this run (orchestrate's too).

@@ -26,7 +26,22 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import process from 'node:process';
-import { applyEdits, behaviour, cli, clone, duBytes, filesNaming, gitId, median, nowNs, orchestrate, pluginInstalled, projects, sh, timed } from './lib.mjs';
+import {
+  applyEdits,
+  behaviour,
+  cli,
+  clone,
+  duBytes,
+  filesNaming,
+  gitId,
+  median,
+  nowNs,
+  orchestrate,
+  pluginInstalled,
+  projects,
+  sh,
+  timed,
+} from './lib.mjs';
 import { benchDir, checkPrerequisites, formatTable, repoRoot } from './native.mjs';
 
 const runDir = join(benchDir, '.work', 'run');
@@ -101,7 +116,8 @@ function measure(p, { runs, log }) {
     const productNs = existsSync(join(bDir, p.product)) ? statSync(join(bDir, p.product), { bigint: true }).mtimeNs : undefined;
     const editNs = statSync(join(bDir, p.edit), { bigint: true }).mtimeNs;
     if (productNs === undefined || productNs < editNs) problems.push(`${p.product} was not rebuilt after the edit`);
-    if (orchOut !== nativeOut) problems.push(`program output differs from the native build's:\n--- native\n${nativeOut}\n--- orchestrate\n${orchOut}`);
+    if (orchOut !== nativeOut)
+      problems.push(`program output differs from the native build's:\n--- native\n${nativeOut}\n--- orchestrate\n${orchOut}`);
     const others = [join(base, 'a', p.id), ...Array.from({ length: n - 1 }, (_, k) => join(base, `b${k + 1}`, p.id))];
     const stale = filesNaming(bDir, others);
     edits.push({
@@ -165,7 +181,8 @@ function table(results, opts) {
     if (r.id.startsWith('cmark')) {
       notes.push(`relocation: restore ${ms(r.relocation.restoreMs)} vs ${ms(r.relocation.samePathRestoreMs)} at the same path`);
     }
-    if (r.targetBytes !== undefined) notes.push(`target/ ${mb(r.targetBytes)}, state kept ${mb(r.checkpoint?.bytes)} (${r.checkpoint?.files} files)`);
+    if (r.targetBytes !== undefined)
+      notes.push(`target/ ${mb(r.targetBytes)}, state kept ${mb(r.checkpoint?.bytes)} (${r.checkpoint?.files} files)`);
     if (r.status === 'problems') notes.push('PROBLEMS, see above');
     return [
       r.id,
@@ -174,7 +191,9 @@ function table(results, opts) {
       secs(r.nativeIncrementalSeconds),
       secs(r.orchestrateSeconds),
       `${r.ratio.toFixed(2)}x`,
-      r.cpuRatio === undefined ? '-' : `${r.cpuRatio.toFixed(2)}x (${r.nativeIncrementalCpuSeconds.toFixed(2)}/${r.orchestrateCpuSeconds.toFixed(2)})`,
+      r.cpuRatio === undefined
+        ? '-'
+        : `${r.cpuRatio.toFixed(2)}x (${r.nativeIncrementalCpuSeconds.toFixed(2)}/${r.orchestrateCpuSeconds.toFixed(2)})`,
       ms(r.restoreMs),
       ms(r.captureMs),
       r.peakRssKb ? `${Math.round(r.peakRssKb / 1024)} MB` : '-',
@@ -184,7 +203,19 @@ function table(results, opts) {
   return [
     `orchestrate vs native (jobs ${opts.jobs}; one-line edit: median of ${opts.runs}; goal: ratio <= 1.3x)`,
     formatTable(
-      ['project', 'clean', 'orch. full', 'native incr.', 'orchestrate', 'ratio', 'CPU ratio (native/orch. s)', 'restore', 'capture', 'peak RSS', 'notes'],
+      [
+        'project',
+        'clean',
+        'orch. full',
+        'native incr.',
+        'orchestrate',
+        'ratio',
+        'CPU ratio (native/orch. s)',
+        'restore',
+        'capture',
+        'peak RSS',
+        'notes',
+      ],
       rows,
     ),
   ].join('\n');
@@ -199,7 +230,9 @@ function details(results) {
       const t = e.report.timings ?? {};
       lines.push(
         `  edit ${e.n}: native ${secs(e.nativeSeconds)} (CPU ${secs(e.nativeCpuSeconds)}) [${e.nativeUnits.join(' ')}], orchestrate ${secs(e.orchestrateSeconds)} (CPU ${secs(e.orchestrateCpuSeconds)}; in-process ${e.report.durationMs} ms: ` +
-          `${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}) [${e.orchestrateUnits.join(' ')}]` +
+          `${Object.entries(t)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}) [${e.orchestrateUnits.join(' ')}]` +
           `${e.sameOutput ? ', same output' : ', OUTPUT DIFFERS'}${e.filesNamingOtherCopies.length ? `, ${e.filesNamingOtherCopies.length} files name another copy's path: ${e.filesNamingOtherCopies.slice(0, 6).join(' ')}` : ''}`,
       );
       for (const problem of e.problems) lines.push(`    PROBLEM: ${problem}`);

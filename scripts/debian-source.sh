@@ -2,7 +2,8 @@
 # Fetches Debian source packages, idempotently, for the tests and the bench:
 #   scripts/debian-source.sh DEST PKG...
 # Each package is unpacked by dpkg-source (Debian's patches applied) into
-# DEST/<pkg>-<version>/. Adds deb-src entries mirroring the machine's deb
+# DEST/<source>-<version>/, <source> being the source package that builds PKG
+# (rust-ripgrep for ripgrep); its path is printed, one a line. Adds deb-src entries mirroring the machine's deb
 # entries when there are none, and installs dpkg-dev. Needs root (or sudo).
 set -euo pipefail
 
@@ -34,13 +35,23 @@ if ! command -v dpkg-source >/dev/null 2>&1; then
     $sudo apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null
 fi
 
+# The source package's name: PKG itself, or the source that builds binary PKG.
+srcname() {
+    local s
+    s=$(apt-cache showsrc "$1" 2>/dev/null | awk '/^Package:/ { print $2; exit }')
+    printf '%s\n' "${s:-$1}"
+}
+unpacked() { compgen -G "$dest/$1-*/" >/dev/null || compgen -G "$dest/$(srcname "$1")-*/" >/dev/null; }
+
 mkdir -p "$dest"
 for p in "$@"; do
-    if compgen -G "$dest/$p-*/" >/dev/null; then continue; fi
+    if unpacked "$p"; then continue; fi
     log "apt-get source $p"
     if ! (cd "$dest" && apt-get source -qq "$p" >/dev/null 2>&1); then
         [ "$updated" = 1 ] || { $sudo apt-get update -qq; updated=1; }
         (cd "$dest" && apt-get source -qq "$p" >/dev/null)
     fi
 done
-for p in "$@"; do compgen -G "$dest/$p-*/" | head -n 1; done
+for p in "$@"; do
+    { compgen -G "$dest/$p-*/" || compgen -G "$dest/$(srcname "$p")-*/"; } | head -n 1
+done

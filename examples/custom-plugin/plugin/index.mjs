@@ -71,7 +71,10 @@ export function ninja(userOptions = {}) {
       // What ninja cannot see: which ninja, which compiler, which file and targets.
       hooks.fingerprint.tapPromise(PLUGIN_NAME, async (fingerprint, ctx) => {
         const cc = ctx.env['CC'] || 'cc';
-        const [ninjaId, ccId] = await Promise.all([toolIdentity(command, ['--version']), toolIdentity(cc.split(/\s+/)[0] ?? cc, ['--version'])]);
+        const [ninjaId, ccId] = await Promise.all([
+          toolIdentity(command, ['--version']),
+          toolIdentity(cc.split(/\s+/)[0] ?? cc, ['--version']),
+        ]);
         return {
           ...fingerprint,
           'ninja.program': ninjaId,
@@ -109,7 +112,8 @@ export function ninja(userOptions = {}) {
         const text = await readFile(path, 'utf8').catch(() => undefined);
         if (text === undefined) return;
         const lines = text.split('\n');
-        if (!/^# ninja log v\d+$/.test(lines[0] ?? '')) throw new CheckpointRefusedError(`its .ninja_log has an unknown header '${lines[0]}'`);
+        if (!/^# ninja log v\d+$/.test(lines[0] ?? ''))
+          throw new CheckpointRefusedError(`its .ninja_log has an unknown header '${lines[0]}'`);
         const shifted = lines.map((line, i) => {
           const fields = line.split('\t');
           if (i === 0 || fields.length < 5 || !/^\d+$/.test(fields[2] ?? '')) return line;
@@ -138,7 +142,9 @@ export function ninja(userOptions = {}) {
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
         const files = listFiles(ctx.buildDir).map((path) => ({ path }));
         if (!files.some((f) => f.path === '.ninja_log')) {
-          logger.warn(`no .ninja_log in ${ctx.buildDir}: set 'builddir' in ${file} to the build directory, or the checkpoint cannot tell ninja what it built`);
+          logger.warn(
+            `no .ninja_log in ${ctx.buildDir}: set 'builddir' in ${file} to the build directory, or the checkpoint cannot tell ninja what it built`,
+          );
         }
         return { files: [...selection.files, ...files] };
       });

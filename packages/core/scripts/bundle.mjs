@@ -66,7 +66,9 @@ await build({
   outfile: join(out, 'testing/index.js'),
   format: 'esm',
   // Bundled CommonJS dependencies call require() for node's modules.
-  banner: { js: "import { createRequire as __orchestrateCreateRequire } from 'node:module'; const require = __orchestrateCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __orchestrateCreateRequire } from 'node:module'; const require = __orchestrateCreateRequire(import.meta.url);",
+  },
 });
 // The facade requires core.cjs instead of `export * from './core.cjs'`: importing
 // CommonJS from an ES module makes node lex the whole file for its export names

@@ -89,9 +89,9 @@ export interface BuildContext {
    * A state path (relative to the build directory) as a path relative to the
    * source directory, or `undefined` when it lies outside the source directory.
    */
-  sourcePathOf(statePath: string): string | undefined;
+  readonly sourcePathOf: (statePath: string) => string | undefined;
   /** A source path as a path relative to the build directory, or `undefined` when it lies outside it. */
-  statePathOf(sourcePath: string): string | undefined;
+  readonly statePathOf: (sourcePath: string) => string | undefined;
   /**
    * Runs a tool with orchestrate's one process runner (`runProcess`), in the
    * build directory and the build's environment, each output line logged to

@@ -4,14 +4,8 @@
  * ({@link PluginHooks}). A tap should use its plugin's name, which the error
  * interceptor uses to attribute failures.
  */
-import {
-  AsyncSeriesBailHook,
-  AsyncSeriesHook,
-  AsyncSeriesWaterfallHook,
-  HookMap,
-  SyncHook,
-} from 'tapable';
-import type { CheckpointManifest, CheckpointRef, StateRecord } from './checkpoint/manifest.js';
+import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncHook } from 'tapable';
+import type { CheckpointManifest, StateRecord } from './checkpoint/manifest.js';
 import type { BuildContext, CheckpointChoice } from './context.js';
 import type { ConfigDraft, ConfigEnv, ResolvedConfig } from './config/schema.js';
 import type { ChangeSet } from './sources/manifest.js';
@@ -93,6 +87,14 @@ export interface RestoreResult {
    * in a tool's own database, subtracts it too.
    */
   readonly timeShiftNs: bigint;
+  /**
+   * A checkpoint recorded with `times: flat`: the time its flat time was
+   * replayed as (just before {@link changedSourceTimeNs}, after every file
+   * that existed before the restore); undefined for other checkpoints. A
+   * plugin that keeps recorded times in a tool's own database sets them to
+   * this (ninja's logs: see plugin-cmake).
+   */
+  readonly flatTimeNs?: bigint;
 }
 
 /** Result of a `configure` or `build` step. */
@@ -138,6 +140,15 @@ export interface StateFileSpec {
   readonly path: string;
   /** Name of a `captureFile`/`restoreFile` transform, e.g. to replace absolute paths by placeholders. */
   readonly transform?: string;
+  /**
+   * Restored at another path even when its stored bytes (after the transform)
+   * still name the old source or build directory: the plugin repairs the file
+   * there, or the paths in it do not change what the build makes (cargo's
+   * build-script outputs, which the plugin re-runs when they matter). Without
+   * it such a file is left out of a restore at another path (README "Paths").
+   * @default false
+   */
+  readonly movable?: boolean;
 }
 
 /** The build state a plugin selects for capture. */
@@ -172,8 +183,18 @@ export interface BuildReport {
   readonly reason: string | null;
   /** Id of the checkpoint restored, or null (a full build). */
   readonly restored: string | null;
-  /** The store the restored checkpoint came from (the local store, a read-only layer). */
+  /** The store the restored checkpoint came from (the local store, a read-only layer, the remote as `orchestrate` describes it). */
   readonly restoredFrom: string | null;
+  /** Bytes downloaded from the remote (compressed packs); 0 without a remote. */
+  readonly bytesDown: number;
+  /** Bytes uploaded to the remote (packs, pack index, manifest); 0 without a remote or in read-only mode. */
+  readonly bytesUp: number;
+  /**
+   * Why the remote served or took nothing (it failed, timed out, served
+   * damaged or unsigned checkpoints, had none, refused the push); null when
+   * it did what was asked or none is configured. Never a failed build.
+   */
+  readonly remoteError: string | null;
   /** Id of the checkpoint that holds this build's state, or null when none was saved. */
   readonly saved: string | null;
   /**
@@ -266,15 +287,9 @@ export function createHooks() {
      * Finds the checkpoint to restore. The core taps last ({@link Stage.Core}) and searches the configured store.
      * A tap that finds one returns `selectCheckpoint({ ref, manifest }, context)`; one that finds none may return `{ reason }`.
      */
-    findCheckpoint: new AsyncSeriesBailHook<[CheckpointQuery, BuildContext], CheckpointLookup | undefined>([
-      'query',
-      'context',
-    ]),
+    findCheckpoint: new AsyncSeriesBailHook<[CheckpointQuery, BuildContext], CheckpointLookup | undefined>(['query', 'context']),
     /** A plugin returns a {@link Refusal} to refuse the chosen checkpoint; the build goes on in full. `context.changes` is known. */
-    validateCheckpoint: new AsyncSeriesBailHook<[CheckpointManifest, BuildContext], Refusal | undefined>([
-      'manifest',
-      'context',
-    ]),
+    validateCheckpoint: new AsyncSeriesBailHook<[CheckpointManifest, BuildContext], Refusal | undefined>(['manifest', 'context']),
     /** Plugins may widen the exact change set (never narrow it). Runs before the restore, so widened paths get new times too. */
     changes: new AsyncSeriesWaterfallHook<[ChangeSet, BuildContext]>(['changes', 'context']),
 
@@ -339,7 +354,10 @@ export function createHooks() {
 
 export type OrchestratorHooks = ReturnType<typeof createHooks>;
 
-type TapOnly<H> = H extends HookMap<infer Inner> ? { for(key: string): TapOnly<Inner> } : Pick<H, Extract<keyof H, 'tap' | 'tapAsync' | 'tapPromise' | 'intercept'>>;
+type TapOnly<H> =
+  H extends HookMap<infer Inner>
+    ? { for(key: string): TapOnly<Inner> }
+    : Pick<H, Extract<keyof H, 'tap' | 'tapAsync' | 'tapPromise' | 'intercept'>>;
 
 /** The hooks as plugins see them: tap methods only. */
 export type PluginHooks = { readonly [K in keyof OrchestratorHooks]: TapOnly<OrchestratorHooks[K]> };

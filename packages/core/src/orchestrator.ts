@@ -19,7 +19,7 @@ import { relativeInside } from './checkpoint/paths.js';
 import { placeholderPairs, replaceRoots, rootPairs, ROOTS_TRANSFORM, spellingsOf, type RootSpellings } from './checkpoint/roots.js';
 import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
-import { setTimes } from './checkpoint/times.js';
+import { replayedNs, setTimes, type TimePlan } from './checkpoint/times.js';
 import { WriteRules } from './checkpoint/safety.js';
 import { readTreeLedger, recordTreeOutputs } from './checkpoint/tree-ledger.js';
 import { checkpointCreatedAt, flattenRecordedTimes } from './checkpoint/flat-times.js';
@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { resolveConfig } from './config/resolve-config.js';
 import type { ConfigDraft, ResolvedConfig, StoreOverrides } from './config/schema.js';
 import { RunContext, type BuildContext, type CheckpointChoice } from './context.js';
-import { InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError, UsageError } from './errors.js';
+import { ConfigError, InterruptedError, isOrchestrateError, OrchestrateError, ExitCode, PluginError, UsageError } from './errors.js';
 import {
   createHooks,
   Stage,
@@ -51,12 +51,16 @@ import { changeCount, NO_CHANGES, type ChangeSet } from './sources/manifest.js';
 import { scanSources } from './sources/scan.js';
 import { VERSION } from './package-info.js';
 import { openStore } from './store/open-store.js';
+import type { RemoteLayer } from './store/remote-layer.js';
 import { resolveOutputs } from './verify/outputs.js';
 import type { CheckpointStore, LoadedCheckpoint } from './store/store.js';
 import type { GitListing } from './sources/git.js';
 import { acquireTreeLock, type TreeLock } from './tree-lock.js';
 
 const CORE = 'orchestrate';
+
+/** Bumped when what the capture records about the roots a file names (`pathBound`) changes. */
+const PATH_POLICY_VERSION = '1';
 
 /** A checkpoint written back: its id, the times it gave each file, and the files and bytes written. */
 interface Restored {
@@ -71,7 +75,7 @@ interface Restored {
   /** The same, file by file. */
   readonly leftOutPaths: readonly { readonly path: string; readonly reason: string }[];
   /** How the restore replayed times, to date inputs a configure step writes after it. */
-  readonly times: { readonly shiftNs: bigint; readonly changedNs: bigint };
+  readonly times: TimePlan;
 }
 
 /** What a run should do. */
@@ -121,6 +125,14 @@ export interface OrchestratorOptions {
   gitListing?: GitListing | undefined;
 }
 
+/** What {@link Orchestrator.sharing} gives `push`, `pull` and `list --remote`. */
+export interface SharingSession {
+  readonly config: ResolvedConfig;
+  readonly store: CheckpointStore;
+  readonly remote: RemoteLayer;
+  readonly fingerprint: Readonly<Fingerprint>;
+}
+
 /** Equal but for the time they were made (and so the id): the same sources, state, fingerprint, roots and plugin data. */
 function sameCheckpoint(a: CheckpointManifest, b: CheckpointManifest): boolean {
   const { createdAt: _a, ...restA } = a;
@@ -138,6 +150,22 @@ function sortedByPath<T>(records: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(records).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/**
+ * The remote layer of the config, when it names a remote. Loaded on demand:
+ * the remote clients (registry, cache, packs, compression) cost ~30 ms of
+ * every start-up otherwise, and most runs have no remote.
+ */
+async function tryOpenRemoteLayer(
+  config: ResolvedConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<RemoteLayer | undefined> {
+  if (config.remote === undefined) return undefined;
+  const { openRemoteLayer } = await import('./store/remote-layer.js');
+  return openRemoteLayer(config, env, logger, signal);
+}
+
 /** The manifest's `inputs` for a selection: what it names that is not state, when anything. */
 function inputsOf(
   ctx: BuildContext,
@@ -152,14 +180,10 @@ function inputsOf(
 }
 
 /** Dates the tree's inputs against a restored checkpoint's records: unchanged ones their recorded time, changed ones after every restored time. */
-async function replayInputTimes(
-  ctx: BuildContext,
-  recorded: NonNullable<CheckpointManifest['inputs']>,
-  times: { readonly shiftNs: bigint; readonly changedNs: bigint },
-): Promise<void> {
+async function replayInputTimes(ctx: BuildContext, recorded: NonNullable<CheckpointManifest['inputs']>, times: TimePlan): Promise<void> {
   const inputs = compareInputs(ctx, recorded);
   const entries: [string, bigint][] = [];
-  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), recordedNs - times.shiftNs]);
+  for (const [path, recordedNs] of inputs.unchanged) entries.push([join(ctx.buildDir, path), replayedNs(times, recordedNs)]);
   for (const path of inputs.changed) entries.push([join(ctx.buildDir, path), times.changedNs]);
   await setTimes(entries);
   ctx.logger.debug(`configure: ${inputs.unchanged.size} inputs unchanged, ${inputs.changed.length} changed`);
@@ -173,6 +197,28 @@ function withChangedInputs(changes: ChangeSet, changed: readonly string[], ctx: 
     if (sourcePath !== undefined) modified.add(sourcePath);
   }
   return { ...changes, modified: [...modified].sort() };
+}
+
+/** The option every first-party plugin offers to make a build's outputs path-independent. */
+export const RELOCATABLE_OPTION = 'relocatable: true';
+
+/**
+ * Leaves out of `plan` every state file whose stored bytes name a root of the
+ * checkpoint (`pathBound`) that differs from this tree's: restored, it would
+ * carry the old path into the build's outputs (debug info, `__FILE__`, a
+ * RUNPATH), which a clean build here would not.
+ */
+export function skipPathBound(plan: RestorePlan, ctx: BuildContext): void {
+  const roots = plan.manifest.roots;
+  const moved = { source: roots.source !== ctx.sourceDir, build: roots.build !== ctx.buildDir };
+  if (!moved.source && !moved.build) return;
+  for (const [path, record] of [...plan.entries]) {
+    if (record.pathBound === undefined || !moved[record.pathBound]) continue;
+    plan.skip(
+      path,
+      `names the old path '${roots[record.pathBound]}' (the plugin option '${RELOCATABLE_OPTION}' makes the build's outputs path-independent)`,
+    );
+  }
 }
 
 /** Why a manifest exceeds the config's `limits`, or `undefined`. */
@@ -219,7 +265,9 @@ function wrapTapErrors(hooks: OrchestratorHooks): void {
   for (const [name, hook] of Object.entries(hooks)) {
     // tapable's HookMap also has (deprecated) tap methods: tell it apart by `for`.
     if (isHookMap(hook)) {
-      (hook as unknown as { intercept(i: { factory: (key: string, hook: Hook<unknown[], unknown>) => Hook<unknown[], unknown> }): void }).intercept({
+      (
+        hook as unknown as { intercept(i: { factory: (key: string, hook: Hook<unknown[], unknown>) => Hook<unknown[], unknown> }): void }
+      ).intercept({
         factory: (key, inner) => {
           intercept(`${name}(${key})`, inner);
           return inner;
@@ -272,12 +320,16 @@ export class Orchestrator {
   readonly #plugins: readonly Plugin[];
   /** Checkpoints being read while the fingerprint and the sources are computed. */
   #prefetched: { store: CheckpointStore; project: string; loading: Promise<LoadedCheckpoint[]> } | undefined;
+  /** The remote of the run in progress, when one is configured (not for a store given to the orchestrator, as `verify` gives). */
+  #remote: RemoteLayer | undefined;
   /** What the core's checkpoint lookup judged of each checkpoint, per run (an explaining run reports it). */
   readonly #candidates = new WeakMap<BuildContext, CheckpointCandidate[]>();
 
   constructor(options: OrchestratorOptions) {
     this.#options = options;
-    this.#logger = withWarningsTo(options.logger, (message, scope) => this.#warnings.push(scope === CORE ? message : `[${scope.replace(/^orchestrate:/, '')}] ${message}`));
+    this.#logger = withWarningsTo(options.logger, (message, scope) =>
+      this.#warnings.push(scope === CORE ? message : `[${scope.replace(/^orchestrate:/, '')}] ${message}`),
+    );
     this.#gitListing = options.gitListing;
     this.#plugins = options.plugins;
     wrapTapErrors(this.hooks);
@@ -305,9 +357,11 @@ export class Orchestrator {
       if (!roots) spellings.set(context, (roots = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) }));
       return replaceRoots(content, placeholderPairs(roots));
     });
-    this.hooks.restoreFile.for(ROOTS_TRANSFORM).tapPromise({ name: CORE, stage: Stage.Core }, async (content, { context }) =>
-      replaceRoots(content, rootPairs(context.sourceDir, context.buildDir)),
-    );
+    this.hooks.restoreFile
+      .for(ROOTS_TRANSFORM)
+      .tapPromise({ name: CORE, stage: Stage.Core }, async (content, { context }) =>
+        replaceRoots(content, rootPairs(context.sourceDir, context.buildDir)),
+      );
     this.hooks.initialize.call();
   }
 
@@ -330,6 +384,29 @@ export class Orchestrator {
     });
     this.hooks.configResolved.call(config);
     return config;
+  }
+
+  /**
+   * What `push`, `pull` and `list --remote` work with: the resolved config,
+   * the store, the remote and this build's fingerprint (computed by the
+   * plugins as a run would; nothing is scanned or built). Throws a
+   * ConfigError when no remote is configured.
+   */
+  async sharing(signal?: AbortSignal): Promise<SharingSession> {
+    const env = this.#options.env ?? process.env;
+    const config = await this.resolveConfig();
+    const logger = this.#options.logger;
+    const remote = await tryOpenRemoteLayer(config, env, logger.child('remote'), signal);
+    if (remote === undefined) {
+      throw new ConfigError('no remote store configured', undefined, {
+        hint: "pass --remote URL, set ORCHESTRATE_REMOTE or the config's 'remote'",
+      });
+    }
+    const store = this.#options.store ?? (await openStore(config));
+    const context = new RunContext({ config, env, logger, signal: signal ?? new AbortController().signal, store });
+    this.hooks.run.call(context);
+    const fingerprint = await this.#fingerprint(context);
+    return { config, store, remote, fingerprint };
   }
 
   /** Runs `prepare`, `restore` or `build`. */
@@ -361,12 +438,20 @@ export class Orchestrator {
           signal,
           env: this.#options.env ?? process.env,
           onWait: (holder) =>
-            logger.info(`waiting for the build in progress in ${holder.dir} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}) …`),
+            logger.info(
+              `waiting for the build in progress in ${holder.dir} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}) …`,
+            ),
           onStale: (holder, file) =>
-            logger.debug(holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`),
+            logger.debug(
+              holder ? `taking over the lock of pid ${holder.pid}, which is gone (${file})` : `removing an unreadable lock (${file})`,
+            ),
         }),
       );
       const store = this.#options.store ?? (await openStore(config));
+      const remote = this.#options.store
+        ? undefined
+        : await tryOpenRemoteLayer(config, this.#options.env ?? process.env, logger.child('remote'), signal);
+      this.#remote = remote;
       ctx = new RunContext({ config, env: this.#options.env ?? process.env, logger, signal, store });
       const context = ctx;
       this.hooks.run.call(context);
@@ -394,9 +479,7 @@ export class Orchestrator {
       let restored: Restored | undefined;
       if (options.command === 'prepare') ctx.buildInFull('prepare always builds in full');
       else {
-        const lookup = await time('find', () =>
-          this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context),
-        );
+        const lookup = await time('find', () => this.hooks.findCheckpoint.promise({ project: config.project, fingerprint }, context));
         const outcome = await time('restore', () => this.#restore(context, lookup, options.recordTree !== false));
         if ('reason' in outcome) ctx.buildInFull(outcome.reason);
         else restored = outcome;
@@ -406,6 +489,7 @@ export class Orchestrator {
 
       let saved: string | null = null;
       let saveError: string | null = null;
+      let savedManifest: CheckpointManifest | undefined;
       let step: StepResult | undefined;
       let fullBuildMs: number | null = ctx.checkpoint?.fullBuildMs ?? null;
       let outputs: string[] | undefined;
@@ -426,16 +510,23 @@ export class Orchestrator {
           step = await time('build', () => this.hooks.build.promise(context));
           if (step === undefined) {
             throw new OrchestrateError('ERR_NO_BUILD', 'no plugin ran the build', ExitCode.Usage, {
-              hint: "add a build-system plugin to the config's plugins, e.g. \"@orchestrate/plugin-make\"",
+              hint: 'add a build-system plugin to the config\'s plugins, e.g. "@orchestrate/plugin-make"',
             });
           }
           // What a build without orchestrate costs: the configure and build steps of a full build.
           if (ctx.mode === 'full') fullBuildMs = (timings['configure'] ?? 0) + (timings['build'] ?? 0);
           if (options.listOutputs) outputs = resolveOutputs(context, await this.hooks.selectOutputs.promise({ files: [] }, context));
           if (!options.noSave) {
-            ({ saved, saveError } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
+            ({
+              saved,
+              saveError,
+              manifest: savedManifest,
+            } = await time('capture', () => this.#capture(context, fingerprint, restored, fullBuildMs)));
           }
         }
+        // Shared after the save, in read-write mode only; a push that fails is a warning and `remoteError`.
+        const shared = savedManifest;
+        if (remote && shared && remote.remote.readOnlyReason === undefined) await time('push', () => remote.push(shared, context.store));
       }
       const durationMs = Math.round(performance.now() - started);
       const report: BuildReport = {
@@ -453,6 +544,9 @@ export class Orchestrator {
         timings,
         restoredFiles: restored?.files ?? 0,
         restoredBytes: restored?.bytes ?? 0,
+        bytesDown: remote?.bytesDown ?? 0,
+        bytesUp: remote?.bytesUp ?? 0,
+        remoteError: remote?.error ?? null,
         unitsRebuilt: step?.unitsRebuilt ?? null,
         unitsTotal: step?.unitsTotal ?? null,
         fullBuildMs: options.command === 'restore' ? null : fullBuildMs,
@@ -469,13 +563,18 @@ export class Orchestrator {
       try {
         await this.hooks.shutdown.promise();
       } finally {
+        this.#remote = undefined;
         await lock?.release();
       }
     }
   }
 
   /** The report's `explanation` of an explaining run: the lookup's candidates, what the restore left out, the tool's answer. */
-  #explanation(ctx: BuildContext, restored: Restored | undefined, tool: BuildExplanation | undefined): NonNullable<BuildReport['explanation']> {
+  #explanation(
+    ctx: BuildContext,
+    restored: Restored | undefined,
+    tool: BuildExplanation | undefined,
+  ): NonNullable<BuildReport['explanation']> {
     const roots = restored ? ctx.checkpoint?.roots : undefined;
     return {
       candidates: this.#candidates.get(ctx) ?? [],
@@ -486,7 +585,11 @@ export class Orchestrator {
   }
 
   async #fingerprint(ctx: BuildContext): Promise<Fingerprint> {
-    const base: Fingerprint = { 'orchestrate.manifest': String(MANIFEST_SCHEMA_VERSION) };
+    const base: Fingerprint = {
+      'orchestrate.manifest': String(MANIFEST_SCHEMA_VERSION),
+      // Checkpoints whose records say which root they name (README "Paths"); older ones are not used.
+      'orchestrate.paths': PATH_POLICY_VERSION,
+    };
     for (const name of ctx.config.env) base[`env.${name}`] = ctx.env[name] ?? '';
     return this.hooks.fingerprint.promise(base, ctx);
   }
@@ -498,7 +601,11 @@ export class Orchestrator {
     this.#prefetched = { store, project, loading };
   }
 
-  /** The core's `findCheckpoint`: the matching checkpoint of this project closest to the working tree. */
+  /**
+   * The core's `findCheckpoint`: the matching checkpoint of this project
+   * closest to the working tree, from the store and its read-only layers;
+   * only when none fits, from the remote (fetched into the store first).
+   */
   async #findInStore(project: string, fingerprint: Readonly<Fingerprint>, ctx: BuildContext): Promise<CheckpointLookup> {
     const prefetched = this.#prefetched;
     this.#prefetched = undefined;
@@ -506,16 +613,44 @@ export class Orchestrator {
       prefetched !== undefined && prefetched.store === ctx.store && prefetched.project === project
         ? await prefetched.loading
         : await ctx.store.loadCheckpoints(project);
+    const candidates: CheckpointCandidate[] = [];
+    this.#candidates.set(ctx, candidates);
+    const local = this.#closest(loaded, fingerprint, ctx, candidates);
+    if (local.choice) return local.choice;
+    const remote = this.#remote;
+    const fetched = remote ? await this.#findInRemote(remote, project, fingerprint, ctx, candidates) : undefined;
+    if (fetched) return fetched;
+    const reason = local.mismatch ?? local.unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}`;
+    return { reason: remote?.error ? `${reason}; remote: ${remote.error}` : reason };
+  }
+
+  /**
+   * The checkpoint of `loaded` with `fingerprint` closest to the working
+   * tree, or why none fits; what it judged of each goes into `candidates`
+   * (an explaining run reports them).
+   */
+  #closest(
+    loaded: readonly LoadedCheckpoint[],
+    fingerprint: Readonly<Fingerprint>,
+    ctx: BuildContext,
+    candidates: CheckpointCandidate[],
+  ): { choice?: CheckpointChoice; mismatch?: string; unusable?: string } {
     let best: { choice: CheckpointChoice; count: number; index: number } | undefined;
     let mismatch: string | undefined;
     let unusable: string | undefined;
-    const candidates: CheckpointCandidate[] = [];
-    this.#candidates.set(ctx, candidates);
     for (const item of loaded) {
       if (item.error !== undefined) {
         ctx.logger.warn(`ignoring checkpoint ${item.file}: ${item.error}`);
         unusable ??= `checkpoint ${item.file} is unusable: ${item.error}`;
-        candidates.push({ id: item.file, createdAt: null, origin: null, fingerprint: [], changes: null, unusable: item.error, chosen: false });
+        candidates.push({
+          id: item.file,
+          createdAt: null,
+          origin: null,
+          fingerprint: [],
+          changes: null,
+          unusable: item.error,
+          chosen: false,
+        });
         continue;
       }
       const differences = compareFingerprints(item.manifest.fingerprint, fingerprint);
@@ -547,9 +682,41 @@ export class Orchestrator {
     if (best) {
       const chosen = candidates[best.index];
       if (chosen) candidates[best.index] = { ...chosen, chosen: true };
-      return best.choice;
     }
-    return { reason: mismatch ?? unusable ?? `no checkpoint of project '${project}' in ${ctx.store.location}` };
+    return { ...(best ? { choice: best.choice } : {}), ...(mismatch ? { mismatch } : {}), ...(unusable ? { unusable } : {}) };
+  }
+
+  /**
+   * The remote's checkpoint closest to the working tree, fetched into the
+   * run's store (only the blobs it lacks) and chosen from there; undefined on
+   * a miss (the remote layer prints and records why).
+   */
+  async #findInRemote(
+    remote: RemoteLayer,
+    project: string,
+    fingerprint: Readonly<Fingerprint>,
+    ctx: BuildContext,
+    judged: CheckpointCandidate[],
+  ): Promise<CheckpointChoice | undefined> {
+    if (ctx.store.readOnlyReason !== undefined) {
+      remote.error = `not asked: the store ${ctx.store.location} cannot take what it would serve (${ctx.store.readOnlyReason})`;
+      return undefined;
+    }
+    const candidates = await remote.candidates(project, fingerprint);
+    const origin = remote.describe();
+    const { choice } = this.#closest(
+      candidates.map(({ info, manifest }) => ({
+        ref: { id: info.id, project: info.project, createdAt: info.createdAt, origin },
+        manifest,
+      })),
+      fingerprint,
+      ctx,
+      judged,
+    );
+    const picked = choice && candidates.find((candidate) => candidate.info.id === choice.ref.id);
+    if (!picked) return undefined;
+    const ref = await remote.fetch(picked, ctx.store);
+    return ref && selectCheckpoint({ ref: { ...ref, origin }, manifest: picked.manifest }, ctx);
   }
 
   /** Restores `lookup`'s checkpoint, or says why not (and then nothing of it is left in the tree). */
@@ -582,12 +749,14 @@ export class Orchestrator {
       ctx.widen(await this.hooks.changes.promise(ctx.changes ?? lookup.changes, ctx));
       const entries = new Map<string, StateRecord>(Object.entries(lookup.manifest.state));
       const leftOut = new Map<string, { count: number; cautious: boolean }>();
+      const dropped = new Set<string>();
       const leftOutPaths: { path: string; reason: string }[] = [];
       const plan: RestorePlan = {
         manifest: lookup.manifest,
         entries,
         skip: (path, why, cautious = false) => {
           if (!entries.delete(path)) return;
+          dropped.add(path);
           leftOutPaths.push({ path, reason: why });
           ctx.logger.debug(`not restoring '${path}': ${why}`);
           const counted = leftOut.get(why);
@@ -598,16 +767,22 @@ export class Orchestrator {
           ctx.logger.debug(`may replace '${path}': ${why}`);
         },
       };
+      // One path policy for every plugin: state whose bytes name a root that moved is left out, before plugins
+      // see the plan, so the build tool makes it again here (README "Paths").
+      skipPathBound(plan, ctx);
       await this.hooks.beforeRestore.promise(plan, ctx);
       const outcome = await restoreCheckpoint(ctx, plan, {
         rules,
         inputs,
+        dropped,
         transform: (name, content, info) => this.#transform('restoreFile', name, content, info),
       });
       written = outcome.restored;
       // What this run wrote is build output of this tree, whatever happens next.
       if (recordTree) recordTreeOutputs(ctx.config.store, ctx.buildDir, written, 'add');
       ctx.restored();
+      // The store's least-recently-used order (maxSize) counts a restore as a use.
+      await ctx.store.touchCheckpoint(lookup.ref);
       await this.hooks.afterRestore.promise(
         {
           manifest: lookup.manifest,
@@ -615,6 +790,7 @@ export class Orchestrator {
           newestRecordedNs: outcome.newestRecordedNs,
           changedSourceTimeNs: outcome.changedSourceTimeNs,
           timeShiftNs: outcome.timeShiftNs,
+          ...(outcome.flatTimeNs === undefined ? {} : { flatTimeNs: outcome.flatTimeNs }),
         },
         ctx,
       );
@@ -622,7 +798,9 @@ export class Orchestrator {
         `restored checkpoint ${short}: ${outcome.restored.length} files; ${changeCount(ctx.changes ?? NO_CHANGES)} changed sources`,
       );
       for (const [reason, { count, cautious }] of leftOut) {
-        ctx.logger.info(`left out of the restore: ${count} ${count === 1 ? 'file' : 'files'}, ${reason}${cautious ? ' (the build tool makes them again)' : ''}`);
+        ctx.logger.info(
+          `left out of the restore: ${count} ${count === 1 ? 'file' : 'files'}, ${reason}${cautious ? ' (the build tool makes them again)' : ''}`,
+        );
       }
       let files = 0;
       let bytes = 0;
@@ -638,7 +816,11 @@ export class Orchestrator {
         stamps: outcome.stamps,
         files,
         bytes,
-        times: { shiftNs: outcome.timeShiftNs, changedNs: outcome.changedSourceTimeNs },
+        times: {
+          shiftNs: outcome.timeShiftNs,
+          changedNs: outcome.changedSourceTimeNs,
+          ...(outcome.flatTimeNs === undefined ? {} : { flatNs: outcome.flatTimeNs }),
+        },
         leftOut: [...leftOut].map(([reason, { count, cautious }]) => ({ reason, count, cautious })),
         leftOutPaths,
       };
@@ -665,9 +847,14 @@ export class Orchestrator {
       throw new CheckpointRefusedError(`no plugin provides its transform '${name}' (file '${info.path}'); add the plugin that captured it`);
     }
     if (!hook || !hook.isUsed()) {
-      throw new OrchestrateError('ERR_TRANSFORM', `no plugin provides the ${kind} transform '${name}' (file '${info.path}')`, ExitCode.Plugin, {
-        hint: 'add the plugin that captured this checkpoint to the config',
-      });
+      throw new OrchestrateError(
+        'ERR_TRANSFORM',
+        `no plugin provides the ${kind} transform '${name}' (file '${info.path}')`,
+        ExitCode.Plugin,
+        {
+          hint: 'add the plugin that captured this checkpoint to the config',
+        },
+      );
     }
     return hook.promise(content, info);
   }
@@ -685,7 +872,7 @@ export class Orchestrator {
     fingerprint: Fingerprint,
     restored: Restored | undefined,
     fullBuildMs: number | null,
-  ): Promise<{ saved: string | null; saveError: string | null }> {
+  ): Promise<{ saved: string | null; saveError: string | null; manifest?: CheckpointManifest }> {
     if (ctx.store.readOnlyReason !== undefined) {
       const why = `store ${ctx.store.location} is read-only: no checkpoint saved (${ctx.store.readOnlyReason})`;
       ctx.logger.warn(why);
@@ -694,7 +881,7 @@ export class Orchestrator {
     const selection = await this.hooks.selectState.promise({ files: [] }, ctx);
     ctx.logger.child('capture').debug(`capturing ${selection.files.length} selected state paths`);
     let done: (() => Promise<void>) | undefined;
-    let saved: string;
+    let saved: { id: string; manifest: CheckpointManifest };
     try {
       done = await ctx.store.beginWrite();
       saved = await this.#save(ctx, fingerprint, selection, restored, fullBuildMs);
@@ -705,17 +892,21 @@ export class Orchestrator {
     } finally {
       await done?.();
     }
-    return { saved, saveError: null };
+    return { saved: saved.id, saveError: null, manifest: saved.manifest };
   }
 
-  /** Captures the selected state and writes the manifest; returns its id. Runs between `beginWrite` and its end. */
+  /**
+   * Captures the selected state and writes the manifest; returns its id and
+   * the manifest (the restored one's when the build changed nothing). Runs
+   * between `beginWrite` and its end.
+   */
   async #save(
     ctx: RunContext,
     fingerprint: Fingerprint,
     selection: StateSelection,
     restored: Restored | undefined,
     fullBuildMs: number | null,
-  ): Promise<string> {
+  ): Promise<{ id: string; manifest: CheckpointManifest }> {
     const previous = ctx.checkpoint;
     const state = await captureState({
       context: ctx,
@@ -745,6 +936,7 @@ export class Orchestrator {
       // A measured duration differs from run to run: not in a reproducible (flat) checkpoint, whose
       // restores then report no time saved.
       ...(fullBuildMs === null || flat ? {} : { fullBuildMs }),
+      ...(ctx.config.scope === undefined ? {} : { scope: ctx.config.scope.scope }),
     };
     await this.hooks.afterCapture.promise(manifest, ctx);
     // Interrupted during the capture: save nothing (the blobs written go at the next gc).
@@ -753,7 +945,8 @@ export class Orchestrator {
     // would only push an older, different checkpoint out of the project's `keep`.
     if (previous && restored && sameCheckpoint(previous, manifest)) {
       ctx.logger.info(`checkpoint ${restored.id.slice(0, 12)} holds this build's state; not saved again`);
-      return restored.id;
+      await this.#bound(ctx, restored.id);
+      return { id: restored.id, manifest: previous };
     }
     const ref = await ctx.store.putCheckpoint(manifest);
     recordTreeOutputs(ctx.config.store, ctx.buildDir, Object.keys(stateRecords), 'replace');
@@ -770,6 +963,25 @@ export class Orchestrator {
         ctx.logger.warn(`saved checkpoint ${ref.id.slice(0, 12)}, but could not remove old ones: ${error.message}`);
       }
     }
-    return ref.id;
+    await this.#bound(ctx, ref.id);
+    return { id: ref.id, manifest };
+  }
+
+  /** With `maxSize`: trims the store to it, least recently used checkpoints first, keeping `saved`. */
+  async #bound(ctx: RunContext, saved: string): Promise<void> {
+    const maxSize = ctx.config.maxSize;
+    if (maxSize === undefined) return;
+    try {
+      const trimmed = await ctx.store.trim(maxSize, [saved]);
+      if (trimmed.checkpointsRemoved > 0 || trimmed.blobsRemoved > 0) {
+        ctx.logger.info(
+          `store over its bound of ${maxSize} bytes: removed ${trimmed.checkpointsRemoved} least recently used checkpoints and ${trimmed.blobsRemoved} blobs (${trimmed.bytesFreed} bytes); ${trimmed.bytesAfter} bytes now`,
+        );
+      }
+    } catch (error) {
+      // The checkpoint is saved; the bound is met at the next save or gc.
+      if (!isOrchestrateError(error) || error.code !== 'ERR_STORE') throw error;
+      ctx.logger.warn(`could not bound the store to ${maxSize} bytes: ${error.message}`);
+    }
   }
 }

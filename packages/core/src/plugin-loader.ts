@@ -42,7 +42,12 @@ function tryResolveImport(specifier: string, fromDir: string): string | undefine
       const entry = `.${name[2] ?? ''}`;
       let target: string | undefined;
       try {
-        target = pkg['exports'] === undefined ? (entry === '.' ? (legacy(pkg, { browser: false, fields: ['main'] }) ?? 'index.js') : entry) : resolveExports(pkg, entry)?.[0];
+        target =
+          pkg['exports'] === undefined
+            ? entry === '.'
+              ? (legacy(pkg, { browser: false, fields: ['main'] }) ?? 'index.js')
+              : entry
+            : resolveExports(pkg, entry)?.[0];
       } catch {
         target = undefined; // the package does not export the entry
       }
@@ -113,6 +118,7 @@ export async function loadPlugins(entries: readonly unknown[], configDir: string
     } else if (isPlugin(entry)) {
       out.push(entry);
     } else {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value the config holds, as JavaScript prints it (an object without a toString prints as [object Object])
       throw new PluginLoadError(String(entry), 'not a plugin object, a package name or [package, options]', { file: configFile });
     }
   }

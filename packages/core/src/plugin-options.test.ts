@@ -48,7 +48,9 @@ describe('validatePluginOptions', () => {
   });
 
   it('uses the given suggestion for a key that is no misspelling', () => {
-    expect(failure({ parallel: true }, { parallel: 'jobs: <n>' }).message).toMatch(/^example-plugin: unknown option 'parallel', did you mean jobs: <n>\? /);
+    expect(failure({ parallel: true }, { parallel: 'jobs: <n>' }).message).toMatch(
+      /^example-plugin: unknown option 'parallel', did you mean jobs: <n>\? /,
+    );
   });
 
   it('names at most five problems and counts the rest', () => {

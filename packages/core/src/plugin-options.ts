@@ -72,7 +72,12 @@ export function tryNameConfigFile(error: unknown, file: string | undefined): Plu
   if (!isOrchestrateError(error) || error.code !== 'ERR_PLUGIN_OPTIONS') return undefined;
   const { plugin, reason, keys } = error as Partial<PluginOptionsError>;
   if (typeof plugin !== 'string' || typeof reason !== 'string') return undefined;
-  return new PluginOptionsError(plugin, reason, { file, keys: keys ?? [], cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
+  return new PluginOptionsError(plugin, reason, {
+    file,
+    keys: keys ?? [],
+    cause: error,
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+  });
 }
 
 /**
@@ -92,7 +97,9 @@ function expectation(issue: z.core.$ZodRawIssue): string | undefined {
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return 'a non-empty string';
       if (issue.origin === 'array' || issue.origin === 'set') return `at least ${String(issue.minimum)} item(s)`;
       if (issue.origin === 'number' || issue.origin === 'int') {
-        return Number(issue.minimum) === 0 && issue.inclusive !== true ? 'a positive number' : `a number ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`;
+        return Number(issue.minimum) === 0 && issue.inclusive !== true
+          ? 'a positive number'
+          : `a number ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`;
       }
       return undefined;
     case 'too_big':
@@ -117,9 +124,12 @@ function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
   let text: string;
+  // String() only for what JSON cannot spell (a symbol) or cannot serialize (a cycle, a bigint inside): a best effort for a message.
   try {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     text = JSON.stringify(value) ?? String(value);
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     text = String(value);
   }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
@@ -161,7 +171,14 @@ function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefine
   for (;;) {
     const def = current?._zod.def;
     if (def === undefined) return current;
-    if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default' || def.type === 'prefault' || def.type === 'readonly' || def.type === 'nonoptional') {
+    if (
+      def.type === 'optional' ||
+      def.type === 'nullable' ||
+      def.type === 'default' ||
+      def.type === 'prefault' ||
+      def.type === 'readonly' ||
+      def.type === 'nonoptional'
+    ) {
       current = (def as z.core.$ZodOptionalDef).innerType;
     } else if (def.type === 'pipe') {
       current = (def as z.core.$ZodPipeDef).in;
@@ -200,7 +217,9 @@ export function tryNearestKey(key: string, known: readonly string[]): string | u
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
 function editDistance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
   for (let i = 1; i <= a.length; i++) {
     const row = rows[i] as number[];

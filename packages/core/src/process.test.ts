@@ -40,7 +40,11 @@ describe.each(modes)('runProcess, %s', (_mode, extra) => {
   });
 
   it('runs in the directory and with exactly the environment given', async () => {
-    const result = await runProcess('sh', ['-c', 'pwd; echo "$ONLY-$HOME"'], { ...extra, cwd: '/', env: { ONLY: 'x', PATH: process.env['PATH'] } });
+    const result = await runProcess('sh', ['-c', 'pwd; echo "$ONLY-$HOME"'], {
+      ...extra,
+      cwd: '/',
+      env: { ONLY: 'x', PATH: process.env['PATH'] },
+    });
     expect(result.stdout).toBe('/\nx-');
   });
 });

@@ -67,6 +67,7 @@ export function preloadProcessRunner(): void {
 /** execa's output as text: a string, or bytes with `encoding: 'buffer'`. */
 function text(output: unknown): string {
   if (output instanceof Uint8Array) return Buffer.from(output.buffer, output.byteOffset, output.byteLength).toString('utf8');
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a string here: the options above ask for text or bytes only
   return output === undefined || output === null ? '' : String(output);
 }
 
@@ -103,7 +104,7 @@ export async function runProcess(file: string, args: readonly string[], options:
     });
   }
   const result = await subprocess;
-  const signal = result.signal as NodeJS.Signals | undefined;
+  const signal = result.signal;
   const startFailed = result.failed && result.exitCode === undefined && signal === undefined && !result.isCanceled;
   return {
     command: [file, ...args].join(' '),

@@ -47,7 +47,9 @@ export interface LoadedProject {
 }
 
 /** Finds the project's config (upwards from `cwd`) and loads its plugins. */
-export async function loadProject(options: Pick<CreateOrchestratorOptions, 'cwd' | 'configFile' | 'listSourcesEarly'>): Promise<LoadedProject> {
+export async function loadProject(
+  options: Pick<CreateOrchestratorOptions, 'cwd' | 'configFile' | 'listSourcesEarly'>,
+): Promise<LoadedProject> {
   const cwd = resolve(options.cwd);
   const loaded = await tryLoadConfig(cwd, options.configFile && resolve(cwd, options.configFile));
   if (!loaded) {
@@ -60,7 +62,7 @@ export async function loadProject(options: Pick<CreateOrchestratorOptions, 'cwd'
   const gitListing = options.listSourcesEarly ? startGitListing(resolve(loaded.dir, draft.sourceDir ?? '.')) : undefined;
   const plugins = await loadPlugins(entries ?? [], loaded.dir, loaded.file);
   if (plugins.length === 0) {
-    throw new ConfigError("no plugins: add a build-system plugin, e.g. \"plugins\": [\"@orchestrate/plugin-make\"]", loaded.file);
+    throw new ConfigError('no plugins: add a build-system plugin, e.g. "plugins": ["@orchestrate/plugin-make"]', loaded.file);
   }
   return { dir: loaded.dir, configFile: loaded.file, draft, plugins, gitListing };
 }

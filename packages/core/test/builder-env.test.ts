@@ -76,7 +76,7 @@ describe('in a builder', () => {
     expect(second.json?.['mode'], second.json?.['reason']).toBe('incremental');
     expect(second.json?.['restored']).toBe(first.json?.['saved']);
     const list = await orchestrate(['list', '--name', 'demo', '--json'], { cwd: join(root, 'source'), store });
-    expect(list.json?.['checkpoints'].map((c: { project: string }) => c.project)).toEqual(['demo', 'demo']);
+    expect((list.json?.['checkpoints'] as { project: string }[]).map((c) => c.project)).toEqual(['demo', 'demo']);
   });
 });
 
@@ -120,7 +120,11 @@ describe('reproducible checkpoints', () => {
     const root = await tempDir('orchestrate-repro-');
     const dir = join(root, 'source');
     await writeFiles(dir, { ...TINY_SOURCES, 'orchestrate.config.json': makeConfig() });
-    const run = await orchestrate(['prepare', '--name', 'tiny'], { cwd: dir, store: join(root, 'store'), env: { NIX_BUILD_TOP: root, TMPDIR: root } });
+    const run = await orchestrate(['prepare', '--name', 'tiny'], {
+      cwd: dir,
+      store: join(root, 'store'),
+      env: { NIX_BUILD_TOP: root, TMPDIR: root },
+    });
     expect(run.exitCode, run.stderr).toBe(0);
     const manifest = JSON.parse((await onlyManifest(join(root, 'store'))).text) as { state: Record<string, { mtimeNs: string }> };
     expect(new Set(Object.values(manifest.state).map((r) => r.mtimeNs))).toEqual(new Set(['1000000000000000000']));

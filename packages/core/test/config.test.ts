@@ -121,12 +121,18 @@ describe('bad config', () => {
   });
 
   it("with cargo's release flag as an option, exits 2 before any build, suggesting the profile option, with the code in --json", async () => {
-    const { dir, store, file } = await projectWith('orchestrate.config.json', '{ "plugins": [["@orchestrate/plugin-cargo", { "release": true }]] }\n');
+    const { dir, store, file } = await projectWith(
+      'orchestrate.config.json',
+      '{ "plugins": [["@orchestrate/plugin-cargo", { "release": true }]] }\n',
+    );
     const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: @orchestrate/plugin-cargo: unknown option 'release', did you mean profile: "release"?`);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_PLUGIN_OPTIONS', message: expect.stringContaining(file), exitCode: 2 } });
+    expect(run.json).toEqual({
+      schemaVersion: 1,
+      error: { code: 'ERR_PLUGIN_OPTIONS', message: expect.stringContaining(file), exitCode: 2 },
+    });
   });
 
   it('with an .mjs config that gives a plugin factory a value of the wrong type, exits 2 and names the file, the plugin and the option', async () => {
@@ -198,7 +204,8 @@ describe('config forms', () => {
 
   it('loads plugin packages of the project named in a JSON config, an ES module and a CommonJS "require" entry, with their options', async () => {
     const { dir, store } = await tinyProject({
-      config: '{ "name": "third-party", "plugins": [["orchestrate-plugin-esm", { "word": "esm" }], ["orchestrate-plugin-cjs", { "word": "cjs" }]] }\n',
+      config:
+        '{ "name": "third-party", "plugins": [["orchestrate-plugin-esm", { "word": "esm" }], ["orchestrate-plugin-cjs", { "word": "cjs" }]] }\n',
     });
     // Each taps `build` and writes its option; the second runs only if the first did not bail.
     const apply = (name: string, bail: boolean) =>
@@ -230,7 +237,10 @@ describe('config forms', () => {
     const { dir, store, file } = await projectWith('orchestrate.config.json', '{ "plugins": ["orchestrate-plugin-partial"] }\n');
     const at = join(dir, 'node_modules', 'orchestrate-plugin-partial');
     await mkdir(at, { recursive: true });
-    await writeFile(join(at, 'package.json'), JSON.stringify({ name: 'orchestrate-plugin-partial', type: 'module', exports: { './other': './other.js' } }));
+    await writeFile(
+      join(at, 'package.json'),
+      JSON.stringify({ name: 'orchestrate-plugin-partial', type: 'module', exports: { './other': './other.js' } }),
+    );
     const run = await orchestrateInProcess(['build'], { cwd: dir, store });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: ${file}: cannot load plugin 'orchestrate-plugin-partial': not found from '${dir}'`);

@@ -112,14 +112,11 @@ describe('examples/custom-plugin (ninja, a third-party plugin from an .mjs confi
     saved = run.json?.['saved'] as string;
     const [loaded] = await (await LocalStore.open(store)).loadCheckpoints('custom-plugin-example');
     const manifest = loaded && 'manifest' in loaded ? loaded.manifest : undefined;
-    expect(Object.keys(manifest?.state ?? {}).filter((p) => manifest?.state[p]?.kind !== 'dir').sort()).toEqual([
-      '.ninja_deps',
-      '.ninja_log',
-      'hello',
-      'obj/count.o',
-      'obj/greet.o',
-      'obj/main.o',
-    ]);
+    expect(
+      Object.keys(manifest?.state ?? {})
+        .filter((p) => manifest?.state[p]?.kind !== 'dir')
+        .sort(),
+    ).toEqual(['.ninja_deps', '.ninja_log', 'hello', 'obj/count.o', 'obj/greet.o', 'obj/main.o']);
     expect(manifest?.fingerprint).toMatchObject({
       'ninja.program': expect.stringContaining('ninja'),
       'toolchain.cc': expect.stringContaining(cc.path),

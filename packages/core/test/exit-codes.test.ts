@@ -27,7 +27,10 @@ describe('exit codes', () => {
     expect(run.stderr).toMatch(/error: 'make [^']*' failed with exit code 2:/);
     // gcc quotes with ' or with ‘’ depending on the locale.
     expect(run.stderr).toMatch(/greet\.c:2:\d+: error: expected .;. before/);
-    expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_BUILD_TOOL', message: expect.stringMatching(/greet\.c:2:\d+: error/), exitCode: 1 } });
+    expect(run.json).toEqual({
+      schemaVersion: 1,
+      error: { code: 'ERR_BUILD_TOOL', message: expect.stringMatching(/greet\.c:2:\d+: error/), exitCode: 1 },
+    });
     expect(await storeManifests(store)).toEqual([]);
   });
 
@@ -63,7 +66,10 @@ describe('exit codes', () => {
     expect(restore.exitCode, restore.stderr).toBe(0);
     const run = await orchestrate(['gc', '--keep', '1', '--json'], { cwd: dir, store });
     expect(run.exitCode).toBe(3);
-    expect(run.json).toEqual({ schemaVersion: 1, error: { code: 'ERR_STORE', message: expect.stringContaining(`${store}: the store is read-only`), exitCode: 3 } });
+    expect(run.json).toEqual({
+      schemaVersion: 1,
+      error: { code: 'ERR_STORE', message: expect.stringContaining(`${store}: the store is read-only`), exitCode: 3 },
+    });
   });
 
   it('4 when a plugin throws, naming the plugin and the hook', async () => {
@@ -99,7 +105,13 @@ describe('exit codes', () => {
     const started = Date.now();
     // Wait until make runs the recipe.
     for (;;) {
-      if (await access(join(dir, 'started')).then(() => true, () => false)) break;
+      if (
+        await access(join(dir, 'started')).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       if (Date.now() - started > 60_000) throw new Error('the build never started');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -114,7 +126,12 @@ describe('exit codes', () => {
       error: { code: 'ERR_INTERRUPTED', message: 'interrupted by SIGINT', exitCode: 130 },
     });
     expect(await storeManifests(store)).toEqual([]);
-    expect(await access(join(dir, 'finished')).then(() => true, () => false)).toBe(false);
+    expect(
+      await access(join(dir, 'finished')).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
   });
 
   it('130 for Ctrl-C in a terminal, which signals the whole process group (the build tool too)', async () => {
@@ -176,7 +193,12 @@ describe('exit codes', () => {
 
 async function waitFor(file: string): Promise<void> {
   const started = Date.now();
-  while (!(await access(file).then(() => true, () => false))) {
+  while (
+    !(await access(file).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     if (Date.now() - started > 60_000) throw new Error(`'${file}' never appeared`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

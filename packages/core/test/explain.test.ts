@@ -27,7 +27,8 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const path of await listTree(dir)) {
     const info = await lstat(join(dir, path), { bigint: true });
-    out[path] = `${info.size}:${info.mtimeNs}:${info.isSymbolicLink() ? 'link' : (await readFile(join(dir, path))).toString('base64').slice(0, 64)}`;
+    out[path] =
+      `${info.size}:${info.mtimeNs}:${info.isSymbolicLink() ? 'link' : (await readFile(join(dir, path))).toString('base64').slice(0, 64)}`;
   }
   return out;
 }
@@ -58,10 +59,12 @@ async function explainThenBuild(label: string, change?: (dir: string) => Promise
   return { explain, predicted, compiled: await cc.units(), build };
 }
 
-const edit = (file: string, from: string, to: string) => async (dir: string): Promise<void> => {
-  const path = join(dir, file);
-  await writeFile(path, (await readFile(path, 'utf8')).replace(from, to));
-};
+const edit =
+  (file: string, from: string, to: string) =>
+  async (dir: string): Promise<void> => {
+    const path = join(dir, file);
+    await writeFile(path, (await readFile(path, 'utf8')).replace(from, to));
+  };
 
 describe('orchestrate explain (make-hello)', () => {
   beforeAll(async () => {
@@ -95,7 +98,8 @@ describe('orchestrate explain (make-hello)', () => {
     expect(r.predicted.length).toBeGreaterThan(1);
     expect(r.compiled).toEqual(r.predicted);
     const units = (r.explain.report?.['units'] ?? []) as { unit: string; causes: unknown[] }[];
-    for (const unit of units.filter((u) => u.unit.endsWith('.o'))) expect(unit.causes).toContainEqual({ kind: 'changed', path: 'src/common.h' });
+    for (const unit of units.filter((u) => u.unit.endsWith('.o')))
+      expect(unit.causes).toContainEqual({ kind: 'changed', path: 'src/common.h' });
     expect(r.explain.report?.['warnings']).toEqual([]);
   });
 
@@ -104,7 +108,9 @@ describe('orchestrate explain (make-hello)', () => {
     const report = r.explain.report ?? {};
     expect(report['mode']).toBe('full');
     expect(report['checkpoint']).toBeNull();
-    expect(report['reason']).toMatch(/^checkpoint [0-9a-f]{12} refused: make does not track changes to its makefiles, and 'Makefile' changed/);
+    expect(report['reason']).toMatch(
+      /^checkpoint [0-9a-f]{12} refused: make does not track changes to its makefiles, and 'Makefile' changed/,
+    );
     expect(report['reason']).toBe(r.build.report?.['reason']);
     const candidates = report['candidates'] as { chosen: boolean; fingerprint: unknown[]; changes: number }[];
     expect(candidates).toContainEqual(expect.objectContaining({ chosen: true, fingerprint: [], changes: 1 }));
@@ -117,7 +123,10 @@ describe('orchestrate explain (make-hello)', () => {
     const run = await runOrchestrate(['explain'], { cwd: dir, store: harness.store, env: { ...env, CFLAGS: '-O0' } });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.report?.['mode']).toBe('full');
-    const candidates = run.report?.['candidates'] as { fingerprint: { key: string; recorded: string; current: string }[]; chosen: boolean }[];
+    const candidates = run.report?.['candidates'] as {
+      fingerprint: { key: string; recorded: string; current: string }[];
+      chosen: boolean;
+    }[];
     expect(candidates.length).toBeGreaterThan(0);
     for (const c of candidates) {
       expect(c.chosen).toBe(false);
@@ -137,7 +146,10 @@ describe('orchestrate explain (make-hello)', () => {
     const dir = await harness.freshCopy('text', edit('src/greet.c', 'Hello', 'Howdy'));
     const { runProcess } = await import('../src/process.js');
     const { CLI_BIN } = await import('@orchestrate/core/testing');
-    const result = await runProcess(process.execPath, [CLI_BIN, 'explain', '--store', harness.store], { cwd: dir, env: { ...process.env, CI: 'true', ...env } });
+    const result = await runProcess(process.execPath, [CLI_BIN, 'explain', '--store', harness.store], {
+      cwd: dir,
+      env: { ...process.env, CI: 'true', ...env },
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^checkpoint: [0-9a-f]{12} /);
     expect(result.stdout).toContain('modified: src/greet.c');

@@ -28,16 +28,12 @@ export async function orchestrate(
   options: { cwd: string; store?: string; env?: Record<string, string | undefined> },
 ): Promise<Run> {
   const t0 = Date.now();
-  const result = await execa(
-    process.execPath,
-    [CLI_BIN, ...args, ...(options.store === undefined ? [] : ['--store', options.store])],
-    {
-      cwd: options.cwd,
-      env: { CI: 'true', ORCHESTRATE_STORE: undefined, ORCHESTRATE_CWD: undefined, ...options.env },
-      reject: false,
-      stdin: 'ignore',
-    },
-  );
+  const result = await execa(process.execPath, [CLI_BIN, ...args, ...(options.store === undefined ? [] : ['--store', options.store])], {
+    cwd: options.cwd,
+    env: { CI: 'true', ORCHESTRATE_STORE: undefined, ORCHESTRATE_CWD: undefined, ...options.env },
+    reject: false,
+    stdin: 'ignore',
+  });
   const stdout = String(result.stdout);
   const last = stdout.trim().split('\n').pop() ?? '';
   let json: Record<string, any> | undefined;
@@ -86,14 +82,7 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
 
 /** A two-unit C program built in-source by make. */
 export const TINY_SOURCES: Record<string, string> = {
-  Makefile: [
-    'CC ?= cc',
-    'hello: main.o greet.o',
-    '\t$(CC) -o $@ main.o greet.o',
-    '%.o: %.c greet.h',
-    '\t$(CC) -c -o $@ $<',
-    '',
-  ].join('\n'),
+  Makefile: ['CC ?= cc', 'hello: main.o greet.o', '\t$(CC) -o $@ main.o greet.o', '%.o: %.c greet.h', '\t$(CC) -c -o $@ $<', ''].join('\n'),
   'greet.h': 'const char *greeting(void);\n',
   'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "hello"; }\n',
   'main.c': '#include <stdio.h>\n#include "greet.h"\nint main(void) { puts(greeting()); return 0; }\n',
@@ -123,7 +112,9 @@ export async function tinyProject(
 export async function treeDigest(dir: string, filter?: (path: string) => boolean): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const path of await listTree(dir, filter)) {
-    out[path] = createHash('sha256').update(await readFile(join(dir, path))).digest('hex');
+    out[path] = createHash('sha256')
+      .update(await readFile(join(dir, path)))
+      .digest('hex');
   }
   return out;
 }

@@ -21,7 +21,17 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCompilerLog } from '@orchestrate/core/testing';
 import { sha256 } from '../src/sources/hash.js';
-import { makeConfig, orchestrate, orchestrateInProcess, storeBlobs, storeManifests, tinyProject, treeDigest, TINY_SOURCES, writeFiles } from './helpers.js';
+import {
+  makeConfig,
+  orchestrate,
+  orchestrateInProcess,
+  storeBlobs,
+  storeManifests,
+  tinyProject,
+  treeDigest,
+  TINY_SOURCES,
+  writeFiles,
+} from './helpers.js';
 
 type Manifest = Record<string, any>;
 
@@ -99,7 +109,9 @@ describe('a forged checkpoint', () => {
     const run = await orchestrateInProcess(['build', '--json'], { cwd: dir, store, env });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ mode: 'full', restored: null });
-    expect(run.json?.['reason']).toContain("'.env' exists in the working tree with other content, and orchestrate cannot show it is build output");
+    expect(run.json?.['reason']).toContain(
+      "'.env' exists in the working tree with other content, and orchestrate cannot show it is build output",
+    );
     expect(await readFile(join(dir, '.env'), 'utf8')).toBe('SECRET=mine\n');
   });
 
@@ -159,9 +171,17 @@ describe('a forged checkpoint', () => {
 
   it('with an unknown transform, a relative root or a time no file system holds is not used: a full build says why', async () => {
     const cases: [string, (m: Manifest) => void, RegExp][] = [
-      ['transform', (m) => (m['state']['main.o']['transform'] = 'no-such-transform'), /no plugin provides its transform 'no-such-transform' \(file 'main\.o'\)/],
+      [
+        'transform',
+        (m) => (m['state']['main.o']['transform'] = 'no-such-transform'),
+        /no plugin provides its transform 'no-such-transform' \(file 'main\.o'\)/,
+      ],
       ['root', (m) => (m['roots']['source'] = 'relative/dir'), /fails the manifest schema at 'roots\.source': expected an absolute path/],
-      ['time', (m) => (m['state']['main.o']['mtimeNs'] = '99999999999999999999'), /recorded times run from .* outside what a file system can hold/],
+      [
+        'time',
+        (m) => (m['state']['main.o']['mtimeNs'] = '99999999999999999999'),
+        /recorded times run from .* outside what a file system can hold/,
+      ],
       ['negative', (m) => (m['state']['main.o']['mtimeNs'] = '-1'), /outside what a file system can hold/],
     ];
     for (const [name, edit, why] of cases) {
@@ -244,7 +264,8 @@ describe('clock skew between the machine that saved a checkpoint and the one tha
       // The saving machine's clock: every recorded time moved by the skew.
       await forge(manifest, (m) => {
         for (const records of [m['state'], m['sources']]) {
-          for (const record of Object.values(records) as Manifest[]) record['mtimeNs'] = (BigInt(record['mtimeNs'] as string) + skewNs).toString();
+          for (const record of Object.values<Manifest>(records))
+            record['mtimeNs'] = (BigInt(record['mtimeNs'] as string) + skewNs).toString();
         }
       });
       // A second machine: a fresh clone at another path.

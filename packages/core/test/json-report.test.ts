@@ -30,6 +30,8 @@ describe('build --json', () => {
     expect(full.stdout.trim().split('\n')).toHaveLength(1);
     expect(shapeOf(full.json)).toMatchInlineSnapshot(`
       {
+        "bytesDown": "number",
+        "bytesUp": "number",
         "changes": {
           "added": "string[]",
           "linkChanged": "array",
@@ -45,6 +47,7 @@ describe('build --json', () => {
         "peakRssKb": "number",
         "processMs": "number",
         "reason": "string",
+        "remoteError": "null",
         "restored": "null",
         "restoredBytes": "number",
         "restoredFiles": "number",
@@ -75,6 +78,8 @@ describe('build --json', () => {
     expect(incremental.exitCode, incremental.stderr).toBe(0);
     expect(shapeOf(incremental.json)).toMatchInlineSnapshot(`
       {
+        "bytesDown": "number",
+        "bytesUp": "number",
         "changes": {
           "added": "array",
           "linkChanged": "array",
@@ -90,6 +95,7 @@ describe('build --json', () => {
         "peakRssKb": "number",
         "processMs": "number",
         "reason": "null",
+        "remoteError": "null",
         "restored": "string",
         "restoredBytes": "number",
         "restoredFiles": "number",
@@ -126,7 +132,14 @@ describe('build --json', () => {
     });
     expect(incremental.json?.['saved']).toMatch(/^[0-9a-f]{64}$/);
     // What it saved: the full build's time is measured once and carried by the rolling checkpoint.
-    expect(full.json).toMatchObject({ schemaVersion: 1, restoredFiles: 0, restoredBytes: 0, unitsRebuilt: 2, unitsTotal: 2, timeSavedMs: null });
+    expect(full.json).toMatchObject({
+      schemaVersion: 1,
+      restoredFiles: 0,
+      restoredBytes: 0,
+      unitsRebuilt: 2,
+      unitsTotal: 2,
+      timeSavedMs: null,
+    });
     expect(incremental.json).toMatchObject({ schemaVersion: 1, fullBuildMs: full.json?.['fullBuildMs'], unitsRebuilt: 1, unitsTotal: 2 });
     // main.o, greet.o and hello, with their sizes as recorded.
     expect(incremental.json?.['restoredFiles']).toBe(3);
@@ -137,7 +150,9 @@ describe('build --json', () => {
     expect(third.json).toMatchObject({ restored: incremental.json?.['saved'], fullBuildMs: full.json?.['fullBuildMs'] });
     await writeFile(join(dir, 'greet.c'), '#include "greet.h"\nconst char *greeting(void) { return "yo"; }\n');
     const text = await orchestrate(['build'], { cwd: dir, store });
-    expect(text.stderr).toMatch(/^restored \d+\.\d kB in 3 files from [0-9a-f]{12}; rebuilt 1 of 2 units; \d+\.\d+ s, (saved ~\d+\.\d+ s against the full build|\d+\.\d+ s more than the full build \(\d+\.\d+ s\))$/m);
+    expect(text.stderr).toMatch(
+      /^restored \d+\.\d kB in 3 files from [0-9a-f]{12}; rebuilt 1 of 2 units; \d+\.\d+ s, (saved ~\d+\.\d+ s against the full build|\d+\.\d+ s more than the full build \(\d+\.\d+ s\))$/m,
+    );
     // The process started before the run it reports on.
     expect(incremental.json?.['processMs']).toBeGreaterThan(incremental.json?.['durationMs'] as number);
   });
@@ -152,7 +167,8 @@ describe('build --json', () => {
     expect(shape.checkpoints).toHaveLength(1);
     // Fingerprint keys belong to the plugins; only their type is the core's.
     expect(Object.values(shape.checkpoints[0]?.fingerprint ?? {}).every((t) => t === 'string')).toBe(true);
-    expect({ ...shape, checkpoints: shape.checkpoints.map((c) => ({ ...c, fingerprint: 'record<string, string>' })) }).toMatchInlineSnapshot(`
+    expect({ ...shape, checkpoints: shape.checkpoints.map((c) => ({ ...c, fingerprint: 'record<string, string>' })) })
+      .toMatchInlineSnapshot(`
       {
         "checkpoints": [
           {

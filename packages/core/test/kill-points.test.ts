@@ -32,7 +32,7 @@
  */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, listTree, tempDir } from '@orchestrate/core/testing';
@@ -167,7 +167,8 @@ async function storeProblems(store: string): Promise<string[]> {
     for (const [what, blob] of blobs) {
       const bytes = await readFile(join(store, 'objects', blob.slice(0, 2), blob)).catch(() => undefined);
       if (bytes === undefined) problems.push(`${file}: ${what} names blob ${blob}, which is missing`);
-      else if (createHash('sha256').update(bytes).digest('hex') !== blob) problems.push(`${file}: ${what}: blob ${blob} does not match its hash`);
+      else if (createHash('sha256').update(bytes).digest('hex') !== blob)
+        problems.push(`${file}: ${what}: blob ${blob} does not match its hash`);
     }
   }
   return problems;
@@ -225,12 +226,17 @@ describe('kills at seeded points during restore and capture', () => {
     const at = `seed ${seed}, ${step}`;
     // (a) the user's files, and nothing of orchestrate's in the tree
     expect(await treeDigest(dir, (p) => p in files), `${at}: sources changed`).toEqual(sourcesBefore);
-    expect(await listTree(dir, (p) => !(p in files) && !isOutput(p)), `${at}: files other than sources and outputs in the tree`).toEqual([]);
+    expect(await listTree(dir, (p) => !(p in files) && !isOutput(p)), `${at}: files other than sources and outputs in the tree`).toEqual(
+      [],
+    );
     // (b) nothing beside
     expect((await readdir(root)).sort(), `${at}: something was written beside the project and the store`).toEqual(rootListing);
     expect(await treeDigest(canary), `${at}: the canary directory changed`).toEqual(canaryDigest);
     const locks = await readdir(join(root, 'run', 'orchestrate-locks')).catch(() => [] as string[]);
-    expect(locks.filter((n) => !n.endsWith('.lock')), `${at}: the lock directory holds more than lock files`).toEqual([]);
+    expect(
+      locks.filter((n) => !n.endsWith('.lock')),
+      `${at}: the lock directory holds more than lock files`,
+    ).toEqual([]);
     // (c) the store
     expect(await storeProblems(store), `${at}: store`).toEqual([]);
   }
@@ -248,12 +254,23 @@ describe('kills at seeded points during restore and capture', () => {
       await writeFiles(dir, Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith('u/'))));
       const fresh = rng.next() < 0.5;
       if (fresh) await removeOutputs();
-      const sourcesBefore = await treeDigest(dir, (p) => p in files);
+      let sourcesBefore = await treeDigest(dir, (p) => p in files);
 
       const phase: Phase = seed % 2 === 1 ? 'restore' : 'capture';
       // Within the first 60 % of the phase's last length: phases vary from run to run (more so on a loaded machine).
       const delayMs = Math.round(rng.next() * 0.6 * estimate[phase]);
-      const killed = await buildAndKill(dir, store, env, { phase, delayMs });
+      let killed = await buildAndKill(dir, store, env, { phase, delayMs });
+      if (killed.phase !== phase && killed.phase !== 'not killed')
+        await checkInvariants(seed, `after a kill that missed ${phase}`, sourcesBefore);
+      if (killed.phase !== phase) {
+        // The phase ended before the kill (a loaded machine, a short capture): once more, with another edit,
+        // killed as soon as the phase begins, so every trial tests what it set out to.
+        const i = rng.int(UNITS);
+        files[`u/u${String(i).padStart(3, '0')}.c`] = unitSource(i, 1000 * seed + 999 + rng.int(1000));
+        await writeFiles(dir, { [`u/u${String(i).padStart(3, '0')}.c`]: files[`u/u${String(i).padStart(3, '0')}.c`] as string });
+        sourcesBefore = await treeDigest(dir, (p) => p in files);
+        killed = await buildAndKill(dir, store, env, { phase, delayMs: 0 });
+      }
       const label = killed.phase === 'not killed' ? 'notKilled' : killed.phase;
       counts[label]++;
       const step = `killed ${delayMs} ms into ${phase} (${killed.phase}; ${fresh ? 'fresh clone' : 'warm tree'}, ${edits} edits)`;
@@ -271,7 +288,9 @@ describe('kills at seeded points during restore and capture', () => {
         await writeFiles(clean, files);
         await execa('make', ['-j2'], { cwd: clean });
         const outputs = await treeDigest(dir, isOutput);
-        expect(outputs, `seed ${seed}, the build after being ${step}: outputs differ from a clean make's`).toEqual(await treeDigest(clean, isOutput));
+        expect(outputs, `seed ${seed}, the build after being ${step}: outputs differ from a clean make's`).toEqual(
+          await treeDigest(clean, isOutput),
+        );
         const [mine, theirs] = await Promise.all([execa(join(dir, 'hello')), execa(join(clean, 'hello'))]);
         expect(mine.stdout, `seed ${seed}: program output`).toBe(theirs.stdout);
         expect(mine.stdout).toMatch(/^hello \d+$/);

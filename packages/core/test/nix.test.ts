@@ -99,7 +99,8 @@ const BASE: Record<string, string | Buffer> = {
   'orchestrate.config.json': '{ "plugins": ["@orchestrate/plugin-make"] }\n',
   'include/util.h': 'int util(int x);\n',
   'include/other.h': 'int other(void);\n',
-  'src/main.c': '#include <stdio.h>\n#include "util.h"\n#include "other.h"\nint main(void) { printf("%d\\n", util(2) + other()); return 0; }\n',
+  'src/main.c':
+    '#include <stdio.h>\n#include "util.h"\n#include "other.h"\nint main(void) { printf("%d\\n", util(2) + other()); return 0; }\n',
   'src/util.c': '#include "util.h"\nint util(int x) { return x * 10; }\n',
   'src/other.c': '#include "other.h"\nint other(void) { return 7; }\n',
   'src/old.c': 'const char *old_name(void) { return "old"; }\n',
@@ -133,7 +134,12 @@ const SCENARIOS: Scenario[] = [
   { name: 'add', edits: ADD_EXTRA, rebuilt: ['src/extra.c'], seed: 'build fails' },
   { name: 'delete', edits: { 'src/old.c': null }, rebuilt: [], seed: 'build fails' },
   { name: 'binary', edits: NEW_DATA, rebuilt: ['data.bin'], seed: 'build fails' },
-  { name: 'rename', edits: { 'src/old.c': null, 'src/renamed.c': BASE['src/old.c'] as string }, rebuilt: ['src/renamed.c'], seed: 'build fails' },
+  {
+    name: 'rename',
+    edits: { 'src/old.c': null, 'src/renamed.c': BASE['src/old.c'] as string },
+    rebuilt: ['src/renamed.c'],
+    seed: 'build fails',
+  },
   { name: 'add-and-edit', edits: { ...ADD_EXTRA, ...EDIT_UTIL }, rebuilt: ['src/extra.c', 'src/util.c'], seed: 'different output' },
   { name: 'binary-and-edit', edits: { ...NEW_DATA, ...EDIT_UTIL }, rebuilt: ['data.bin', 'src/util.c'], seed: 'different output' },
 ];
@@ -170,7 +176,9 @@ function treeOf(dir: string): Record<string, string> {
       } else if (info.isSymbolicLink()) {
         out[path] = `link ${readlinkSync(join(dir, path))}`;
       } else {
-        out[path] = `file ${(info.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(join(dir, path))).digest('hex')}`;
+        out[path] = `file ${(info.mode & 0o777).toString(8)} ${createHash('sha256')
+          .update(readFileSync(join(dir, path)))
+          .digest('hex')}`;
       }
     }
   };
@@ -292,13 +300,17 @@ ${attrs}
 
       const seedRun = build(`scenarios.${scenario.name}.seed`);
       const outcome: SeedOutcome =
-        seedRun.code !== 0 ? 'build fails' : JSON.stringify(treeOf(seedRun.paths[0] as string)) === JSON.stringify(treeOf(clean)) ? 'same output' : 'different output';
+        seedRun.code !== 0
+          ? 'build fails'
+          : JSON.stringify(treeOf(seedRun.paths[0] as string)) === JSON.stringify(treeOf(clean))
+            ? 'same output'
+            : 'different output';
       seedOutcomes[scenario.name] = outcome;
       expect(outcome, seedRun.stderr.split('\n').slice(-12).join('\n')).toBe(scenario.seed);
     });
   }
 
-  it('rolls: the third derivation restores the second one\'s checkpoint, which holds only what the first lacks', () => {
+  it("rolls: the third derivation restores the second one's checkpoint, which holds only what the first lacks", () => {
     const ckpt0 = built('ckpt0').paths[0] as string;
     built('r1');
     const r1Checkpoint = built('r1.checkpoint').paths[0] as string;
@@ -309,20 +321,29 @@ ${attrs}
     expect(compiledIn(r2.stderr)).toEqual(['src/extra.c']);
 
     // r2 restored r1's manifest, found through its layers.
-    const r1Manifest = readdirSync(join(r1Checkpoint, 'store/checkpoints'), { recursive: true }).map(String).find((p) => p.endsWith('.json')) as string;
+    const r1Manifest = readdirSync(join(r1Checkpoint, 'store/checkpoints'), { recursive: true })
+      .map(String)
+      .find((p) => p.endsWith('.json')) as string;
     expect(r2.stderr).toContain(`restored checkpoint ${r1Manifest.split('/').pop()?.slice(0, 12)}`);
     // Read in place through read-only store layers, not copied into the build's store first.
     expect(r2.stderr).not.toContain('copying checkpoint layer');
     expect(readFileSync(join(r2Checkpoint, 'layers'), 'utf8').trim().split('\n')).toEqual([`${r1Checkpoint}/store`, `${ckpt0}/store`]);
     // Each rolling checkpoint holds only blobs no earlier layer has.
-    const blobs = (dir: string): string[] => (existsSync(join(dir, 'store/objects')) ? readdirSync(join(dir, 'store/objects'), { recursive: true }).map(String).filter((p) => p.includes('/')) : []);
+    const blobs = (dir: string): string[] =>
+      existsSync(join(dir, 'store/objects'))
+        ? readdirSync(join(dir, 'store/objects'), { recursive: true })
+            .map(String)
+            .filter((p) => p.includes('/'))
+        : [];
     for (const blob of blobs(r2Checkpoint)) {
       expect(existsSync(join(r1Checkpoint, 'store/objects', blob))).toBe(false);
       expect(existsSync(join(ckpt0, 'store/objects', blob))).toBe(false);
     }
     expect(bytesOf(r1Checkpoint)).toBeLessThan(bytesOf(ckpt0));
     const seed0 = built('seed0').paths[0] as string;
-    console.log(`checkpoint bytes: prepareCheckpointBuild ${bytesOf(ckpt0)}, rolling (edit) ${bytesOf(r1Checkpoint)}, rolling (add) ${bytesOf(r2Checkpoint)}; seed's prepareCheckpointBuild ${bytesOf(seed0)}`);
+    console.log(
+      `checkpoint bytes: prepareCheckpointBuild ${bytesOf(ckpt0)}, rolling (edit) ${bytesOf(r1Checkpoint)}, rolling (add) ${bytesOf(r2Checkpoint)}; seed's prepareCheckpointBuild ${bytesOf(seed0)}`,
+    );
   });
 
   it('gives reproducible checkpoint outputs: nix-build --check passes on prepareCheckpointBuild and on a rolling build', () => {

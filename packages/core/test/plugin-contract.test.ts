@@ -294,7 +294,12 @@ describe('hook order', () => {
       apply: ({ hooks }) =>
         hooks.fingerprint.tap({ name, stage }, (fingerprint) => {
           order.push(name);
-          return { ...fingerprint, [`${name}.seen`]: Object.keys(fingerprint).filter((k) => k.endsWith('.seen')).join(',') };
+          return {
+            ...fingerprint,
+            [`${name}.seen`]: Object.keys(fingerprint)
+              .filter((k) => k.endsWith('.seen'))
+              .join(','),
+          };
         }),
     });
     await run(dir, store, 'prepare', {}, [staged('late', Stage.Late), staged('early', Stage.Early), staged('normal', Stage.Normal)]);
@@ -320,7 +325,7 @@ describe('what plugins see', () => {
     expect(seen.sourcesInFingerprint).toBeUndefined();
   });
 
-  it("a fingerprint entry that differs makes the build full, the reason naming the entry", async () => {
+  it('a fingerprint entry that differs makes the build full, the reason naming the entry', async () => {
     const { dir, store } = await project();
     await run(dir, store, 'prepare', { tool: 'fake 1.0' });
     const { report, seen } = await run(dir, store, 'build', { tool: 'fake 2.0' });
@@ -355,7 +360,9 @@ describe('what plugins see', () => {
       changes: { added: [], modified: ['src/c.txt'], removed: [], modeChanged: [], linkChanged: [] },
     });
     expect(report.saved).not.toBe(report.restored);
-    expect(Object.keys(report.timings)).toEqual(expect.arrayContaining(['config', 'fingerprint', 'sources', 'find', 'restore', 'build', 'capture']));
+    expect(Object.keys(report.timings)).toEqual(
+      expect.arrayContaining(['config', 'fingerprint', 'sources', 'find', 'restore', 'build', 'capture']),
+    );
     expect(report.durationMs).toBeGreaterThanOrEqual(0);
   });
 });
@@ -477,9 +484,7 @@ describe('transforms', () => {
     const b = await freshCopy(root, 'B', dir);
     const { report, seen } = await run(b, store, 'restore');
     expect(report).toMatchObject({ mode: 'incremental', restored: first.report.saved });
-    expect(seen.restoreInfo).toEqual([
-      { path: 'where.txt', absolutePath: join(b, 'out/where.txt'), text: `built in ${join(b, 'out')}\n` },
-    ]);
+    expect(seen.restoreInfo).toEqual([{ path: 'where.txt', absolutePath: join(b, 'out/where.txt'), text: `built in ${join(b, 'out')}\n` }]);
     expect(await readFile(join(b, 'out/where.txt'), 'utf8')).toBe(`built in ${join(b, 'out')}\n`);
   });
 

@@ -6,7 +6,10 @@
  * drops connections. `.ci/install-test-servers` installs the servers; a
  * missing one fails the test with a message saying so.
  */
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+
+/** What these helpers need of a started server process (any execa options). */
+type ServerProcess = Promise<unknown> & { kill(signal?: NodeJS.Signals): boolean };
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -31,7 +34,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until `url` answers at all (any status), or the process exits, or 20 s pass. */
-async function waitForHttp(url: string, child: ResultPromise, log: () => string): Promise<void> {
+async function waitForHttp(url: string, child: ServerProcess, log: () => string): Promise<void> {
   let exited = false;
   child.then(
     () => (exited = true),
@@ -59,7 +62,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function stopChild(child: ResultPromise): Promise<void> {
+async function stopChild(child: ServerProcess): Promise<void> {
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await child.catch(() => undefined);
@@ -148,9 +151,15 @@ export async function startNginxCache(): Promise<RunningServer> {
     ].join('\n'),
   );
   const vOutput = await execa(NGINX_BIN, ['-V'], { reject: false, all: true });
-  if (!String(vOutput.all).includes('--with-http_dav_module')) throw new Error('nginx lacks the WebDAV module (http_dav_module): run .ci/install-test-servers');
+  if (!String(vOutput.all).includes('--with-http_dav_module'))
+    throw new Error('nginx lacks the WebDAV module (http_dav_module): run .ci/install-test-servers');
   let output = '';
-  const child = execa(NGINX_BIN, ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')], { reject: false, stdin: 'ignore', all: true, buffer: false });
+  const child = execa(NGINX_BIN, ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')], {
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+  });
   child.all?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
   });

@@ -78,7 +78,8 @@ const kinds: Kind[] = [
   {
     name: 'OCI registry (docker-registry)',
     start: () => startRegistry(),
-    open: (server, name, options = {}) => new OciStore(`oci+http://127.0.0.1:${options.port ?? server.port}/${name}`, { env: {}, ...options }),
+    open: (server, name, options = {}) =>
+      new OciStore(`oci+http://127.0.0.1:${options.port ?? server.port}/${name}`, { env: {}, ...options }),
     blobFile: (server, _name, digest) => join(server.dataDir, 'docker/registry/v2/blobs/sha256', digest.slice(0, 2), digest, 'data'),
     hasPointers: async (server, name) => {
       const tags = await readdir(join(server.dataDir, 'docker/registry/v2/repositories', name, '_manifests/tags')).catch(() => []);
@@ -88,7 +89,8 @@ const kinds: Kind[] = [
   {
     name: 'HTTP cache (nginx WebDAV)',
     start: () => startNginxCache(),
-    open: (server, name, options = {}) => new HttpCacheStore(`http://127.0.0.1:${options.port ?? server.port}/${name}`, { env: {}, ...options }),
+    open: (server, name, options = {}) =>
+      new HttpCacheStore(`http://127.0.0.1:${options.port ?? server.port}/${name}`, { env: {}, ...options }),
     blobFile: (server, name, digest) => join(server.dataDir, name, 'cas', digest),
     hasPointers: async (server, name) => (await readdir(join(server.dataDir, name, 'ac')).catch(() => [])).length > 0,
   },
@@ -103,7 +105,11 @@ describe.each(kinds)('$name', (kind) => {
     await server?.stop();
   });
 
-  const query = (manifest: CheckpointManifest, scopes: string[]) => ({ project: manifest.project, fingerprint: manifest.fingerprint, scopes });
+  const query = (manifest: CheckpointManifest, scopes: string[]) => ({
+    project: manifest.project,
+    fingerprint: manifest.fingerprint,
+    scopes,
+  });
 
   test('a pushed checkpoint is listed, and fetched into an empty store at another path with every blob byte-equal', async () => {
     const remote = kind.open(server, 'share', { readWrite: true });
@@ -140,7 +146,9 @@ describe.each(kinds)('$name', (kind) => {
     expect(two.packsTotal).toBe(blobsOf(second).size);
     expect(two.packsUp).toBe(fresh.length);
     // Less than the same checkpoint pushed where nothing is there yet.
-    const full = await kind.open(server, 'rolling-full', { readWrite: true, packSize: 1 }).pushCheckpoint(second, checkpoints.store, 'main');
+    const full = await kind
+      .open(server, 'rolling-full', { readWrite: true, packSize: 1 })
+      .pushCheckpoint(second, checkpoints.store, 'main');
     expect(full.packsUp).toBe(blobsOf(second).size);
     expect(two.bytesUp).toBeLessThan(full.bytesUp);
 
@@ -208,7 +216,8 @@ describe.each(kinds)('$name', (kind) => {
       if (bytes.length > size) [largest, size] = [join(root, path), bytes.length];
     }
     const bytes = await readFile(largest);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = (bytes[middle] ?? 0) ^ 0x01;
     await writeFile(largest, bytes);
 
     const target = await emptyStore();
@@ -225,7 +234,9 @@ describe.each(kinds)('$name', (kind) => {
     // How many bytes a whole push sends, measured through a proxy that drops nothing.
     const counting = await startTcpProxy(server.port);
     try {
-      await kind.open(server, 'measure', { readWrite: true, port: counting.port, chunkSize: 4096 }).pushCheckpoint(checkpoints.first, checkpoints.store, 'main');
+      await kind
+        .open(server, 'measure', { readWrite: true, port: counting.port, chunkSize: 4096 })
+        .pushCheckpoint(checkpoints.first, checkpoints.store, 'main');
     } finally {
       await counting.stop();
     }
@@ -247,7 +258,10 @@ test('a remote that does not answer is a failure with the reason once its time i
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const port = (silent.address() as { port: number }).port;
   try {
-    for (const remote of [new OciStore(`oci+http://127.0.0.1:${port}/x`, { env: {}, timeoutMs: 300 }), new HttpCacheStore(`http://127.0.0.1:${port}/x`, { env: {}, timeoutMs: 300 })]) {
+    for (const remote of [
+      new OciStore(`oci+http://127.0.0.1:${port}/x`, { env: {}, timeoutMs: 300 }),
+      new HttpCacheStore(`http://127.0.0.1:${port}/x`, { env: {}, timeoutMs: 300 }),
+    ]) {
       const error = await remote.findCheckpoints({ project: 'p', fingerprint: {}, scopes: ['main'] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RemoteError);
       expect((error as Error).message).toMatch(/no answer within 300 ms/);
@@ -272,7 +286,11 @@ describe('OCI registry with basic auth (htpasswd)', () => {
     const env = { ORCHESTRATE_REGISTRY_USER: auth.username, ORCHESTRATE_REGISTRY_PASSWORD: auth.password };
     const remote = new OciStore(`oci+http://${server.host}/team/cache`, { env, readWrite: true });
     const pushed = await remote.pushCheckpoint(checkpoints.first, checkpoints.store, 'main');
-    const [info] = await remote.findCheckpoints({ project: checkpoints.first.project, fingerprint: checkpoints.first.fingerprint, scopes: ['main'] });
+    const [info] = await remote.findCheckpoints({
+      project: checkpoints.first.project,
+      fingerprint: checkpoints.first.fingerprint,
+      scopes: ['main'],
+    });
     expect(info!.id).toBe(pushed.id);
     const target = await emptyStore();
     const result = await remote.fetchCheckpoint(info!, target);
@@ -285,7 +303,11 @@ describe('OCI registry with basic auth (htpasswd)', () => {
     const pushed = await remote.pushCheckpoint(checkpoints.first, checkpoints.store, 'main');
     expect(pushed.bytesUp).toBeGreaterThan(1024);
     expect(remote.client.requests['PATCH']).toBeGreaterThanOrEqual(Math.floor(pushed.bytesUp / 512));
-    const [info] = await remote.findCheckpoints({ project: checkpoints.first.project, fingerprint: checkpoints.first.fingerprint, scopes: ['main'] });
+    const [info] = await remote.findCheckpoints({
+      project: checkpoints.first.project,
+      fingerprint: checkpoints.first.fingerprint,
+      scopes: ['main'],
+    });
     const result = await remote.fetchCheckpoint(info!, await emptyStore());
     expect(result.blobsWritten).toBe(blobsOf(checkpoints.first).size);
   });
@@ -296,7 +318,11 @@ describe('OCI registry with basic auth (htpasswd)', () => {
     const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
     await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [server.host]: { auth: encoded } } }));
     const remote = new OciStore(`oci+http://${server.host}/team/cache`, { env: { DOCKER_CONFIG: dockerConfig } });
-    const found = await remote.findCheckpoints({ project: checkpoints.first.project, fingerprint: checkpoints.first.fingerprint, scopes: ['main'] });
+    const found = await remote.findCheckpoints({
+      project: checkpoints.first.project,
+      fingerprint: checkpoints.first.fingerprint,
+      scopes: ['main'],
+    });
     expect(found.length).toBeGreaterThan(0);
   });
 

@@ -28,7 +28,9 @@ describe('restore safety', () => {
     await writeFile(join(dir, 'hello', 'notes.txt'), 'mine\n');
 
     const run = await orchestrateInProcess(['build'], { cwd: dir, store });
-    expect(run.stderr).toMatch(/full build: checkpoint [0-9a-f]+ refused: its state file 'hello' would replace the directory 'hello' of the working tree/);
+    expect(run.stderr).toMatch(
+      /full build: checkpoint [0-9a-f]+ refused: its state file 'hello' would replace the directory 'hello' of the working tree/,
+    );
     // make cannot link a program over a directory either: the build fails (exit 1), the notes stay.
     expect(run.exitCode).toBe(1);
     expect(await readFile(join(dir, 'hello', 'notes.txt'), 'utf8')).toBe('mine\n');

@@ -146,7 +146,7 @@ describe('source listing in git and by walk', () => {
 
   it('walks a project that lies in a directory git ignores, instead of listing nothing', async () => {
     const project = join(dir, 'ignored-dir/project');
-    await writeFiles(project, { 'Makefile': 'all:\n', 'src/a.c': 'int a;\n' });
+    await writeFiles(project, { Makefile: 'all:\n', 'src/a.c': 'int a;\n' });
     try {
       const scanned = await scanSources({ sourceDir: project, buildDir: project, include: [], exclude: [] });
       expect(scanned.method).toBe('walk');

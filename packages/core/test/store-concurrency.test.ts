@@ -97,7 +97,9 @@ describe('a store on a read-only mount', () => {
       const build = await orchestrate(['build', '--json'], { cwd: b.dir, store: ro });
       expect(build.exitCode, build.stderr).toBe(0);
       expect(build.json).toMatchObject({ mode: 'incremental', restored: saved, saved: null, changes: { modified: ['greet.c'] } });
-      expect(build.json?.['saveError']).toMatch(new RegExp(`^store ${ro} is read-only: no checkpoint saved \\(it cannot be written: .*EROFS`));
+      expect(build.json?.['saveError']).toMatch(
+        new RegExp(`^store ${ro} is read-only: no checkpoint saved \\(it cannot be written: .*EROFS`),
+      );
       expect(build.stderr).toContain(`warning: store ${ro} is read-only: no checkpoint saved`);
       expect(await program(b.dir)).toBe('read-only');
 
@@ -167,7 +169,15 @@ describe('a gc while a build runs', () => {
   it('cannot take a blob that the build reuses unread from the checkpoint it restored', async () => {
     // The link step runs `orchestrate gc --keep 0` when GC_DURING_BUILD says so: between the
     // restore and the capture, the restored checkpoint and every blob only it names go.
-    const makefile = ['CC ?= cc', 'hello: main.o greet.o', '\t$(GC_DURING_BUILD)', '\t$(CC) -o $@ main.o greet.o', '%.o: %.c greet.h', '\t$(CC) -c -o $@ $<', ''];
+    const makefile = [
+      'CC ?= cc',
+      'hello: main.o greet.o',
+      '\t$(GC_DURING_BUILD)',
+      '\t$(CC) -o $@ main.o greet.o',
+      '%.o: %.c greet.h',
+      '\t$(CC) -c -o $@ $<',
+      '',
+    ];
     const { dir, store, root } = await tinyProject({ config: makeConfig({ name: 'reuse' }), files: { Makefile: makefile.join('\n') } });
     const first = await orchestrateInProcess(['build', '--json'], { cwd: dir, store });
     expect(first.exitCode, first.stderr).toBe(0);
@@ -205,7 +215,14 @@ describe('eight builds and a gc loop sharing one store', () => {
     // One project in eight directories. Each copy has a unit of its own, unchanged from round to
     // round: its blob is named only by that copy's checkpoints, which the others' prunes and the gc
     // remove while the copy restores one and reuses the blob in its next capture.
-    const makefile = ['CC ?= cc', 'hello: main.o greet.o own.o', '\t$(CC) -o $@ main.o greet.o own.o', '%.o: %.c greet.h', '\t$(CC) -c -o $@ $<', ''];
+    const makefile = [
+      'CC ?= cc',
+      'hello: main.o greet.o own.o',
+      '\t$(CC) -o $@ main.o greet.o own.o',
+      '%.o: %.c greet.h',
+      '\t$(CC) -c -o $@ $<',
+      '',
+    ];
     const copies = await Promise.all(
       Array.from({ length: COPIES }, (_, i) =>
         tinyProject({

@@ -59,7 +59,9 @@ describe('--store-from', () => {
     expect(await treeDigest(a.store)).toEqual(before);
     // The store holds a whole checkpoint of its own: a third runner needs no layer.
     const [manifest] = await storeManifests(b.store);
-    const named = Object.values((JSON.parse(await readFile(manifest as string, 'utf8')) as { state: Record<string, { blob?: string }> }).state)
+    const named = Object.values(
+      (JSON.parse(await readFile(manifest as string, 'utf8')) as { state: Record<string, { blob?: string }> }).state,
+    )
       .map((record) => record.blob)
       .filter((blob): blob is string => blob !== undefined);
     const held = await blobNames(b.store);
@@ -87,7 +89,10 @@ describe('--store-from', () => {
     for (const blob of own) expect(lower.has(blob), `${blob} is in the layer below already`).toBe(false);
 
     const c = await runnerB('chain', a.root, 'c');
-    const chained = await orchestrate(['build', '--json', '--no-save', '--store-from', a.ro, '--store-from-in-place'], { cwd: c.dir, store: b.store });
+    const chained = await orchestrate(['build', '--json', '--no-save', '--store-from', a.ro, '--store-from-in-place'], {
+      cwd: c.dir,
+      store: b.store,
+    });
     expect(chained.exitCode, chained.stderr).toBe(0);
     expect(chained.json).toMatchObject({ mode: 'incremental', restored: run.json?.['saved'], restoredFrom: b.store });
     expect(await program(c.dir)).toBe('c');
@@ -100,7 +105,7 @@ describe('--store-from', () => {
     expect(await program(d.dir)).toBe('d');
   });
 
-  it('list shows the layers\' checkpoints with where they come from', async () => {
+  it("list shows the layers' checkpoints with where they come from", async () => {
     const a = await runnerA('listing');
     const b = await runnerB('listing', a.root, 'b');
     const listed = await orchestrate(['list', '--json', '--store-from', a.ro], { cwd: b.dir, store: b.store });

@@ -107,16 +107,21 @@ describe('a damaged blob', () => {
     const blobPath = join(a.store, 'objects', blob.slice(0, 2), blob);
     const bytes = await readFile(blobPath);
     await writeFile(blobPath, Buffer.alloc(bytes.length, 0x5a));
-    const b = await tinyProject({ config: makeConfig({ name }), files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "howdy"; }\n' } });
+    const b = await tinyProject({
+      config: makeConfig({ name }),
+      files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "howdy"; }\n' },
+    });
     return { a, b, blobPath };
   }
 
-  it('makes the build say the checkpoint is damaged and build in full, the user\'s files untouched', async () => {
+  it("makes the build say the checkpoint is damaged and build in full, the user's files untouched", async () => {
     const { a, b, blobPath } = await damaged('blob');
     const before = await treeDigest(b.dir);
     const run = await orchestrateInProcess(['build', '--json'], { cwd: b.dir, store: a.store });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stderr).toContain(`warning: checkpoint ${a.saved.slice(0, 12)} is damaged, building in full: ${blobPath}: blob content does not match its hash`);
+    expect(run.stderr).toContain(
+      `warning: checkpoint ${a.saved.slice(0, 12)} is damaged, building in full: ${blobPath}: blob content does not match its hash`,
+    );
     expect(run.json).toMatchObject({ mode: 'full', restored: null });
     expect(run.json?.['reason']).toContain(`checkpoint ${a.saved.slice(0, 12)} is damaged: ${blobPath}`);
     expect(await treeDigest(b.dir, SOURCES)).toEqual(before);
@@ -124,7 +129,10 @@ describe('a damaged blob', () => {
 
     // The damaged blob is gone and the new checkpoint stored it again: the next build restores.
     expect(await sha256File(blobPath)).toBe(basename(blobPath));
-    const c = await tinyProject({ config: makeConfig({ name: 'blob' }), files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "howdy"; }\n' } });
+    const c = await tinyProject({
+      config: makeConfig({ name: 'blob' }),
+      files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "howdy"; }\n' },
+    });
     const next = await orchestrateInProcess(['build', '--json'], { cwd: c.dir, store: a.store });
     expect(next.exitCode, next.stderr).toBe(0);
     expect(next.json).toMatchObject({ mode: 'incremental', restored: run.json?.['saved'] });
@@ -207,7 +215,10 @@ describe('list and gc', () => {
     expect(blobsBefore.length - blobsAfter.length).toBe(gc.json?.['blobsRemoved']);
 
     // A fresh copy with the same edit restores from the kept checkpoint and compiles nothing.
-    const copy = await tinyProject({ config: makeConfig({ name: 'gc' }), files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "salut"; }\n' } });
+    const copy = await tinyProject({
+      config: makeConfig({ name: 'gc' }),
+      files: { 'greet.c': '#include "greet.h"\nconst char *greeting(void) { return "salut"; }\n' },
+    });
     await cc.reset();
     const restored = await orchestrateInProcess(['build', '--json'], { cwd: copy.dir, store, env });
     expect(restored.exitCode, restored.stderr).toBe(0);

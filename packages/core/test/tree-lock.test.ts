@@ -18,26 +18,40 @@ import { orchestrate, TINY_SOURCES, tinyProject } from './helpers.js';
 
 /** The tiny project's sources, with a link step that sleeps `seconds` so a build holds the lock that long. */
 function slowSources(seconds: number): Record<string, string> {
-  const makefile = ['CC ?= cc', 'hello: main.o greet.o', `\tsleep ${seconds}`, '\t$(CC) -o $@ main.o greet.o', '%.o: %.c greet.h', '\t$(CC) -c -o $@ $<', ''];
+  const makefile = [
+    'CC ?= cc',
+    'hello: main.o greet.o',
+    `\tsleep ${seconds}`,
+    '\t$(CC) -o $@ main.o greet.o',
+    '%.o: %.c greet.h',
+    '\t$(CC) -c -o $@ $<',
+    '',
+  ];
   return { ...TINY_SOURCES, Makefile: makefile.join('\n') };
 }
 
 /** A tiny project (see {@link slowSources}) with its own lock directory, through XDG_RUNTIME_DIR, beside it. */
-async function slowProject(seconds: number): Promise<{ dir: string; real: string; store: string; root: string; env: Record<string, string>; files: Record<string, string> }> {
+async function slowProject(
+  seconds: number,
+): Promise<{ dir: string; real: string; store: string; root: string; env: Record<string, string>; files: Record<string, string> }> {
   const files = slowSources(seconds);
   const project = await tinyProject({ files });
   const env = { XDG_RUNTIME_DIR: join(project.root, 'run') };
   return { ...project, real: await realpath(project.dir), env, files };
 }
 
+/** The options of {@link start}'s subprocesses: their result types follow from `reject: false`. */
+type StartOptions = { cwd: string; env: Record<string, string | undefined>; reject: false; stdin: 'ignore' };
+
 /** `orchestrate args…` as a subprocess, not awaited. */
-function start(args: readonly string[], options: { cwd: string; store: string; env: Record<string, string> }): ResultPromise {
-  return execa(process.execPath, [CLI_BIN, ...args, '--store', options.store], {
+function start(args: readonly string[], options: { cwd: string; store: string; env: Record<string, string> }): ResultPromise<StartOptions> {
+  const execaOptions: StartOptions = {
     cwd: options.cwd,
     env: { CI: 'true', ORCHESTRATE_STORE: undefined, ORCHESTRATE_CWD: undefined, ORCHESTRATE_NO_WAIT: undefined, ...options.env },
     reject: false,
     stdin: 'ignore',
-  });
+  };
+  return execa(process.execPath, [CLI_BIN, ...args, '--store', options.store], execaOptions);
 }
 
 /** Waits until a lock file exists in `dir`. */
@@ -85,7 +99,11 @@ describe('the tree lock', () => {
   });
 
   it('--no-wait fails at once with exit code 5 while another run holds the lock, naming the directory and the pid, and leaves the tree as it was', async () => {
-    const { dir, real, store, env } = await tinyProject().then(async (p) => ({ ...p, real: await realpath(p.dir), env: { XDG_RUNTIME_DIR: join(p.root, 'run') } }));
+    const { dir, real, store, env } = await tinyProject().then(async (p) => ({
+      ...p,
+      real: await realpath(p.dir),
+      env: { XDG_RUNTIME_DIR: join(p.root, 'run') },
+    }));
     const before = await listTree(dir);
     const held = await acquireTreeLock({ dirs: [dir], command: 'build', env });
     try {
@@ -127,7 +145,10 @@ describe('the tree lock', () => {
     const gone = Number((await execa(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'])).stdout);
     const file = lockFileFor(real, env);
     await mkdir(lockDirectory(env), { recursive: true });
-    await writeFile(file, JSON.stringify({ dir: real, pid: gone, host: hostname(), command: 'build', since: new Date().toISOString(), token: 'killed' }));
+    await writeFile(
+      file,
+      JSON.stringify({ dir: real, pid: gone, host: hostname(), command: 'build', since: new Date().toISOString(), token: 'killed' }),
+    );
     const run = await orchestrate(['build', '--no-wait'], { cwd: dir, store, env: { ...env, ORCHESTRATE_DEBUG: 'orchestrate' } });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).not.toContain('waiting for');

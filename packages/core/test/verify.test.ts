@@ -77,11 +77,15 @@ describe('orchestrate verify', () => {
 
     const text = await orchestrate(['verify'], { cwd: dir, store });
     expect(text.exitCode).toBe(6);
-    expect(text.stdout).toMatch(/^ {2}hello: differs at byte \d+ \(\d+ bytes from the checkpoint, \d+ clean\): a warm-build-only dependency/m);
+    expect(text.stdout).toMatch(
+      /^ {2}hello: differs at byte \d+ \(\d+ bytes from the checkpoint, \d+ clean\): a warm-build-only dependency/m,
+    );
   });
 
   it('compares the files the config names with outputs globs instead of the plugin defaults', async () => {
-    const { dir, store } = await tinyProject({ config: `${JSON.stringify({ plugins: ['@orchestrate/plugin-make'], outputs: ['*.o'] })}\n` });
+    const { dir, store } = await tinyProject({
+      config: `${JSON.stringify({ plugins: ['@orchestrate/plugin-make'], outputs: ['*.o'] })}\n`,
+    });
     const first = await orchestrate(['build'], { cwd: dir, store });
     expect(first.exitCode, first.stderr).toBe(0);
     const run = await orchestrate(['verify', '--json'], { cwd: dir, store });

@@ -9,7 +9,7 @@ describe('parseCargoBuildLog', () => {
         '       Dirty hello-gen v0.1.0 (/w/crates/hello-gen): the file `crates/hello-gen/data/greeting.txt` has changed (1.5s, 2s after last build at 1s)',
         '   Compiling hello-gen v0.1.0 (/w/crates/hello-gen)',
         '     Running `/w/target/debug/build/hello-gen-038b176cdcf463ac/build-script-build`',
-        "     Running `CARGO=/c/cargo CARGO_CRATE_NAME=hello_gen /t/bin/rustc --crate-name hello_gen --edition=2021 crates/hello-gen/src/lib.rs`",
+        '     Running `CARGO=/c/cargo CARGO_CRATE_NAME=hello_gen /t/bin/rustc --crate-name hello_gen --edition=2021 crates/hello-gen/src/lib.rs`',
         '     Running `/wrap /t/bin/rustc --crate-name hello --edition=2021 crates/hello-cli/src/main.rs`',
         '\u001b[1m\u001b[32m    Finished\u001b[0m `dev` profile',
       ].join('\n'),

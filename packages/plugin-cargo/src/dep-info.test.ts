@@ -52,11 +52,12 @@ describe('parseDepInfo', () => {
   });
 
   it('decodes env pairs, set and unset', () => {
-    const info = { format: 'v1', version: 1, files: [{ type: 'package-root-relative', path: 'src/lib.rs' }], env: [
-      { name: 'Gimli', value: 'Legolas' },
-      { name: 'Beren', value: 'Lúthien' },
-      { name: 'UNSET' },
-    ] } as const;
+    const info = {
+      format: 'v1',
+      version: 1,
+      files: [{ type: 'package-root-relative', path: 'src/lib.rs' }],
+      env: [{ name: 'Gimli', value: 'Legolas' }, { name: 'Beren', value: 'Lúthien' }, { name: 'UNSET' }],
+    } as const;
     expect(parseDepInfo(encodeDepInfo(info))).toEqual(info);
   });
 

@@ -51,7 +51,9 @@ describe('fingerprint hashes', () => {
     expect(json?.rustc).toBe('7458672600737419911');
     expect(json?.target).toBe('12727801277074160407');
     expect(json?.features).toBe('["default"]');
-    expect(json?.deps).toEqual([{ pkgIdHash: '6119909702387881337', name: 'hello_core', public: false, fingerprint: '371914512244361867' }]);
+    expect(json?.deps).toEqual([
+      { pkgIdHash: '6119909702387881337', name: 'hello_core', public: false, fingerprint: '371914512244361867' },
+    ]);
     expect(json?.compileKind).toBe('0');
   });
 });

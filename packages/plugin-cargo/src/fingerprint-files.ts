@@ -123,8 +123,7 @@ export function tryParseUnitName(name: string): UnitName | undefined {
     if (!rest.startsWith(`${targetKind}-`)) continue;
     const targetName = rest.slice(targetKind.length + 1);
     if (targetName === '') return undefined;
-    const kind: UnitKind =
-      mode === 'test' ? 'test' : mode === 'doc' ? 'doc' : mode === 'run' ? 'run-build-script' : targetKind;
+    const kind: UnitKind = mode === 'test' ? 'test' : mode === 'doc' ? 'doc' : mode === 'run' ? 'run-build-script' : targetKind;
     return { mode, targetKind, targetName, kind };
   }
   return undefined;

@@ -6,15 +6,26 @@ import { cargoConfigFiles, configEnablesChecksums, detectFreshness, prefixedEnv 
 
 describe('cargo fingerprint entries', () => {
   it('records configuration variables by prefix, without the location ones', () => {
-    const env = { CARGO_BUILD_JOBS: '4', CARGO_BUILD_TARGET_DIR: '/x', CARGO_TARGET_DIR: '/y', CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER: 'cc' };
+    const env = {
+      CARGO_BUILD_JOBS: '4',
+      CARGO_BUILD_TARGET_DIR: '/x',
+      CARGO_TARGET_DIR: '/y',
+      CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER: 'cc',
+    };
     expect(prefixedEnv(env, 'CARGO_BUILD_')).toBe('CARGO_BUILD_JOBS=4');
     expect(prefixedEnv(env, 'CARGO_TARGET_')).toBe('CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER=cc');
   });
 
   it('lists config files from the workspace up, then the cargo home', () => {
     expect(cargoConfigFiles('/a/b', '/h')).toEqual([
-      '/a/b/.cargo/config.toml', '/a/b/.cargo/config', '/a/.cargo/config.toml', '/a/.cargo/config',
-      '/.cargo/config.toml', '/.cargo/config', '/h/config.toml', '/h/config',
+      '/a/b/.cargo/config.toml',
+      '/a/b/.cargo/config',
+      '/a/.cargo/config.toml',
+      '/a/.cargo/config',
+      '/.cargo/config.toml',
+      '/.cargo/config',
+      '/h/config.toml',
+      '/h/config',
     ]);
   });
 

@@ -123,7 +123,11 @@ export function optionEntries(options: ResolvedCargoOptions): Record<string, str
       allFeatures: options.allFeatures,
       noDefaultFeatures: options.noDefaultFeatures,
     }),
-    'cargo.packages': options.workspace ? JSON.stringify({ workspace: true, packages: options.packages }) : JSON.stringify(options.packages),
+    'cargo.packages': options.workspace
+      ? JSON.stringify({ workspace: true, packages: options.packages })
+      : JSON.stringify(options.packages),
     'cargo.args': JSON.stringify(options.args),
+    // The option, not the prefixes it maps: those are this checkout's directories, by design.
+    'cargo.relocatable': String(options.relocatable),
   };
 }

@@ -2,7 +2,15 @@
  * @orchestrate/plugin-cargo: checkpoint builds for cargo workspaces.
  */
 export { cargo, CARGO_DATA_VERSION, PLUGIN_NAME, type CargoCheckpointData } from './plugin.js';
-export { buildArgs, cargoOptionsSchema, profileDirName, profileDirs, resolveCargoOptions, type CargoOptions, type ResolvedCargoOptions } from './options.js';
+export {
+  buildArgs,
+  cargoOptionsSchema,
+  profileDirName,
+  profileDirs,
+  resolveCargoOptions,
+  type CargoOptions,
+  type ResolvedCargoOptions,
+} from './options.js';
 export { FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, detectFreshness, type FreshnessMode } from './fingerprint.js';
 export { parseCargoBuildLog, type CargoBuildLog } from './cargo-log.js';
 export { parseDepInfo, encodeDepInfo, relocateDepInfo, type DepInfo, type DepInfoEntry } from './dep-info.js';

@@ -19,8 +19,21 @@ describe('cargo options', () => {
       args: ['--locked'],
     });
     expect(buildArgs(options)).toEqual([
-      'build', '-v', '--profile', 'release', '-p', 'a', '-p', 'b', '--no-default-features',
-      '--features', 'a/x,z', '--target', 'x86_64-unknown-linux-musl', '--offline', '--locked',
+      'build',
+      '-v',
+      '--profile',
+      'release',
+      '-p',
+      'a',
+      '-p',
+      'b',
+      '--no-default-features',
+      '--features',
+      'a/x,z',
+      '--target',
+      'x86_64-unknown-linux-musl',
+      '--offline',
+      '--locked',
     ]);
     expect(profileDirs(options)).toEqual(['release', 'x86_64-unknown-linux-musl/release']);
   });
@@ -32,7 +45,10 @@ describe('cargo options', () => {
 
   it('rejects values cargo would not take, quoting them', () => {
     expect(() => resolveCargoOptions({ profile: 'a b' })).toThrow(
-      expect.objectContaining({ code: 'ERR_PLUGIN_OPTIONS', message: `@orchestrate/plugin-cargo: option 'profile' expects a profile name (letters, digits, '-' and '_'), got "a b"` }),
+      expect.objectContaining({
+        code: 'ERR_PLUGIN_OPTIONS',
+        message: `@orchestrate/plugin-cargo: option 'profile' expects a profile name (letters, digits, '-' and '_'), got "a b"`,
+      }),
     );
     expect(() => resolveCargoOptions({ features: ['ok', '--all'] })).toThrow(`option 'features[1]' expects a feature name, got "--all"`);
     expect(() => resolveCargoOptions({ packages: ['-p'] })).toThrow(`option 'packages[0]' expects a package spec, got "-p"`);
@@ -48,7 +64,7 @@ describe('cargo options', () => {
         keys: ['release'],
         message:
           `@orchestrate/plugin-cargo: unknown option 'release', did you mean profile: "release"? ` +
-          '(known: profile, features, allFeatures, noDefaultFeatures, target, workspace, packages, offline, incremental, cargo, args)',
+          '(known: profile, features, allFeatures, noDefaultFeatures, target, workspace, packages, offline, incremental, relocatable, cargo, args)',
       }),
     );
   });

@@ -14,7 +14,10 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_\-./]*$/;
 /** The cargo plugin's options, for {@link cargo}; every key optional. */
 export const cargoOptionsSchema = z.strictObject({
   /** Cargo profile (`--profile`). @default "dev" */
-  profile: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "a profile name (letters, digits, '-' and '_')" }).optional(),
+  profile: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, { error: "a profile name (letters, digits, '-' and '_')" })
+    .optional(),
   /** Features to enable (`--features a,b`); `pkg/feat` names are passed through. @default [] */
   features: z.array(z.string().regex(NAME, { error: 'a feature name' })).optional(),
   /** `--all-features`. @default false */
@@ -22,7 +25,10 @@ export const cargoOptionsSchema = z.strictObject({
   /** `--no-default-features`. @default false */
   noDefaultFeatures: z.boolean().optional(),
   /** Target triple (`--target`); host artifacts (build scripts, proc-macros) are kept too. @default the host */
-  target: z.string().regex(/^[A-Za-z0-9_.\-/]+$/, { error: 'a target triple or target file' }).optional(),
+  target: z
+    .string()
+    .regex(/^[A-Za-z0-9_.\-/]+$/, { error: 'a target triple or target file' })
+    .optional(),
   /** `--workspace`: build every member. @default true when `packages` is empty, else false */
   workspace: z.boolean().optional(),
   /** Packages to build (`-p name` each). @default [] */
@@ -35,6 +41,15 @@ export const cargoOptionsSchema = z.strictObject({
    * @default true
    */
   incremental: z.boolean().optional(),
+  /**
+   * Make the build's outputs path-independent: rustc gets
+   * `--remap-path-prefix=<dir>=.` for the workspace root and the build
+   * directory (through a `RUSTC_WRAPPER`, which runs yours), so debug info,
+   * panic locations and `file!()` name no absolute directory and a checkpoint
+   * restores in full at any path. Part of the fingerprint (the directories are
+   * not). @default false
+   */
+  relocatable: z.boolean().optional(),
   /** The cargo executable. @default $CARGO, else "cargo" */
   cargo: z.string().min(1).optional(),
   /** Extra arguments after the ones above, e.g. `["--locked"]`. @default [] */
@@ -45,7 +60,9 @@ export const cargoOptionsSchema = z.strictObject({
 type ReadonlyArrays<T> = T extends readonly (infer E)[] ? readonly E[] : T;
 
 /** Options of the {@link cargo} plugin factory, as {@link cargoOptionsSchema} takes them. */
-export type CargoOptions = { readonly [K in keyof z.input<typeof cargoOptionsSchema>]: ReadonlyArrays<z.input<typeof cargoOptionsSchema>[K]> };
+export type CargoOptions = {
+  readonly [K in keyof z.input<typeof cargoOptionsSchema>]: ReadonlyArrays<z.input<typeof cargoOptionsSchema>[K]>;
+};
 
 /** What to suggest for keys that are cargo flags rather than options. */
 const SUGGESTIONS: Readonly<Record<string, string>> = {
@@ -65,6 +82,7 @@ export interface ResolvedCargoOptions {
   readonly packages: readonly string[];
   readonly offline: boolean;
   readonly incremental: boolean;
+  readonly relocatable: boolean;
   readonly cargo: string | undefined;
   readonly args: readonly string[];
 }
@@ -87,6 +105,7 @@ export function resolveCargoOptions(userOptions: CargoOptions = {}): ResolvedCar
     packages,
     offline: options.offline ?? false,
     incremental: options.incremental ?? true,
+    relocatable: options.relocatable ?? false,
     cargo: options.cargo,
     args: [...(options.args ?? [])],
   };

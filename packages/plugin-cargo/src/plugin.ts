@@ -14,9 +14,27 @@
  */
 import { readdir, realpath, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { checkpointData, CheckpointRefusedError, isBinaryOutput, z, type BuildContext, type Plugin, type PluginApi, type StateFileSpec } from '@orchestrate/core';
+import {
+  checkpointData,
+  CheckpointRefusedError,
+  isBinaryOutput,
+  z,
+  type BuildContext,
+  type Plugin,
+  type PluginApi,
+  type StateFileSpec,
+} from '@orchestrate/core';
 import { describeBuildLog, parseCargoBuildLog, parseRustcInvocations, tryParseDirty } from './cargo-log.js';
-import { cargoConfigFiles, cargoHome, detectFreshness, FINGERPRINT_ENV, FINGERPRINT_ENV_PREFIXES, optionEntries, prefixedEnv, type FreshnessMode } from './fingerprint.js';
+import {
+  cargoConfigFiles,
+  cargoHome,
+  detectFreshness,
+  FINGERPRINT_ENV,
+  FINGERPRINT_ENV_PREFIXES,
+  optionEntries,
+  prefixedEnv,
+  type FreshnessMode,
+} from './fingerprint.js';
 import { buildArgs, profileDirs, resolveCargoOptions, type CargoOptions } from './options.js';
 import {
   captureDepInfo,
@@ -30,7 +48,9 @@ import {
   type Roots,
 } from './relocation.js';
 import { findRebuiltUnits } from './rebuilt-units.js';
+import { relocatableEnv } from './relocatable.js';
 import { selectCargoState } from './state.js';
+import { canonicalRustcInfo, TRANSFORM_RUSTC_INFO } from './rustc-info.js';
 import { toolVersions, type ToolVersions } from './tool-versions.js';
 import { readCargoDirs, tryPredictBuildDir, type CargoDirs } from './target-dir.js';
 
@@ -140,7 +160,9 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         if (!metadata) throw new Error('cargo metadata was not read (resolveConfig did not run)');
         dirs = await metadata;
         if (configBuildDir !== undefined && resolve(configBuildDir) !== resolve(dirs.buildDir)) {
-          logger.warn(`the configured buildDir '${configBuildDir}' is not cargo's build directory '${dirs.buildDir}'; the checkpoint will not hold cargo's state`);
+          logger.warn(
+            `the configured buildDir '${configBuildDir}' is not cargo's build directory '${dirs.buildDir}'; the checkpoint will not hold cargo's state`,
+          );
         }
         return dirs;
       };
@@ -241,7 +263,10 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
             if (!moved) continue;
             const first = c.baked[0];
             if (first) reruns.set(key, `its output hands the old path to the compiler ('cargo:${first.key}' on line ${first.line})`);
-            else if (c.cargoReruns.length > 0) logger.info(`build script ${dirName} watches ${c.cargoReruns.length} absolute path(s) that cargo itself re-checks after a move; it runs again`);
+            else if (c.cargoReruns.length > 0)
+              logger.info(
+                `build script ${dirName} watches ${c.cargoReruns.length} absolute path(s) that cargo itself re-checks after a move; it runs again`,
+              );
           } else if (moved && !reruns.has(key) && (record.size ?? 0) <= OUT_FILE_SCAN_LIMIT) {
             const bytes = await ctx.store.readBlob(record.blob);
             if (!containsRoot(bytes, data.spellings)) continue;
@@ -257,7 +282,9 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const changes = ctx.changes;
         if (changes) {
           const changed = new Set(
-            [...changes.modified, ...changes.removed, ...changes.linkChanged].map((p) => relative(current.workspaceRoot, join(ctx.sourceDir, p))),
+            [...changes.modified, ...changes.removed, ...changes.linkChanged].map((p) =>
+              relative(current.workspaceRoot, join(ctx.sourceDir, p)),
+            ),
           );
           const rebuilt = await findRebuiltUnits(plan.entries.keys(), changed, packageDirs, async (path) => {
             const blob = plan.entries.get(path)?.blob;
@@ -270,7 +297,9 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
             plan.skip(path, 'its unit is compiled again: its sources changed');
           }
           if (rebuilt.skip.length > 0) {
-            logger.debug(`not restoring ${rebuilt.skip.length} output(s) of ${rebuilt.units.length} unit(s) that cargo compiles again (${mb(bytes)})`);
+            logger.debug(
+              `not restoring ${rebuilt.skip.length} output(s) of ${rebuilt.units.length} unit(s) that cargo compiles again (${mb(bytes)})`,
+            );
           }
         }
         // Without its `output` the script's unit is stale on the file system, not only by its
@@ -309,7 +338,9 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         }
         if (restore.moved) {
           const from = (ctx.checkpoint && cargoData.tryRead(ctx.checkpoint))?.roots.source ?? '?';
-          logger.info(`relocated from '${from}' to '${(await cargoDirs()).workspaceRoot}': ${restore.relocated} file(s) named the old roots and were rewritten`);
+          logger.info(
+            `relocated from '${from}' to '${(await cargoDirs()).workspaceRoot}': ${restore.relocated} file(s) named the old roots and were rewritten`,
+          );
         }
         if (restore.external.size > 0) {
           const list = [...restore.external].sort();
@@ -324,7 +355,8 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const command = cargoCommand(ctx.env);
         const args = buildArgs(options);
         logger.info(`${command} ${args.join(' ')}`);
-        const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, logger });
+        const env = options.relocatable ? relocatableEnv(ctx.env, [(await cargoDirs()).workspaceRoot, ctx.sourceDir, ctx.buildDir]) : {};
+        const result = await ctx.exec(command, args, { cwd: ctx.sourceDir, env, logger });
         const log = parseCargoBuildLog(result.stderr);
         logger.info(describeBuildLog(log));
         for (const line of log.dirty) logger.debug(`dirty: ${line}`);
@@ -377,7 +409,11 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
           for (const entry of entries) {
             if (!entry.isFile()) continue;
             const path = `${profile}/${entry.name}`;
-            if (/^lib.+\.(rlib|so|a|dylib)$/.test(entry.name) || (/^[^.]+$/.test(entry.name) && isBinaryOutput(join(dir, entry.name), path))) files.push(path);
+            if (
+              /^lib.+\.(rlib|so|a|dylib)$/.test(entry.name) ||
+              (/^[^.]+$/.test(entry.name) && isBinaryOutput(join(dir, entry.name), path))
+            )
+              files.push(path);
           }
         }
         return { files };
@@ -393,7 +429,10 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const files: StateFileSpec[] = [...selection.files];
         for (const path of state.paths) {
           const transform = state.transforms.get(path);
-          files.push(transform === undefined ? { path } : { path, transform });
+          // A build script's output and generated files: beforeRestore runs the script again when they hold
+          // the old path in a way that matters, so the core's path rule leaves them to this plugin.
+          const movable = /^[^/]+(\/[^/]+)?\/build\/[^/]+\/(output|root-output|out\/.+)$/.test(path) ? { movable: true } : {};
+          files.push(transform === undefined ? { path, ...movable } : { path, transform, ...movable });
         }
         const skipped = Object.entries(state.skippedBytes)
           .filter(([, n]) => n > 0)
@@ -412,6 +451,10 @@ export function cargo(userOptions: CargoOptions = {}): Plugin {
         const r = textToPlaceholders(content.toString('latin1'), roots);
         return r.count === 0 ? content : Buffer.from(r.text, 'latin1');
       });
+
+      // Sorted at capture, as it is at restore: cargo reads it as a map (see rustc-info.ts).
+      hooks.captureFile.for(TRANSFORM_RUSTC_INFO).tapPromise(PLUGIN_NAME, async (content) => canonicalRustcInfo(content));
+      hooks.restoreFile.for(TRANSFORM_RUSTC_INFO).tapPromise(PLUGIN_NAME, async (content) => content);
 
       hooks.captureFile.for(TRANSFORM_DEP_INFO).tapPromise(PLUGIN_NAME, async (content, info) => {
         if (!captureRoots) throw new Error('capture roots missing');

@@ -8,16 +8,33 @@ function checkpoint(): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   const dep = (...entries: DepInfoEntry[]): Buffer => Buffer.from(encodeDepInfo({ format: 'v1', version: 1, files: entries, env: [] }));
   const json = (...deps: string[]): Buffer =>
-    Buffer.from(`{"rustc":1,"features":"[]","target":2,"profile":3,"path":4,"deps":[${deps.map((d, i) => `[${i},"d${i}",false,${d}]`).join(',')}],"local":[],"rustflags":[],"config":0,"compile_kind":0}`);
+    Buffer.from(
+      `{"rustc":1,"features":"[]","target":2,"profile":3,"path":4,"deps":[${deps.map((d, i) => `[${i},"d${i}",false,${d}]`).join(',')}],"local":[],"rustflags":[],"config":0,"compile_kind":0}`,
+    );
   const unit = (dir: string, name: string, hashHex: string, depInfo: Buffer | undefined, deps: string[]): void => {
     files.set(`debug/.fingerprint/${dir}/${name}`, Buffer.from(hashHex));
     files.set(`debug/.fingerprint/${dir}/${name}.json`, json(...deps));
     if (depInfo) files.set(`debug/.fingerprint/${dir}/dep-${name}`, depInfo);
   };
   // decimal of the little-endian hex: 0100000000000000 → 1, 0200000000000000 → 2, …
-  unit('serde-1111111111111111', 'lib-serde', '0100000000000000', dep({ type: 'build-root-relative', path: '/registry/serde/src/lib.rs' }), []);
+  unit(
+    'serde-1111111111111111',
+    'lib-serde',
+    '0100000000000000',
+    dep({ type: 'build-root-relative', path: '/registry/serde/src/lib.rs' }),
+    [],
+  );
   unit('leaf-2222222222222222', 'lib-leaf', '0200000000000000', dep({ type: 'package-root-relative', path: 'src/lib.rs' }), ['1']);
-  unit('my-app-3333333333333333', 'bin-my-app', '0300000000000000', dep({ type: 'package-root-relative', path: 'src/main.rs' }, { type: 'build-root-relative', path: `${SOURCE_ROOT_PLACEHOLDER}/shared/x.txt` }), ['2', '4']);
+  unit(
+    'my-app-3333333333333333',
+    'bin-my-app',
+    '0300000000000000',
+    dep(
+      { type: 'package-root-relative', path: 'src/main.rs' },
+      { type: 'build-root-relative', path: `${SOURCE_ROOT_PLACEHOLDER}/shared/x.txt` },
+    ),
+    ['2', '4'],
+  );
   unit('my-app-4444444444444444', 'run-build-script-build-script-build', '0400000000000000', undefined, []);
   for (const out of [
     'debug/deps/libserde-1111111111111111.rlib',

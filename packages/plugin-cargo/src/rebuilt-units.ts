@@ -91,7 +91,8 @@ export async function findRebuiltUnits(
     for (const entry of info.files) {
       let source: string | undefined;
       if (entry.type === 'package-root-relative') source = posix.normalize(posix.join(packageDir, entry.path));
-      else if (entry.path.startsWith(`${SOURCE_ROOT_PLACEHOLDER}/`)) source = posix.normalize(entry.path.slice(SOURCE_ROOT_PLACEHOLDER.length + 1));
+      else if (entry.path.startsWith(`${SOURCE_ROOT_PLACEHOLDER}/`))
+        source = posix.normalize(entry.path.slice(SOURCE_ROOT_PLACEHOLDER.length + 1));
       if (source !== undefined && changed.has(source)) {
         rebuilt.set(key, `'${source}' changed`);
         break;
@@ -111,7 +112,7 @@ export async function findRebuiltUnits(
     const parsed = json && tryParseFingerprintJson(json.toString('utf8'));
     depsOf.set(key, parsed ? parsed.deps.map((d) => d.fingerprint) : []);
   }
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [key, deps] of depsOf) {
       if (rebuilt.has(key)) continue;

@@ -15,7 +15,8 @@ const OLD = { source: ['/old/ws'], build: ['/old/ws/target'] };
 
 describe('build output placeholders', () => {
   it('replaces the build root before the workspace root it lies in, and back', () => {
-    const text = 'cargo:rerun-if-changed=/old/ws/crates/g/data\ncargo:rustc-link-search=native=/old/ws/target/debug/build/g-0123456789abcdef/out\n';
+    const text =
+      'cargo:rerun-if-changed=/old/ws/crates/g/data\ncargo:rustc-link-search=native=/old/ws/target/debug/build/g-0123456789abcdef/out\n';
     const stored = textToPlaceholders(text, OLD);
     expect(stored.count).toBe(2);
     expect(stored.text).toBe(

@@ -90,7 +90,10 @@ export function depInfoFromPlaceholders(info: DepInfo, source: string, build: st
 /** Absolute entries of a dep-info file that lie under neither root (toolchain, registry, other trees). */
 export function externalDepInfoPaths(info: DepInfo): string[] {
   return info.files
-    .filter((f) => isAbsoluteDepInfoEntry(f) && !f.path.startsWith(`${SOURCE_ROOT_PLACEHOLDER}/`) && !f.path.startsWith(`${BUILD_ROOT_PLACEHOLDER}/`))
+    .filter(
+      (f) =>
+        isAbsoluteDepInfoEntry(f) && !f.path.startsWith(`${SOURCE_ROOT_PLACEHOLDER}/`) && !f.path.startsWith(`${BUILD_ROOT_PLACEHOLDER}/`),
+    )
     .map((f) => f.path);
 }
 
@@ -112,7 +115,12 @@ export function captureDepInfo(bytes: Buffer, roots: Roots): DepInfoTransformRes
     return { bytes, parsed: false, count: 0, external: [] };
   }
   const r = depInfoToPlaceholders(info, roots);
-  return { bytes: r.count === 0 ? bytes : Buffer.from(encodeDepInfo(r.info)), parsed: true, count: r.count, external: externalDepInfoPaths(r.info) };
+  return {
+    bytes: r.count === 0 ? bytes : Buffer.from(encodeDepInfo(r.info)),
+    parsed: true,
+    count: r.count,
+    external: externalDepInfoPaths(r.info),
+  };
 }
 
 /** Restore side of {@link TRANSFORM_DEP_INFO}. */

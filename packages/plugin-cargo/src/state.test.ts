@@ -50,7 +50,10 @@ describe('cargo state selection', () => {
       'debug/deps',
       'debug/deps/a-0123456789abcdef',
     ]);
-    expect([...s.transforms]).toEqual([['debug/.fingerprint/a-0123456789abcdef/dep-bin-a', 'cargo-dep-info']]);
+    expect([...s.transforms]).toEqual([
+      ['.rustc_info.json', 'cargo-rustc-info'],
+      ['debug/.fingerprint/a-0123456789abcdef/dep-bin-a', 'cargo-dep-info'],
+    ]);
     expect(s).toMatchObject({ keptBytes: 103, totalBytes: 113, keptPathBytes: 103, totalPathBytes: 213 });
     expect(s.skippedBytes).toEqual({ 'rustc dep-info (*.d)': 10 });
   });

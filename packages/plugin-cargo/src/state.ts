@@ -19,6 +19,7 @@
  */
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { TRANSFORM_RUSTC_INFO } from './rustc-info.js';
 
 /** What {@link selectCargoState} chose, with sizes for the log and the README. */
 export interface CargoStateSelection {
@@ -128,6 +129,7 @@ export async function selectCargoState(
   if (cache?.isFile()) {
     note(cache.ino, cache.dev, Number(cache.size), undefined);
     paths.push(RUSTC_INFO_CACHE);
+    transforms.set(RUSTC_INFO_CACHE, TRANSFORM_RUSTC_INFO);
   }
   for (const profile of profiles) {
     const info = lstatSync(join(buildDir, profile), { throwIfNoEntry: false });

@@ -66,7 +66,6 @@ export class CargoMetadataError extends Error {
  */
 export async function readCargoDirs(workspaceDir: string, options: ResolveTargetDirOptions = {}): Promise<CargoDirs> {
   const cwd = path.resolve(workspaceDir);
-  let stdout: string;
   const result = await runProcess(options.cargo ?? 'cargo', ['metadata', '--format-version', '1', '--no-deps', '--offline'], {
     cwd,
     env: options.env ?? process.env,
@@ -75,7 +74,7 @@ export async function readCargoDirs(workspaceDir: string, options: ResolveTarget
     const tail = result.error ? result.error.message : result.stderr.trim().split('\n').slice(-3).join(' | ');
     throw new CargoMetadataError(tail, cwd, { cause: result.error });
   }
-  stdout = result.stdout;
+  const stdout = result.stdout;
   let json: unknown;
   try {
     json = JSON.parse(stdout);
@@ -113,10 +112,7 @@ export async function readCargoDirs(workspaceDir: string, options: ResolveTarget
  *
  * @throws {@link CargoMetadataError}
  */
-export async function resolveTargetDir(
-  workspaceDir: string,
-  options: ResolveTargetDirOptions = {},
-): Promise<TargetDirResult> {
+export async function resolveTargetDir(workspaceDir: string, options: ResolveTargetDirOptions = {}): Promise<TargetDirResult> {
   const fromEnv = (options.env ?? process.env)['CARGO_TARGET_DIR'];
   if (fromEnv !== undefined && fromEnv !== '') {
     return { targetDir: path.resolve(workspaceDir, fromEnv), source: 'env' };

@@ -110,7 +110,9 @@ async function rustupKey(cwd: string, env: Env): Promise<string[] | undefined> {
   }
   const toolchains = await readdir(join(home, 'toolchains')).catch(() => [] as string[]);
   for (const name of toolchains.sort()) {
-    parts.push(`toolchain=${name}:${await stampOf(join(home, 'toolchains', name, 'bin', 'rustc'))}:${await stampOf(join(home, 'toolchains', name, 'bin', 'cargo'))}`);
+    parts.push(
+      `toolchain=${name}:${await stampOf(join(home, 'toolchains', name, 'bin', 'rustc'))}:${await stampOf(join(home, 'toolchains', name, 'bin', 'cargo'))}`,
+    );
   }
   return parts;
 }
@@ -148,7 +150,8 @@ export async function toolVersions(options: ToolVersionsOptions): Promise<ToolVe
     if (known !== undefined) {
       try {
         const parsed = JSON.parse(known) as Partial<ToolVersions>;
-        if (typeof parsed.cargo === 'string' && typeof parsed.rustc === 'string') return { cargo: parsed.cargo, rustc: parsed.rustc, cached: true };
+        if (typeof parsed.cargo === 'string' && typeof parsed.rustc === 'string')
+          return { cargo: parsed.cargo, rustc: parsed.rustc, cached: true };
       } catch {
         // damaged: run the tools again and write it anew
       }

@@ -70,21 +70,26 @@ function cargoHarness(env: Record<string, string> = {}) {
   return scenarioHarness({ project: EXAMPLE, env: { ...ENV, ...env }, cleanBuild: cleanCargo, resetUnits, units });
 }
 
-const replace = (file: string, from: string, to: string) => async (dir: string): Promise<void> => {
-  const path = join(dir, file);
-  const text = await readFile(path, 'utf8');
-  if (!text.includes(from)) throw new Error(`'${from}' not in ${file}`);
-  await writeFile(path, text.replace(from, to));
-};
-const both = (...changes: ((dir: string) => Promise<void>)[]) => async (dir: string): Promise<void> => {
-  for (const change of changes) await change(dir);
-};
+const replace =
+  (file: string, from: string, to: string) =>
+  async (dir: string): Promise<void> => {
+    const path = join(dir, file);
+    const text = await readFile(path, 'utf8');
+    if (!text.includes(from)) throw new Error(`'${from}' not in ${file}`);
+    await writeFile(path, text.replace(from, to));
+  };
+const both =
+  (...changes: ((dir: string) => Promise<void>)[]) =>
+  async (dir: string): Promise<void> => {
+    for (const change of changes) await change(dir);
+  };
 
 /** The build-script state directory of hello-gen (the one with `output`), relative to the target dir. */
 async function genOutput(targetDir: string): Promise<string> {
   const build = join(targetDir, 'debug/build');
   for (const name of await readdir(build)) {
-    if (name.startsWith('hello-gen-') && (await stat(join(build, name, 'output')).catch(() => undefined))) return join(build, name, 'output');
+    if (name.startsWith('hello-gen-') && (await stat(join(build, name, 'output')).catch(() => undefined)))
+      return join(build, name, 'output');
   }
   throw new Error(`no hello-gen build script output under ${build}`);
 }
@@ -107,7 +112,10 @@ async function runScenario(
   return { ...result, scriptRan, rustcProbed };
 }
 
-async function expectSameBehaviour(result: ScenarioResult, bin = (dir: string): string => join(dir, 'target/debug/hello')): Promise<string> {
+async function expectSameBehaviour(
+  result: ScenarioResult,
+  bin = (dir: string): string => join(dir, 'target/debug/hello'),
+): Promise<string> {
   const b = await programOutput(bin(result.b), result.b);
   expect(b).toBe(await programOutput(bin(result.c), result.c));
   expect(await programOutput(bin(result.b), result.b, ['orchestrate'])).toBe(await programOutput(bin(result.c), result.c, ['orchestrate']));
@@ -240,7 +248,10 @@ describe('cargo-hello checkpoint builds', () => {
   it('builds in full, naming the entry, when the features the plugin builds with changed', async () => {
     const result = await runScenario(h, 'plugin-feature', {
       change: async (dir) =>
-        writeFile(join(dir, 'orchestrate.config.json'), JSON.stringify({ plugins: [['@orchestrate/plugin-cargo', { features: ['hello-cli/shout'] }]] })),
+        writeFile(
+          join(dir, 'orchestrate.config.json'),
+          JSON.stringify({ plugins: [['@orchestrate/plugin-cargo', { relocatable: true, features: ['hello-cli/shout'] }]] }),
+        ),
     });
     expect(result.run.report?.['mode']).toBe('full');
     expect(result.run.report?.['reason']).toMatch(/cargo\.features changed/);
@@ -258,7 +269,11 @@ describe('cargo-hello checkpoint builds', () => {
   });
 
   it('saves a checkpoint at one path that is Fresh again at a third path', async () => {
-    const edited = await runScenario(h, 'save-moved', { change: replace('crates/hello-leaf/src/lib.rs', '"!"', '"?"'), save: true, clean: false });
+    const edited = await runScenario(h, 'save-moved', {
+      change: replace('crates/hello-leaf/src/lib.rs', '"!"', '"?"'),
+      save: true,
+      clean: false,
+    });
     expect(edited.run.report?.['saved']).toMatch(/^[0-9a-f]{64}$/);
     const again = await runScenario(h, 'restore-moved', { change: replace('crates/hello-leaf/src/lib.rs', '"!"', '"?"') });
     expect(again.run.report).toMatchObject({ mode: 'incremental', restored: edited.run.report?.['saved'] });
@@ -286,7 +301,12 @@ describe('cargo-hello with a target directory outside the workspace', () => {
     const root = await readFile(join(await genOutput(target(none.b)), '../root-output'), 'utf8');
     expect(resolve(root).startsWith(resolve(target(none.b)))).toBe(true);
 
-    const edited = await runScenario(h, 'edit-watched', { change: async (dir) => writeFile(join(dir, 'crates/hello-gen/data/greeting.txt'), 'Hey\n') }, target);
+    const edited = await runScenario(
+      h,
+      'edit-watched',
+      { change: async (dir) => writeFile(join(dir, 'crates/hello-gen/data/greeting.txt'), 'Hey\n') },
+      target,
+    );
     expect(edited.scriptRan).toBe(true);
     expect(edited.units).toEqual(['hello bin', 'hello_cli lib', 'hello_gen lib']);
     expect(await expectSameBehaviour(edited, (dir) => join(target(dir), 'debug/hello'))).toBe('0\nHey, world! (Hello!)');
@@ -302,7 +322,11 @@ describe('cargo-hello whose build script and sources name absolute paths', () =>
       'println!("cargo:rerun-if-changed=data/greeting.txt");',
       'println!("cargo:rerun-if-changed={}/data/greeting.txt", env::var("CARGO_MANIFEST_DIR").unwrap());',
     ),
-    async (dir) => appendFile(join(dir, 'crates/hello-core/src/lib.rs'), '\n/// The workspace README.\npub const README: &str = include_str!("../../../README.md");\n'),
+    async (dir) =>
+      appendFile(
+        join(dir, 'crates/hello-core/src/lib.rs'),
+        '\n/// The workspace README.\npub const README: &str = include_str!("../../../README.md");\n',
+      ),
   );
   const h = cargoHarness();
 
@@ -321,7 +345,9 @@ describe('cargo-hello whose build script and sources name absolute paths', () =>
   });
 
   it('sees an edit of the included file outside the package in the new tree, though the old tree is still there', async () => {
-    const result = await runScenario(h, 'edit-readme', { change: both(absolute, async (dir) => appendFile(join(dir, 'README.md'), '\nedited\n')) });
+    const result = await runScenario(h, 'edit-readme', {
+      change: both(absolute, async (dir) => appendFile(join(dir, 'README.md'), '\nedited\n')),
+    });
     expect(result.units).toEqual(['hello bin', 'hello_cli lib', 'hello_core lib', 'hello_gen lib']);
     expect(result.scriptRan).toBe(false);
   });
@@ -345,8 +371,16 @@ describe('cargo-hello whose build script hands an absolute path to the compiler'
       'println!("cargo::rustc-env=HELLO_GEN_BUILT=1");',
       'println!("cargo::rustc-env=HELLO_GEN_DIR={}", env::var("CARGO_MANIFEST_DIR").unwrap());',
     ),
-    replace('crates/hello-cli/src/main.rs', 'println!("{}", hello_cli::line(&name));', 'println!("{}", hello_cli::line(&name));\n    println!("{}", hello_gen::DIR);'),
-    async (dir) => appendFile(join(dir, 'crates/hello-gen/src/lib.rs'), '\n/// Where the crate was built.\npub const DIR: &str = env!("HELLO_GEN_DIR");\n'),
+    replace(
+      'crates/hello-cli/src/main.rs',
+      'println!("{}", hello_cli::line(&name));',
+      'println!("{}", hello_cli::line(&name));\n    println!("{}", hello_gen::DIR);',
+    ),
+    async (dir) =>
+      appendFile(
+        join(dir, 'crates/hello-gen/src/lib.rs'),
+        '\n/// Where the crate was built.\npub const DIR: &str = env!("HELLO_GEN_DIR");\n',
+      ),
   );
   const h = cargoHarness();
 

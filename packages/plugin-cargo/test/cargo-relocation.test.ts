@@ -204,21 +204,28 @@ describe('cargo-hello relocated with exact mtimes', () => {
     const root = path.join(tmp, 'predict', 'w');
     await checkout(root);
     const files = (): string[] => cargoConfigFiles(root, cargoHome(env, root));
-    expect(await tryPredictBuildDir(root, env, files())).toBe((await readCargoDirs(root, { env })).buildDir);
+    expect(tryPredictBuildDir(root, env, files())).toBe((await readCargoDirs(root, { env })).buildDir);
 
     // Each of these moves it, and each is declined (cargo's own answer differs from <root>/target).
     const cases: [string, Record<string, string | undefined>, (() => Promise<void>) | undefined][] = [
       ['CARGO_TARGET_DIR', { ...env, CARGO_TARGET_DIR: 'elsewhere' }, undefined],
       ['CARGO_BUILD_BUILD_DIR', { ...env, CARGO_BUILD_BUILD_DIR: 'b' }, undefined],
-      ['build.target-dir', env, () => fsp.mkdir(path.join(root, '.cargo'), { recursive: true }).then(() => fsp.writeFile(path.join(root, '.cargo/config.toml'), '[build]\ntarget-dir = "t2"\n'))],
+      [
+        'build.target-dir',
+        env,
+        () =>
+          fsp
+            .mkdir(path.join(root, '.cargo'), { recursive: true })
+            .then(() => fsp.writeFile(path.join(root, '.cargo/config.toml'), '[build]\ntarget-dir = "t2"\n')),
+      ],
     ];
     for (const [label, caseEnv, setUp] of cases) {
       await setUp?.();
-      expect(await tryPredictBuildDir(root, caseEnv, files()), label).toBeUndefined();
+      expect(tryPredictBuildDir(root, caseEnv, files()), label).toBeUndefined();
       expect((await readCargoDirs(root, { env: caseEnv })).buildDir, label).not.toBe(path.join(root, 'target'));
     }
     // A member's directory is not the workspace root: cargo looks further up.
-    expect(await tryPredictBuildDir(path.join(root, 'crates/hello-leaf'), env, files())).toBeUndefined();
+    expect(tryPredictBuildDir(path.join(root, 'crates/hello-leaf'), env, files())).toBeUndefined();
   });
 
   it('reads every real dep-info file and re-encodes it byte for byte', async () => {
@@ -256,12 +263,19 @@ describe('cargo-hello relocated with exact mtimes', () => {
     }
     const graph = linkFingerprintUnits(units);
     const bin = units.find((u) => u.kind === 'bin')!;
-    expect(graph.get(bin)!.map((u) => u.packageName).sort()).toEqual(ALL_CRATES);
+    expect(
+      graph
+        .get(bin)!
+        .map((u) => u.packageName)
+        .sort(),
+    ).toEqual(ALL_CRATES);
     const genLib = units.find((u) => u.packageName === 'hello-gen' && u.kind === 'lib' && graph.get(u)!.length > 1)!;
-    expect(graph.get(genLib)!.map((u) => `${u.packageName}:${u.kind}`).sort()).toEqual([
-      'hello-core:lib',
-      'hello-gen:run-build-script',
-    ]);
+    expect(
+      graph
+        .get(genLib)!
+        .map((u) => `${u.packageName}:${u.kind}`)
+        .sort(),
+    ).toEqual(['hello-core:lib', 'hello-gen:run-build-script']);
   });
 
   it('holds the old root only where the research says', async () => {
@@ -370,7 +384,10 @@ describe('absolute paths that need the relocation repairs', () => {
 
   const includeWorkspaceFile = async (root: string): Promise<void> => {
     const file = path.join(root, 'crates/hello-core/src/lib.rs');
-    await fsp.appendFile(file, '\n/// The workspace README, outside this package.\npub const README: &str = include_str!("../../../README.md");\n');
+    await fsp.appendFile(
+      file,
+      '\n/// The workspace README, outside this package.\npub const README: &str = include_str!("../../../README.md");\n',
+    );
   };
 
   it('a workspace file outside the package is stored absolute and goes silently stale unless rewritten', async () => {

@@ -56,7 +56,7 @@ describe('orchestrate explain (cargo-hello)', () => {
     expect({ tree: await listTree(dir), store: await listTree(h.store) }).toEqual(before);
     const report = explain.report ?? {};
     expect(report['mode']).toBe('incremental');
-    const predicted = (report['units'] as { unit: string; causes: { kind: string; path?: string; unit?: string }[] }[]);
+    const predicted = report['units'] as { unit: string; causes: { kind: string; path?: string; unit?: string }[] }[];
     const leaf = predicted.find((u) => u.unit === 'hello_leaf (lib)');
     expect(leaf?.causes).toContainEqual({ kind: 'changed', path: 'crates/hello-leaf/src/lib.rs' });
     expect(predicted.length).toBeGreaterThan(1);

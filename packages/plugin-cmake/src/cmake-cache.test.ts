@@ -12,7 +12,7 @@ describe('parseCMakeCache', () => {
     '//  second help line',
     'CMAKE_BUILD_TYPE:STRING=Release',
     '"WEIRD:KEY":PATH=/x/y',
-    'PADDED:STRING=\'  spaced  \'',
+    "PADDED:STRING='  spaced  '",
     'TRAILING:STRING=value   ',
     'EMPTY:STRING=',
     'EQ:STRING=a=b:c',
@@ -20,7 +20,7 @@ describe('parseCMakeCache', () => {
     '',
   ].join('\n');
 
-  it('reads typed entries, quoted keys, help text and CMake\'s value trimming', () => {
+  it("reads typed entries, quoted keys, help text and CMake's value trimming", () => {
     const cache = parseCMakeCache(text);
     expect(cache.entries.get('"WEIRD:KEY"')).toBeUndefined();
     expect(tryGetCMakeCacheValue(cache, 'WEIRD:KEY')).toBe('/x/y');

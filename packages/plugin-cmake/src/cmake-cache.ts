@@ -114,10 +114,7 @@ export interface CMakeCacheInfo {
 function required(cache: CMakeCache, key: string): string {
   const value = tryGetCMakeCacheValue(cache, key);
   if (value === undefined || value === '') {
-    throw new CMakeCacheError(
-      'CMAKE_CACHE_MISSING_ENTRY',
-      `CMakeCache.txt has no ${key} entry; was the build dir configured by cmake?`,
-    );
+    throw new CMakeCacheError('CMAKE_CACHE_MISSING_ENTRY', `CMakeCache.txt has no ${key} entry; was the build dir configured by cmake?`);
   }
   return value;
 }
@@ -150,8 +147,6 @@ export function readCMakeCacheInfo(cache: CMakeCache): CMakeCacheInfo {
     ...(cCompiler === undefined ? {} : { cCompiler }),
     ...(cxxCompiler === undefined ? {} : { cxxCompiler }),
     ...(buildType === undefined ? {} : { buildType }),
-    ...(major === undefined || minor === undefined || patch === undefined
-      ? {}
-      : { cmakeVersion: `${major}.${minor}.${patch}` }),
+    ...(major === undefined || minor === undefined || patch === undefined ? {} : { cmakeVersion: `${major}.${minor}.${patch}` }),
   };
 }

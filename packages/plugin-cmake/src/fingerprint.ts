@@ -35,7 +35,10 @@ export function tryToolchainFile(args: readonly string[], env: BuildContext['env
 
 async function contentDigest(path: string): Promise<string> {
   try {
-    return `${path} | sha256:${createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16)}`;
+    return `${path} | sha256:${createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex')
+      .slice(0, 16)}`;
   } catch {
     return `missing: ${path}`;
   }
@@ -61,6 +64,8 @@ export async function cmakeFingerprint(fingerprint: Fingerprint, ctx: BuildConte
   out['cmake.generator'] = generator;
   out['cmake.buildType'] = options.buildType ?? '';
   out['cmake.cacheArgs'] = JSON.stringify(args);
+  // The option, not the flags it gives: those name this tree's directories, by design.
+  out['cmake.relocatable'] = String(options.relocatable === true);
   out['cmake.targets'] = JSON.stringify(options.targets ?? []);
   const toolchain = tryToolchainFile(args, ctx.env);
   out['cmake.toolchainFile'] =

@@ -73,7 +73,7 @@ describe('murmurHash64A in 32-bit halves', () => {
 });
 
 describe('formatNinjaHash', () => {
-  it('writes lowercase hex without zero padding, like ninja\'s PRIx64', () => {
+  it("writes lowercase hex without zero padding, like ninja's PRIx64", () => {
     expect(formatNinjaHash(0xabcn)).toBe('abc');
     expect(formatNinjaHash(0xffffffffffffffffn)).toBe('ffffffffffffffff');
   });
@@ -100,10 +100,12 @@ describe('ninjaCommandHash against a real ninja', () => {
     await execa('ninja', ['-C', dir]);
 
     const lines = readFileSync(join(dir, '.ninja_log'), 'utf8').trimEnd().split('\n').slice(1);
-    const logged = new Map(lines.map((line) => {
-      const fields = line.split('\t');
-      return [fields[3], fields[4]] as const;
-    }));
+    const logged = new Map(
+      lines.map((line) => {
+        const fields = line.split('\t');
+        return [fields[3], fields[4]] as const;
+      }),
+    );
     expect(logged.size).toBe(commands.length);
     commands.forEach((command, n) => {
       expect(ninjaCommandHash(command), command).toBe(logged.get(`out${n}`));
@@ -117,7 +119,11 @@ describe('ninjaCommandHash against a real ninja', () => {
     for (let n = 0; n < 200; n++) manifest += `build o${n}: run\n  cmd = : ${n}\n`;
     writeFileSync(join(sub, 'build.ninja'), manifest);
     await execa('ninja', ['-C', sub]);
-    const entries = readFileSync(join(sub, '.ninja_log'), 'utf8').trimEnd().split('\n').slice(1).map((line) => line.split('\t'));
+    const entries = readFileSync(join(sub, '.ninja_log'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split('\t'));
     const short = entries.filter((fields) => (fields[4] ?? '').length < 16);
     expect(short.length).toBeGreaterThan(0);
     for (const [, , , output, hash] of entries) {
@@ -125,4 +131,3 @@ describe('ninjaCommandHash against a real ninja', () => {
     }
   });
 });
-

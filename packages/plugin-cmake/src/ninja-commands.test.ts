@@ -22,7 +22,7 @@ describe.each([
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('agrees with ninja -t compdb and gives every logged output exactly ninja\'s own hash', async () => {
+  it("agrees with ninja -t compdb and gives every logged output exactly ninja's own hash", async () => {
     const commands = await readNinjaCommands(buildDir);
     const log = parseNinjaLog(readFileSync(join(buildDir, '.ninja_log')));
     const entries = latestNinjaLogEntries(log);
@@ -56,7 +56,7 @@ describe('readNinjaCommands on hand-written manifests', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('follows ninja\'s scoping, escaping, canonicalization and rspfile rules', async () => {
+  it("follows ninja's scoping, escaping, canonicalization and rspfile rules", async () => {
     // Each edge writes its output, so ninja logs it and we can compare hashes.
     writeFileSync(
       join(dir, 'rules.ninja'),
@@ -123,7 +123,9 @@ describe('verifyNinjaManifest', () => {
     await expect(verifyNinjaManifest(dir, manifest)).resolves.toBeUndefined();
     const [edge] = manifest.edges;
     if (!edge) throw new Error('no edge');
-    const wrong = { edges: [{ ...edge, outputs: edge.outputs, inputs: edge.inputs, getBinding: () => 'touch x', getUnescapedBinding: () => '' }] };
+    const wrong = {
+      edges: [{ ...edge, outputs: edge.outputs, inputs: edge.inputs, getBinding: () => 'touch x', getUnescapedBinding: () => '' }],
+    };
     await expect(verifyNinjaManifest(dir, wrong)).rejects.toThrow(NinjaCommandsMismatchError);
     await expect(verifyNinjaManifest(dir, wrong)).rejects.toThrow(/ninja: "touch o"/);
   });

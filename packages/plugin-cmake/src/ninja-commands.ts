@@ -84,10 +84,7 @@ export class NinjaCommandsMismatchError extends Error {
  * @throws {@link NinjaCommandsMismatchError} when the check fails, and the
  *   manifest parser's errors for a manifest ninja would reject.
  */
-export async function readNinjaCommands(
-  buildDir: string,
-  options: ReadNinjaCommandsOptions = {},
-): Promise<Map<string, string>> {
+export async function readNinjaCommands(buildDir: string, options: ReadNinjaCommandsOptions = {}): Promise<Map<string, string>> {
   const cwd = resolve(buildDir);
   const manifestFile = options.manifest ?? 'build.ninja';
   const manifest = parseNinjaManifest(manifestFile, { cwd });

@@ -3,14 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureAndBuild, copyExample, makeTempDir } from '../test/helpers/cmake-project.js';
-import {
-  NinjaDepsError,
-  type NinjaDepsLog,
-  encodeNinjaDeps,
-  latestNinjaDeps,
-  parseNinjaDeps,
-  relocateDepsLog,
-} from './ninja-deps.js';
+import { NinjaDepsError, type NinjaDepsLog, encodeNinjaDeps, latestNinjaDeps, parseNinjaDeps, relocateDepsLog } from './ninja-deps.js';
 import { rootMapper } from '@orchestrate/core';
 
 function sample(paths: string[]): NinjaDepsLog {
@@ -40,7 +33,13 @@ describe('encodeNinjaDeps / parseNinjaDeps', () => {
 
   it('keeps negative and 64-bit mtimes exact', () => {
     for (const mtime of [-1n, 0n, (1n << 62n) + 12345n]) {
-      const log: NinjaDepsLog = { version: 4, records: [{ kind: 'path', id: 0, path: 'x' }, { kind: 'deps', outputId: 0, mtime, inputIds: [] }] };
+      const log: NinjaDepsLog = {
+        version: 4,
+        records: [
+          { kind: 'path', id: 0, path: 'x' },
+          { kind: 'deps', outputId: 0, mtime, inputIds: [] },
+        ],
+      };
       const record = parseNinjaDeps(encodeNinjaDeps(log)).records[1];
       expect(record?.kind === 'deps' && record.mtime).toBe(mtime);
     }

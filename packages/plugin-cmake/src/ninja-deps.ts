@@ -135,11 +135,7 @@ export function parseNinjaDeps(content: Uint8Array): NinjaDepsLog {
       const checksum = buf.readUInt32LE(payload + size - 4);
       const expectedId = ~checksum;
       if (expectedId !== pathCount) {
-        throw new NinjaDepsError(
-          'NINJA_DEPS_INVALID',
-          `Path record checksum names id ${expectedId}, expected ${pathCount}.`,
-          offset,
-        );
+        throw new NinjaDepsError('NINJA_DEPS_INVALID', `Path record checksum names id ${expectedId}, expected ${pathCount}.`, offset);
       }
       const bytes = Uint8Array.prototype.slice.call(buf, payload, payload + pathSize);
       const path = decoder.decode(bytes);
@@ -269,5 +265,19 @@ export function relocateDepsLog(content: Uint8Array, mapPath: (path: string) => 
     seen.add(path);
     return path === record.path ? record : { kind: 'path', id: record.id, path };
   });
+  return encodeNinjaDeps({ version: log.version, records });
+}
+
+/**
+ * Every deps record's mtime set to `ns` (records without a time, 0, keep it):
+ * after the restore of a flat checkpoint, whose outputs all got that one time.
+ * ninja drops the deps of an output newer than its record ("stored deps info
+ * out of date") and rebuilds it; at the output's own time they stay valid.
+ */
+export function stampDepsLog(content: Uint8Array, ns: bigint): Buffer {
+  const log = parseNinjaDeps(content);
+  const records = log.records.map((record): NinjaDepsRecord =>
+    record.kind === 'deps' && record.mtime > 0n ? { ...record, mtime: ns } : record,
+  );
   return encodeNinjaDeps({ version: log.version, records });
 }

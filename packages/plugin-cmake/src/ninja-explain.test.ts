@@ -15,8 +15,11 @@ describe('parseNinjaExplain', () => {
       ].join('\n'),
     );
     expect([...out]).toEqual([
-      ['CMakeFiles/h.dir/src/a.c.o', ['output CMakeFiles/h.dir/src/a.c.o older than most recent input /w/src/a.c (1 vs 2)', 'CMakeFiles/h.dir/src/a.c.o is dirty']],
-      ["CMakeFiles/h.dir/src/b.c.o", ["output CMakeFiles/h.dir/src/b.c.o doesn't exist"]],
+      [
+        'CMakeFiles/h.dir/src/a.c.o',
+        ['output CMakeFiles/h.dir/src/a.c.o older than most recent input /w/src/a.c (1 vs 2)', 'CMakeFiles/h.dir/src/a.c.o is dirty'],
+      ],
+      ['CMakeFiles/h.dir/src/b.c.o', ["output CMakeFiles/h.dir/src/b.c.o doesn't exist"]],
       ['libh.a', ['command line changed for libh.a', 'libh.a is dirty']],
     ]);
   });

@@ -37,8 +37,7 @@ export interface NinjaLogEntry {
  * it is written back verbatim, so an unmodified log round-trips byte for byte.
  */
 export type NinjaLogLine =
-  | { readonly kind: 'entry'; readonly entry: NinjaLogEntry; readonly raw?: string }
-  | { readonly kind: 'other'; readonly raw: string };
+  { readonly kind: 'entry'; readonly entry: NinjaLogEntry; readonly raw?: string } | { readonly kind: 'other'; readonly raw: string };
 
 /** A parsed `.ninja_log`, lines kept in file order. */
 export interface NinjaLog {
@@ -140,7 +139,10 @@ export function formatNinjaLogEntry(entry: NinjaLogEntry): string {
  * reproduced byte for byte.
  */
 export function serializeNinjaLog(log: NinjaLog): string {
-  const lines = [log.header, ...log.lines.map((line) => (line.kind === 'other' ? line.raw : line.raw ?? formatNinjaLogEntry(line.entry)))];
+  const lines = [
+    log.header,
+    ...log.lines.map((line) => (line.kind === 'other' ? line.raw : (line.raw ?? formatNinjaLogEntry(line.entry)))),
+  ];
   return lines.join('\n') + (log.trailingNewline ? '\n' : '');
 }
 
@@ -277,6 +279,21 @@ export function shiftNinjaLogTimes(log: NinjaLog, shiftNs: bigint): NinjaLog {
     if (line.kind !== 'entry' || line.entry.mtime <= 0n) return line;
     const mtime = line.entry.mtime > shiftNs ? line.entry.mtime - shiftNs : 1n;
     return { kind: 'entry', entry: { ...line.entry, mtime } };
+  });
+  return { ...log, lines };
+}
+
+/**
+ * Every recorded mtime set to `ns` (entries without a time, 0, keep it): after
+ * the restore of a flat checkpoint, whose outputs all got that one time (the
+ * core's `RestoreResult.flatTimeNs`). Each output is then as new as its log
+ * entry says, so only an input dated after it (a changed source) makes the
+ * edge dirty.
+ */
+export function stampNinjaLogTimes(log: NinjaLog, ns: bigint): NinjaLog {
+  const lines = log.lines.map((line): NinjaLogLine => {
+    if (line.kind !== 'entry' || line.entry.mtime <= 0n) return line;
+    return { kind: 'entry', entry: { ...line.entry, mtime: ns } };
   });
   return { ...log, lines };
 }

@@ -1,10 +1,10 @@
 import { z } from '@orchestrate/core';
 import { describe, expect, it } from 'vitest';
-import { cmakeOptionsSchema, type CMakeOptions } from './options.js';
+import { cmakeOptionsSchema, prefixMapFlags, withPrefixMaps, type CMakeOptions } from './options.js';
 import { cmake } from './plugin.js';
 
 /** Options a JSON config could hold, past the type checker. */
-const untyped = (options: Record<string, unknown>): CMakeOptions => options as CMakeOptions;
+const untyped = (options: Record<string, unknown>): CMakeOptions => options;
 
 describe('cmake options', () => {
   it('rejects an unknown option, naming the plugin and the option and listing the known ones', () => {
@@ -16,7 +16,7 @@ describe('cmake options', () => {
         keys: ['preset'],
         message:
           "@orchestrate/plugin-cmake: unknown option 'preset' " +
-          '(known: generator, buildType, cacheArgs, targets, jobs, buildDir, cmake, allowPathsInBinaries)',
+          '(known: generator, buildType, cacheArgs, targets, jobs, buildDir, cmake, allowPathsInBinaries, relocatable)',
       }),
     );
   });
@@ -27,7 +27,9 @@ describe('cmake options', () => {
   });
 
   it('rejects a value of the wrong type, saying what the option expects and quoting the value', () => {
-    expect(() => cmake(untyped({ jobs: 1.5 }))).toThrow(`@orchestrate/plugin-cmake: option 'jobs' expects a positive whole number, got 1.5`);
+    expect(() => cmake(untyped({ jobs: 1.5 }))).toThrow(
+      `@orchestrate/plugin-cmake: option 'jobs' expects a positive whole number, got 1.5`,
+    );
     expect(() => cmake(untyped({ generator: 'Ninja Multi-Config' }))).toThrow(
       `option 'generator' expects one of "Ninja", "Unix Makefiles", got "Ninja Multi-Config"`,
     );
@@ -38,7 +40,9 @@ describe('cmake options', () => {
     expect(() => cmake(untyped({ allowPathsInBinaries: 'yes', buildtype: 'Debug' }))).toThrow(
       expect.objectContaining({
         keys: ['buildtype', 'allowPathsInBinaries'],
-        message: expect.stringMatching(/unknown option 'buildtype', did you mean 'buildType'\? \(known: [^)]*\); option 'allowPathsInBinaries' expects true or false, got "yes"$/),
+        message: expect.stringMatching(
+          /unknown option 'buildtype', did you mean 'buildType'\? \(known: [^)]*\); option 'allowPathsInBinaries' expects true or false, got "yes"$/,
+        ),
       }),
     );
   });
@@ -60,6 +64,22 @@ describe('cmake options', () => {
 
   it('has a schema that converts to JSON Schema, unknown keys refused', () => {
     const schema = z.toJSONSchema(cmakeOptionsSchema);
-    expect(schema).toMatchObject({ type: 'object', additionalProperties: false, properties: { generator: { enum: ['Ninja', 'Unix Makefiles'] } } });
+    expect(schema).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      properties: { generator: { enum: ['Ninja', 'Unix Makefiles'] } },
+    });
+  });
+});
+
+describe('relocatable', () => {
+  it('maps each root to ".", the longest last, after CFLAGS or after the user\'s own -DCMAKE_C_FLAGS', () => {
+    const flags = prefixMapFlags('/w/src', '/w/src/build');
+    expect(flags).toEqual(['-ffile-prefix-map=/w/src=.', '-ffile-prefix-map=/w/src/build=.']);
+    expect(withPrefixMaps(['-DCMAKE_C_FLAGS:STRING=-Wall', '-DX=1'], flags, { CXXFLAGS: '-O1' })).toEqual([
+      `-DCMAKE_C_FLAGS:STRING=-Wall ${flags.join(' ')}`,
+      '-DX=1',
+      `-DCMAKE_CXX_FLAGS=-O1 ${flags.join(' ')}`,
+    ]);
   });
 });

@@ -32,6 +32,15 @@ export const cmakeOptionsSchema = z.strictObject({
    * the old tree's libraries or differ from a clean build's. @default false
    */
   allowPathsInBinaries: z.boolean().optional(),
+  /**
+   * Make the build's outputs path-independent: configure adds
+   * `-ffile-prefix-map=<source dir>=. -ffile-prefix-map=<build dir>=.` to
+   * `CMAKE_C_FLAGS` and `CMAKE_CXX_FLAGS` (after `CFLAGS`/`CXXFLAGS`, or a
+   * `-DCMAKE_<LANG>_FLAGS=` of `cacheArgs`), so objects with debug info or
+   * `__FILE__` name no absolute directory and a checkpoint restores in full at
+   * any path. Part of the fingerprint (the directories are not). @default false
+   */
+  relocatable: z.boolean().optional(),
 });
 
 /** Options of the CMake plugin, as {@link cmakeOptionsSchema} takes them. */
@@ -53,3 +62,34 @@ export const FINGERPRINT_ENV = [
 
 /** `CMAKE_*` environment variables that change how fast, not what, is built. */
 export const UNFINGERPRINTED_CMAKE_ENV = new Set(['CMAKE_BUILD_PARALLEL_LEVEL', 'CMAKE_COLOR_DIAGNOSTICS', 'CMAKE_NO_VERBOSE']);
+
+/**
+ * The compiler flags of {@link cmakeOptionsSchema}'s `relocatable`: each root
+ * mapped to `.`, the longest last (GCC and Clang try the last match first).
+ */
+export function prefixMapFlags(sourceDir: string, buildDir: string): string[] {
+  return [...new Set([sourceDir, buildDir])].sort((a, b) => a.length - b.length).map((dir) => `-ffile-prefix-map=${dir}=.`);
+}
+
+/**
+ * `cacheArgs` with the prefix maps appended to `CMAKE_C_FLAGS` and
+ * `CMAKE_CXX_FLAGS`: to the user's `-D` of them when there is one, else to the
+ * environment's `CFLAGS`/`CXXFLAGS` (which CMake would have taken).
+ */
+export function withPrefixMaps(
+  cacheArgs: readonly string[],
+  flags: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const out = [...cacheArgs];
+  for (const [variable, envName] of [
+    ['CMAKE_C_FLAGS', 'CFLAGS'],
+    ['CMAKE_CXX_FLAGS', 'CXXFLAGS'],
+  ] as const) {
+    const pattern = new RegExp(`^-D${variable}(:STRING)?=`);
+    const index = out.findLastIndex((arg) => pattern.test(arg));
+    if (index >= 0) out[index] = [out[index], ...flags].join(' ');
+    else out.push(`-D${variable}=${[env[envName] ?? '', ...flags].join(' ').trim()}`);
+  }
+  return out;
+}

@@ -26,7 +26,7 @@ import {
 } from '@orchestrate/core';
 import { parseCMakeCache, readCMakeCacheInfo, type CMakeCacheInfo } from './cmake-cache.js';
 import { cmakeFingerprint } from './fingerprint.js';
-import { cmakeOptionsSchema, PACKAGE_NAME, type CMakeOptions } from './options.js';
+import { cmakeOptionsSchema, PACKAGE_NAME, prefixMapFlags, withPrefixMaps, type CMakeOptions } from './options.js';
 import {
   TRANSFORM,
   captureNinjaDeps,
@@ -36,6 +36,7 @@ import {
   readNinjaLogVersions,
   repairNinjaLog,
   shiftNinjaLog,
+  stampNinjaLogs,
   replaceRoots,
   restoreNinjaDeps,
   tryUnrelocatable,
@@ -62,8 +63,6 @@ const cmakeDataSchema = z.object({
   compilers: z.record(z.string(), z.object({ path: z.string(), identity: z.string() })),
   ninjaLogVersion: z.number().optional(),
   ninjaDepsVersion: z.number().optional(),
-  /** State files that still name a root after the capture transform (binaries with debug info…). */
-  unrelocated: z.array(z.string()),
   /** The blobs of the `.ninja` files the attached command table was evaluated from (Ninja generator). */
   ninjaCommandsFrom: z.string().optional(),
 });
@@ -133,9 +132,6 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
       const logger = orchestrator.logger(PLUGIN_NAME);
       /** Roots of the tree being captured (what CMake recorded), set in `selectState`. */
       let captureRoots: Roots | undefined;
-      /** Files that went through a capture transform this run, and those that still name a root. */
-      const transformed = new Set<string>();
-      const unrelocated = new Set<string>();
 
       const currentRoots = (ctx: BuildContext): Roots => ({ source: ctx.sourceDir, build: ctx.buildDir });
 
@@ -165,26 +161,16 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         }
         const to = currentRoots(ctx);
         if (data.roots.source !== to.source || data.roots.build !== to.build) {
-          const why = tryUnrelocatable(data.roots, to) ?? tryUnsupportedNinjaLogs({ log: data.ninjaLogVersion, deps: data.ninjaDepsVersion });
+          const why =
+            tryUnrelocatable(data.roots, to) ?? tryUnsupportedNinjaLogs({ log: data.ninjaLogVersion, deps: data.ninjaDepsVersion });
           if (why) return { reason: `it cannot be relocated from '${data.roots.build}' to '${to.build}': ${why}` };
         }
         return undefined;
       });
 
       hooks.beforeRestore.tapPromise(PLUGIN_NAME, async (plan, ctx) => {
-        // Binaries that name the old directories (a build RUNPATH, debug info) are not restored at another
-        // path: the build tool sees them missing and builds exactly those again.
-        const data = cmakeData.read(plan.manifest);
-        const to = currentRoots(ctx);
-        if (data && options.allowPathsInBinaries !== true && (data.roots.source !== to.source || data.roots.build !== to.build)) {
-          // The flags that keep the directories out of objects (__FILE__, debug info); a RUNPATH is a link option.
-          const relocatable = `-ffile-prefix-map=${data.roots.source}=. -ffile-prefix-map=${data.roots.build}=.`;
-          const why = `it names the old path ('${data.roots.build}' or '${data.roots.source}': __FILE__, debug info or a RUNPATH); compile with '${relocatable}' (CMAKE_C_FLAGS/CMAKE_CXX_FLAGS or add_compile_options) to make it relocatable, or set the cmake plugin's allowPathsInBinaries`;
-          for (const path of data.unrelocated) plan.skip(path, why);
-          if (data.unrelocated.length > 0) {
-            logger.info(`${data.unrelocated.length} binaries name the old directories and will be built again (${data.unrelocated.slice(0, 3).join(', ')})`);
-          }
-        }
+        // Binaries that name the old directories (a build RUNPATH, debug info) are left out by the core
+        // at another path (their records are pathBound), unless allowPathsInBinaries made them movable.
         // Objects of removed sources: a build that no longer lists them never deletes them.
         const removed = new Set(ctx.changes?.removed ?? []);
         if (removed.size === 0) return;
@@ -194,9 +180,9 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         }
       });
 
-      hooks.restoreFile.for(TRANSFORM.ninjaDeps).tapPromise(PLUGIN_NAME, async (content, info) =>
-        restoreNinjaDeps(content, currentRoots(info.context)),
-      );
+      hooks.restoreFile
+        .for(TRANSFORM.ninjaDeps)
+        .tapPromise(PLUGIN_NAME, async (content, info) => restoreNinjaDeps(content, currentRoots(info.context)));
 
       hooks.afterRestore.tapPromise(PLUGIN_NAME, async (result, ctx) => {
         const data = ctx.checkpoint && cmakeData.read(ctx.checkpoint);
@@ -207,10 +193,13 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
           const { changed, stale } = await repairNinjaLog(ctx.buildDir, data.roots, to, await tryCommandTable(ctx.checkpoint, ctx));
           logger.debug(`relocated from '${data.roots.build}': ${changed.length} ninja log hashes recomputed`);
           if (stale.length > 0) {
-            logger.debug(`${stale.length} ninja log entries do not match their command and will run again (${stale.slice(0, 3).join(', ')})`);
+            logger.debug(
+              `${stale.length} ninja log entries do not match their command and will run again (${stale.slice(0, 3).join(', ')})`,
+            );
           }
         }
         if (generator === 'Ninja') await shiftNinjaLog(ctx.buildDir, result.timeShiftNs);
+        if (generator === 'Ninja' && result.flatTimeNs !== undefined) await stampNinjaLogs(ctx.buildDir, result.flatTimeNs);
         // Never build on a tree that names other directories: CMake would refuse, or read the old sources.
         const cache = await tryReadCache(ctx.buildDir);
         if (!cache) throw new CheckpointRefusedError('its CMakeCache.txt is missing or unreadable');
@@ -237,7 +226,8 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
         }
         const args = ['-S', ctx.sourceDir, '-B', ctx.buildDir, '-G', generator];
         if (options.buildType !== undefined) args.push(`-DCMAKE_BUILD_TYPE=${options.buildType}`);
-        args.push(...(options.cacheArgs ?? []));
+        const cacheArgs = options.cacheArgs ?? [];
+        args.push(...(options.relocatable === true ? withPrefixMaps(cacheArgs, prefixMapFlags(to.source, to.build), ctx.env) : cacheArgs));
         logger.info(`${cmakeCommand} ${args.join(' ')}`);
         const result = await ctx.exec(cmakeCommand, args, { cwd: ctx.sourceDir, logger });
         return { command: result.command };
@@ -306,8 +296,6 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
       hooks.selectState.tapPromise(PLUGIN_NAME, async (selection, ctx) => {
         const cache = await tryReadCache(ctx.buildDir);
         captureRoots = cache ? { source: cache.homeDirectory, build: cache.cacheFileDir } : currentRoots(ctx);
-        transformed.clear();
-        unrelocated.clear();
         const files: StateFileSpec[] = [...selection.files];
         for (const path of listFiles(ctx.buildDir)) {
           const why = tryExclusionReason(path);
@@ -315,45 +303,41 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
             logger.debug(`not capturing '${path}': ${why}`);
             continue;
           }
-          if (path === '.ninja_log') files.push({ path });
-          else if (path === '.ninja_deps') files.push({ path, transform: TRANSFORM.ninjaDeps });
-          else files.push({ path, transform: TRANSFORM.text });
+          // allowPathsInBinaries: restored at another path even when a binary names the old directories.
+          const movable = options.allowPathsInBinaries === true ? { movable: true } : {};
+          if (path === '.ninja_log') files.push({ path, ...movable });
+          else if (path === '.ninja_deps') files.push({ path, transform: TRANSFORM.ninjaDeps, ...movable });
+          else files.push({ path, transform: TRANSFORM.text, ...movable });
         }
         return { files };
       });
 
       // After the core's roots transform (which replaced this tree's directories): CMake's own spelling
-      // of the roots too, and whether any root is left (a binary naming the build's directories).
-      hooks.captureFile.for(TRANSFORM.text).tapPromise({ name: PLUGIN_NAME, stage: Stage.AfterCore }, async (content, info) => {
-        const roots = captureRoots ?? currentRoots(info.context);
-        const out = captureText(content, roots);
-        transformed.add(info.path);
-        if (out.residue) unrelocated.add(info.path);
-        return out.content;
-      });
-      hooks.captureFile.for(TRANSFORM.ninjaDeps).tapPromise(PLUGIN_NAME, async (content, info) => {
-        const out = captureNinjaDeps(content, captureRoots ?? currentRoots(info.context));
-        transformed.add(info.path);
-        if (out.residue) unrelocated.add(info.path);
-        return out.content;
-      });
+      // of the roots too. A root left in the bytes (a binary naming the build's directories) makes the
+      // core's record pathBound.
+      hooks.captureFile
+        .for(TRANSFORM.text)
+        .tapPromise(
+          { name: PLUGIN_NAME, stage: Stage.AfterCore },
+          async (content, info) => captureText(content, captureRoots ?? currentRoots(info.context)).content,
+        );
+      hooks.captureFile
+        .for(TRANSFORM.ninjaDeps)
+        .tapPromise(PLUGIN_NAME, async (content, info) => captureNinjaDeps(content, captureRoots ?? currentRoots(info.context)).content);
 
       hooks.afterCapture.tapPromise(PLUGIN_NAME, async (manifest, ctx) => {
         const roots = captureRoots ?? currentRoots(ctx);
         const cacheText = await readFile(join(ctx.buildDir, 'CMakeCache.txt'));
         const compilers: Record<string, { path: string; identity: string }> = {};
         for (const [key, path] of compilerEntries(cacheText)) compilers[key] = { path, identity: await toolIdentity(path, ['--version']) };
-        // Files reused from the restored checkpoint untouched kept their blobs, and so their verdict.
         const previous = ctx.checkpoint ? cmakeData.tryRead(ctx.checkpoint) : undefined;
-        for (const path of previous?.unrelocated ?? []) {
-          if (!transformed.has(path) && manifest.state[path] !== undefined) unrelocated.add(path);
-        }
         const versions = await readNinjaLogVersions(ctx.buildDir);
         let ninjaCommandsFrom: string | undefined;
         if (generator === 'Ninja') {
           // Kept from the restored checkpoint while its manifest files are unchanged; else evaluated once here.
           ninjaCommandsFrom = ninjaFilesKey(manifest);
-          const candidate = previous?.ninjaCommandsFrom === ninjaCommandsFrom ? ctx.checkpoint?.attachments?.[NINJA_COMMANDS_ATTACHMENT] : undefined;
+          const candidate =
+            previous?.ninjaCommandsFrom === ninjaCommandsFrom ? ctx.checkpoint?.attachments?.[NINJA_COMMANDS_ATTACHMENT] : undefined;
           const kept = candidate !== undefined && (await ctx.store.hasBlob(candidate)) ? candidate : undefined;
           const table =
             kept ??
@@ -373,15 +357,10 @@ export function cmake(userOptions: CMakeOptions = {}): Plugin {
           compilers,
           ...(versions.log === undefined ? {} : { ninjaLogVersion: versions.log }),
           ...(versions.deps === undefined ? {} : { ninjaDepsVersion: versions.deps }),
-          unrelocated: [...unrelocated].sort(),
           ...(ninjaCommandsFrom === undefined ? {} : { ninjaCommandsFrom }),
         };
         cmakeData.write(manifest, data);
-        if (data.unrelocated.length > 0) {
-          logger.debug(`${data.unrelocated.length} state files name the build's absolute directories: ${data.unrelocated.slice(0, 5).join(', ')}`);
-        }
       });
-
     },
   };
 }

@@ -14,8 +14,16 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CheckpointRefusedError, isBinaryContent, relocateText, rootMapper, ROOT_PLACEHOLDER, ROOTS_TRANSFORM } from '@orchestrate/core';
-import { NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, relocateDepsLog } from './ninja-deps.js';
-import { MURMUR_NINJA_LOG_VERSIONS, mapNinjaLogOutputs, parseNinjaLog, recomputeNinjaLogHashes, serializeNinjaLog, shiftNinjaLogTimes } from './ninja-log.js';
+import { NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, relocateDepsLog, stampDepsLog } from './ninja-deps.js';
+import {
+  MURMUR_NINJA_LOG_VERSIONS,
+  mapNinjaLogOutputs,
+  parseNinjaLog,
+  recomputeNinjaLogHashes,
+  serializeNinjaLog,
+  shiftNinjaLogTimes,
+  stampNinjaLogTimes,
+} from './ninja-log.js';
 import { readNinjaCommands } from './ninja-commands.js';
 
 /** Placeholder roots written into captured blobs: the core's, shared by every plugin. */
@@ -34,7 +42,8 @@ const SAFE_ROOT = /^(\/[A-Za-z0-9._+,@~-]+)+$/;
 
 /** Why `root` cannot be relocated, or `undefined` when it can. */
 export function tryUnsafeRoot(root: string): string | undefined {
-  if (!SAFE_ROOT.test(root)) return `'${root}' contains characters that CMake escapes in some files (only letters, digits and ._+,@~- are relocated)`;
+  if (!SAFE_ROOT.test(root))
+    return `'${root}' contains characters that CMake escapes in some files (only letters, digits and ._+,@~- are relocated)`;
   if (root.includes('/@orchestrate@')) return `'${root}' contains orchestrate's placeholder`;
   return undefined;
 }
@@ -122,7 +131,8 @@ export async function readNinjaLogVersions(buildDir: string): Promise<{ log?: nu
   if (log) out.log = Number(/^# ninja log v(\d+)\n/.exec(log.toString('latin1'))?.[1] ?? -1);
   const deps = readHead(join(buildDir, '.ninja_deps'), NINJA_DEPS_SIGNATURE.length + 4);
   if (deps) {
-    const signed = deps.length === NINJA_DEPS_SIGNATURE.length + 4 && deps.toString('latin1', 0, NINJA_DEPS_SIGNATURE.length) === NINJA_DEPS_SIGNATURE;
+    const signed =
+      deps.length === NINJA_DEPS_SIGNATURE.length + 4 && deps.toString('latin1', 0, NINJA_DEPS_SIGNATURE.length) === NINJA_DEPS_SIGNATURE;
     out.deps = signed ? deps.readInt32LE(NINJA_DEPS_SIGNATURE.length) : -1;
   }
   return out;
@@ -174,10 +184,18 @@ export async function repairNinjaLog(
   try {
     const moved = mapNinjaLogOutputs(
       parseNinjaLog(content),
-      pathMapper(ordered([[oldRoots.build, newRoots.build], [oldRoots.source, newRoots.source]])),
+      pathMapper(
+        ordered([
+          [oldRoots.build, newRoots.build],
+          [oldRoots.source, newRoots.source],
+        ]),
+      ),
     );
     const commands = table ? commandsAt(table, newRoots) : await readNinjaCommands(buildDir, { verify: false });
-    const back = ordered([[newRoots.build, oldRoots.build], [newRoots.source, oldRoots.source]]);
+    const back = ordered([
+      [newRoots.build, oldRoots.build],
+      [newRoots.source, oldRoots.source],
+    ]);
     const recorded = (command: string): string => replaceRoots(Buffer.from(command), back).toString();
     const { log, changed, stale } = recomputeNinjaLogHashes(moved, commands, { recorded });
     await writeFile(file, serializeNinjaLog(log));
@@ -200,6 +218,27 @@ export async function shiftNinjaLog(buildDir: string, shiftNs: bigint): Promise<
 }
 
 /**
+ * After the restore of a flat checkpoint (`times: flat`, the default in a Nix
+ * build), whose outputs were all given one time `ns` (the core's
+ * `RestoreResult.flatTimeNs`): the times ninja keeps in its logs become that
+ * time too. The logs hold the capturing build's clock; an output restored
+ * after its deps record would lose its deps and rebuild, and a log entry
+ * older than an input outside the build would too.
+ */
+export async function stampNinjaLogs(buildDir: string, ns: bigint): Promise<void> {
+  const log = join(buildDir, '.ninja_log');
+  const deps = join(buildDir, '.ninja_deps');
+  try {
+    const logContent = await readFile(log).catch(() => undefined);
+    if (logContent !== undefined) await writeFile(log, serializeNinjaLog(stampNinjaLogTimes(parseNinjaLog(logContent), ns)));
+    const depsContent = await readFile(deps).catch(() => undefined);
+    if (depsContent !== undefined) await writeFile(deps, stampDepsLog(depsContent, ns));
+  } catch (error) {
+    throw new CheckpointRefusedError(`its ninja logs' times cannot be set to the restored time: ${(error as Error).message}`);
+  }
+}
+
+/**
  * Every edge's output -> the command ninja hashes, with the roots as
  * placeholders: kept with a checkpoint (an attachment), so a relocated
  * restore evaluates no manifest. Only a hint: {@link repairNinjaLog} rehashes
@@ -213,7 +252,8 @@ export function readNinjaCommandTable(buildDir: string, roots: Roots): Promise<N
   return readNinjaCommands(buildDir, { verify: false }).then((commands) => {
     const toPlaceholder = pathMapper(toPlaceholders(roots));
     const table: Record<string, string> = {};
-    for (const [output, command] of commands) table[toPlaceholder(output)] = replaceRoots(Buffer.from(command), toPlaceholders(roots)).toString();
+    for (const [output, command] of commands)
+      table[toPlaceholder(output)] = replaceRoots(Buffer.from(command), toPlaceholders(roots)).toString();
     return table;
   });
 }

@@ -2,7 +2,6 @@
  * The build state of a CMake binary directory: every file in it, minus what
  * CMake never reads again (see the README for the list and the reasons).
  */
-import { join } from 'node:path';
 
 /** Paths (relative to the binary directory) that are not worth restoring, with the reason. */
 const EXCLUDED: readonly { readonly pattern: RegExp; readonly why: string }[] = [

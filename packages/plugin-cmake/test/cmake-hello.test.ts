@@ -39,7 +39,10 @@ interface PluginConfig {
 
 /** Writes the project's orchestrate config for a generator (and cache arguments). */
 async function writeConfig(dir: string, config: PluginConfig): Promise<void> {
-  await writeFile(join(dir, 'orchestrate.config.json'), `${JSON.stringify({ plugins: [['@orchestrate/plugin-cmake', config]] }, null, 2)}\n`);
+  await writeFile(
+    join(dir, 'orchestrate.config.json'),
+    `${JSON.stringify({ plugins: [['@orchestrate/plugin-cmake', config]] }, null, 2)}\n`,
+  );
 }
 
 /** A clean build as a user would run it, from the options in the tree's own config. */
@@ -95,7 +98,11 @@ describe.each(GENERATORS)('cmake-hello checkpoint builds with %s', (generator) =
       .map((unit) => (unit.startsWith(`${result.b}/`) ? unit.slice(result.b.length + 1) : unit))
       .sort();
 
-  const run = async (label: string, change?: (dir: string) => Promise<unknown>, options: { cacheArgs?: string[]; clean?: boolean } = {}) => {
+  const run = async (
+    label: string,
+    change?: (dir: string) => Promise<unknown>,
+    options: { cacheArgs?: string[]; clean?: boolean } = {},
+  ) => {
     const result = await harness.run(label, {
       change: useConfig(change, options.cacheArgs),
       ...(options.clean === false ? { clean: false } : {}),
@@ -109,7 +116,9 @@ describe.each(GENERATORS)('cmake-hello checkpoint builds with %s', (generator) =
     expect(clean).not.toBe('');
     const ignore = (path: string): boolean => path.startsWith('build/') && !isOutput(path.slice('build/'.length));
     const outputs = (await listTree(join(result.b, 'build'))).filter(isOutput);
-    expect(outputs).toEqual(expect.arrayContaining(['CMakeFiles/hello_app.dir/app/main.cpp.o', 'generated/hello/version.hpp', 'hello_app', 'libhello.a']));
+    expect(outputs).toEqual(
+      expect.arrayContaining(['CMakeFiles/hello_app.dir/app/main.cpp.o', 'generated/hello/version.hpp', 'hello_app', 'libhello.a']),
+    );
     expect(await harness.diff({ ...result, c: clean }, ignore)).toEqual([]);
     expect(await programOutput('./build/hello_app', result.b)).toBe(await programOutput('./build/hello_app', clean));
   }
@@ -262,32 +271,33 @@ describe.each(GENERATORS)('cmake-hello checkpoint builds with %s', (generator) =
     expect(await programOutput('./build/hello_app', dir)).toContain('Hello, world (v1.2.0).');
   });
 
-  if (generator === 'Ninja') it('relocates with the command table kept with the checkpoint, and without it by evaluating build.ninja', async () => {
-    const manifests = async (): Promise<Record<string, unknown>[]> => {
-      const dir = join(harness.store, 'checkpoints');
-      const out: Record<string, unknown>[] = [];
-      for (const project of await readdir(dir)) {
-        for (const file of await readdir(join(dir, project))) out.push(JSON.parse(await readFile(join(dir, project, file), 'utf8')));
-      }
-      return out;
-    };
-    const tables = (await manifests()).map((m) => (m['attachments'] as Record<string, string> | undefined)?.['cmake.ninja-commands']);
-    expect(tables.length).toBeGreaterThan(0);
-    for (const table of tables) expect(table).toMatch(/^[0-9a-f]{64}$/);
-    const unusable = "the checkpoint's ninja command table is unusable";
-    const withTable = await run('table', undefined, { clean: false });
-    expect(withTable.run.stderr).not.toContain(unusable);
-    expect(unitsOf(withTable)).toEqual([]);
+  if (generator === 'Ninja')
+    it('relocates with the command table kept with the checkpoint, and without it by evaluating build.ninja', async () => {
+      const manifests = async (): Promise<Record<string, unknown>[]> => {
+        const dir = join(harness.store, 'checkpoints');
+        const out: Record<string, unknown>[] = [];
+        for (const project of await readdir(dir)) {
+          for (const file of await readdir(join(dir, project))) out.push(JSON.parse(await readFile(join(dir, project, file), 'utf8')));
+        }
+        return out;
+      };
+      const tables = (await manifests()).map((m) => (m['attachments'] as Record<string, string> | undefined)?.['cmake.ninja-commands']);
+      expect(tables.length).toBeGreaterThan(0);
+      for (const table of tables) expect(table).toMatch(/^[0-9a-f]{64}$/);
+      const unusable = "the checkpoint's ninja command table is unusable";
+      const withTable = await run('table', undefined, { clean: false });
+      expect(withTable.run.stderr).not.toContain(unusable);
+      expect(unitsOf(withTable)).toEqual([]);
 
-    // A lost attachment: the build.ninja of the restored tree is evaluated instead, with the same result.
-    for (const table of new Set(tables)) await rm(join(harness.store, 'objects', (table as string).slice(0, 2), table as string));
-    const without = await run('no-table', undefined, { clean: false });
-    expect(without.run.stderr).toContain(unusable);
-    expect(without.run.report).toMatchObject({ mode: 'incremental', reason: null });
-    expect(unitsOf(without)).toEqual([]);
-    const dry = await execa('ninja', ['-C', join(without.b, 'build'), '-n', '-d', 'explain'], { stdin: 'ignore' });
-    expect(dry.stdout).toContain('ninja: no work to do.');
-  });
+      // A lost attachment: the build.ninja of the restored tree is evaluated instead, with the same result.
+      for (const table of new Set(tables)) await rm(join(harness.store, 'objects', (table as string).slice(0, 2), table as string));
+      const without = await run('no-table', undefined, { clean: false });
+      expect(without.run.stderr).toContain(unusable);
+      expect(without.run.report).toMatchObject({ mode: 'incremental', reason: null });
+      expect(unitsOf(without)).toEqual([]);
+      const dry = await execa('ninja', ['-C', join(without.b, 'build'), '-n', '-d', 'explain'], { stdin: 'ignore' });
+      expect(dry.stdout).toContain('ninja: no work to do.');
+    });
 
   it('relocates a checkpoint captured from a relocated tree', async () => {
     const change = (dir: string): Promise<void> => edit(join(dir, 'src/punctuation.cpp'), '"."', '";"');

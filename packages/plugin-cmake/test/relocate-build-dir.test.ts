@@ -146,10 +146,7 @@ describe('a Ninja build dir restored at another path', () => {
     const header = join(moved.build, 'generated/hello/version.hpp');
     await editSource(header, '// edited at the new path', newestMtime([moved.src, moved.build]));
     const { stdout } = await execa('ninja', ['-C', moved.build]);
-    expect(compiled(stdout).sort()).toEqual([
-      'CMakeFiles/hello.dir/src/name.cpp.o',
-      'CMakeFiles/hello_app.dir/app/main.cpp.o',
-    ]);
+    expect(compiled(stdout).sort()).toEqual(['CMakeFiles/hello.dir/src/name.cpp.o', 'CMakeFiles/hello_app.dir/app/main.cpp.o']);
   });
 
   it('rebuilds exactly the edited unit, then the library and program', async () => {
@@ -204,10 +201,7 @@ describe('a Unix Makefiles build dir restored at another path', () => {
     const buildDir = join(newRoot, 'build');
     await editSource(join(buildDir, 'generated/hello/version.hpp'), '// edited at the new path', newestMtime([newRoot]));
     const { stdout } = await execa('make', ['-C', buildDir]);
-    expect(compiled(stdout).sort()).toEqual([
-      'CMakeFiles/hello.dir/src/name.cpp.o',
-      'CMakeFiles/hello_app.dir/app/main.cpp.o',
-    ]);
+    expect(compiled(stdout).sort()).toEqual(['CMakeFiles/hello.dir/src/name.cpp.o', 'CMakeFiles/hello_app.dir/app/main.cpp.o']);
   });
 
   it('rebuilds exactly the edited unit', async () => {

@@ -24,7 +24,10 @@ target_link_libraries(app PRIVATE greet)
   );
   await writeFile(join(dir, 'src/greet.c'), 'const char *greet(void) { return "hello from the shared library"; }\n');
   await writeFile(join(dir, 'src/main.c'), '#include <stdio.h>\nconst char *greet(void);\nint main(void) { puts(greet()); return 0; }\n');
-  await writeFile(join(dir, 'orchestrate.config.json'), JSON.stringify({ plugins: [['@orchestrate/plugin-cmake', { generator: 'Ninja' }]] }));
+  await writeFile(
+    join(dir, 'orchestrate.config.json'),
+    JSON.stringify({ plugins: [['@orchestrate/plugin-cmake', { generator: 'Ninja' }]] }),
+  );
 }
 
 describe('a program linked to a shared library of the project', () => {

@@ -14,7 +14,8 @@ describe('orchestrate verify (cmake, Ninja)', () => {
     const store = join(root, 'store');
     await mkdir(dir);
     const files: Record<string, string> = {
-      'CMakeLists.txt': 'cmake_minimum_required(VERSION 3.16)\nproject(tiny C)\nadd_library(greet STATIC greet.c)\nadd_executable(hello main.c)\ntarget_link_libraries(hello greet)\n',
+      'CMakeLists.txt':
+        'cmake_minimum_required(VERSION 3.16)\nproject(tiny C)\nadd_library(greet STATIC greet.c)\nadd_executable(hello main.c)\ntarget_link_libraries(hello greet)\n',
       'greet.c': 'const char *greeting(void) { return "hello"; }\n',
       'main.c': '#include <stdio.h>\nconst char *greeting(void);\nint main(void) { puts(greeting()); return 0; }\n',
       'orchestrate.config.json': `${JSON.stringify({ plugins: [['@orchestrate/plugin-cmake', { generator: 'Ninja' }]] })}\n`,

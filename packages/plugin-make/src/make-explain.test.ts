@@ -28,7 +28,11 @@ describe('parseMakeDryRun', () => {
         reasons: ["Prerequisite 'src/greet.c' is newer than target 'src/greet.o'."],
         recipe: ['cc  -Isrc -O2 -Wall -Wextra -MMD -MP -c -o src/greet.o src/greet.c'],
       },
-      { target: 'hello', reasons: ["Prerequisite 'src/greet.o' is newer than target 'hello'."], recipe: ['cc -O2  -o hello src/features.o src/greet.o'] },
+      {
+        target: 'hello',
+        reasons: ["Prerequisite 'src/greet.o' is newer than target 'hello'."],
+        recipe: ['cc -O2  -o hello src/features.o src/greet.o'],
+      },
     ]);
   });
 
@@ -37,7 +41,9 @@ describe('parseMakeDryRun', () => {
   });
 
   it('keeps a missing file as the reason', () => {
-    const out = parseMakeDryRun(" File 'a.o' does not exist.\n Must remake target 'a.o'.\ncc -c -o a.o a.c\n Successfully remade target file 'a.o'.\n");
+    const out = parseMakeDryRun(
+      " File 'a.o' does not exist.\n Must remake target 'a.o'.\ncc -c -o a.o a.c\n Successfully remade target file 'a.o'.\n",
+    );
     expect(out).toEqual([{ target: 'a.o', reasons: ["File 'a.o' does not exist."], recipe: ['cc -c -o a.o a.c'] }]);
   });
 });

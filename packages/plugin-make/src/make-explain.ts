@@ -36,7 +36,8 @@ const REASONS: readonly { readonly pattern: RegExp; readonly target: number }[] 
   { pattern: /^\s*Target '(.+)' not remade because of errors\.$/, target: 1 },
 ];
 /** Lines of make's own that are neither a reason nor a recipe. */
-const NOISE = /^(\s*(Reading makefiles|Updating makefiles|Updating goal targets|Considering target file|No need to remake target|Finished prerequisites of target file|Pruning file)|make(\[\d+\])?: |GNU Make |Built for |Copyright |License GPL|This is free software|There is NO WARRANTY)/;
+const NOISE =
+  /^(\s*(Reading makefiles|Updating makefiles|Updating goal targets|Considering target file|No need to remake target|Finished prerequisites of target file|Pruning file)|make(\[\d+\])?: |GNU Make |Built for |Copyright |License GPL|This is free software|There is NO WARRANTY)/;
 
 /** Parses the output of `make -n --debug=basic` (stdout and stderr interleaved). */
 export function parseMakeDryRun(output: string): MakeRemake[] {

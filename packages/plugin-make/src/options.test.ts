@@ -4,7 +4,7 @@ import { makeOptionsSchema, type MakeOptions } from './options.js';
 import { make } from './plugin.js';
 
 /** Options a JSON config could hold, past the type checker. */
-const untyped = (options: Record<string, unknown>): MakeOptions => options as MakeOptions;
+const untyped = (options: Record<string, unknown>): MakeOptions => options;
 
 describe('make options', () => {
   it('rejects an unknown option, naming the plugin and the option and listing the known ones', () => {
@@ -16,7 +16,7 @@ describe('make options', () => {
         keys: ['verbose'],
         message:
           "@orchestrate/plugin-make: unknown option 'verbose' " +
-          '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure)',
+          '(known: command, makefile, targets, variables, jobs, objDir, buildFiles, onBuildFileChange, fullBuild, configure, relocatable)',
       }),
     );
   });
@@ -29,7 +29,9 @@ describe('make options', () => {
   it('rejects a value of the wrong type, saying what the option expects and quoting the value', () => {
     expect(() => make(untyped({ jobs: '4' }))).toThrow(`@orchestrate/plugin-make: option 'jobs' expects a positive whole number, got "4"`);
     expect(() => make(untyped({ jobs: 0 }))).toThrow("option 'jobs' expects a positive whole number, got 0");
-    expect(() => make(untyped({ variables: { DEBUG: 1 } }))).toThrow(`option 'variables.DEBUG' expects a string (quote numbers: "1"), got 1`);
+    expect(() => make(untyped({ variables: { DEBUG: 1 } }))).toThrow(
+      `option 'variables.DEBUG' expects a string (quote numbers: "1"), got 1`,
+    );
     expect(() => make(untyped({ onBuildFileChange: 'never' }))).toThrow(
       `option 'onBuildFileChange' expects one of "full", "incremental", got "never"`,
     );

@@ -48,6 +48,17 @@ export const makeOptionsSchema = z.strictObject({
    * @default configure is left to the user
    */
   configure: z.array(z.string()).optional(),
+  /**
+   * Make the build's outputs path-independent: `-ffile-prefix-map=<dir>=.`
+   * for the source directory (and the object directory) is appended to
+   * `CPPFLAGS`, in the environment of make and of `configure` (or to the
+   * `CPPFLAGS` of `variables` when it is there), so objects with debug info or
+   * `__FILE__` name no absolute directory and a checkpoint restores in full at
+   * any path. A Makefile must take `CPPFLAGS` from the environment (make's
+   * built-in rules and automake's do; `CPPFLAGS = …` in a Makefile hides it).
+   * Part of the fingerprint (the directories are not). @default false
+   */
+  relocatable: z.boolean().optional(),
 });
 
 /** Options of the make plugin, as {@link makeOptionsSchema} takes them. */
@@ -69,3 +80,11 @@ export const DEFAULT_BUILD_FILES = [
 
 /** Environment variables make and the compilers read, part of the fingerprint. */
 export const FINGERPRINT_ENV = ['CC', 'CXX', 'CPP', 'AR', 'LD', 'CFLAGS', 'CXXFLAGS', 'CPPFLAGS', 'LDFLAGS', 'LDLIBS', 'TARGET_ARCH'];
+
+/**
+ * The compiler flags of {@link makeOptionsSchema}'s `relocatable`: each root
+ * mapped to `.`, the longest last (GCC and Clang try the last match first).
+ */
+export function prefixMapFlags(...dirs: string[]): string[] {
+  return [...new Set(dirs)].sort((a, b) => a.length - b.length).map((dir) => `-ffile-prefix-map=${dir}=.`);
+}

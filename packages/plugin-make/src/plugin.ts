@@ -30,7 +30,7 @@ import { parseDepFile } from './dep-files.js';
 import { compiledSources, parseMakeDryRun } from './make-explain.js';
 import { findHazards, type Hazard } from './hazards.js';
 import { dependentsOf, parseMakeDatabase, type MakeGraph } from './make-database.js';
-import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, type MakeOptions } from './options.js';
+import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, prefixMapFlags, type MakeOptions } from './options.js';
 
 export const PLUGIN_NAME = 'make';
 
@@ -140,7 +140,6 @@ function snapshotTree(root: string): Map<string, string> {
   return out;
 }
 
-
 /** Object files: one per compiled unit. */
 const OBJECT_FILE = /\.(o|obj)$/;
 
@@ -211,16 +210,31 @@ export function make(userOptions: MakeOptions = {}): Plugin {
    * source directory lacks (an autotools VPATH build, configured there).
    */
   const makeDirOf = (ctx: BuildContext): string =>
-    options.objDir !== undefined && makefile === undefined && !hasMakefile(ctx.sourceDir) && (hasMakefile(ctx.buildDir) || options.configure !== undefined)
+    options.objDir !== undefined &&
+    makefile === undefined &&
+    !hasMakefile(ctx.sourceDir) &&
+    (hasMakefile(ctx.buildDir) || options.configure !== undefined)
       ? ctx.buildDir
       : ctx.sourceDir;
   /** A state path as make names it: relative to where make runs. */
   const toMake = (ctx: BuildContext, statePath: string): string | undefined =>
     makeDirOf(ctx) === ctx.buildDir ? statePath : ctx.sourcePathOf(statePath);
-  const commonArgs = (): string[] => [
+  /** `relocatable`: the prefix maps of this tree's directories, in `CPPFLAGS`. */
+  const prefixMaps = (ctx: BuildContext): string =>
+    options.relocatable === true ? prefixMapFlags(ctx.sourceDir, ...(options.objDir === undefined ? [] : [ctx.buildDir])).join(' ') : '';
+  const withMaps = (value: string | undefined, maps: string): string => [value ?? '', maps].join(' ').trim();
+  /** The command line's variables; `CPPFLAGS` given there takes the prefix maps, since it hides the environment's. */
+  const variableArgs = (ctx: BuildContext): string[] =>
+    Object.entries(variables).map(
+      ([name, value]) => `${name}=${name === 'CPPFLAGS' && options.relocatable === true ? withMaps(value, prefixMaps(ctx)) : value}`,
+    );
+  /** The environment of make and configure: `relocatable` appends the prefix maps to `CPPFLAGS`. */
+  const toolEnv = (ctx: BuildContext): Record<string, string | undefined> =>
+    options.relocatable === true && variables['CPPFLAGS'] === undefined ? { CPPFLAGS: withMaps(ctx.env['CPPFLAGS'], prefixMaps(ctx)) } : {};
+  const commonArgs = (ctx: BuildContext): string[] => [
     ...(makefile ? ['-f', makefile] : []),
     ...(options.targets ?? []),
-    ...Object.entries(variables).map(([name, value]) => `${name}=${value}`),
+    ...variableArgs(ctx),
   ];
 
   return {
@@ -248,6 +262,8 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         out['make.targets'] = JSON.stringify(options.targets ?? []);
         out['make.makefile'] = makefile ?? '';
         out['make.configure'] = JSON.stringify(options.configure ?? null);
+        // The option, not the flags it gives: those name this tree's directories, by design.
+        out['make.relocatable'] = String(options.relocatable === true);
         out['toolchain.cc'] = await toolIdentity(cc.split(/\s+/)[0] ?? cc, ['--version']);
         out['toolchain.cxx'] = await toolIdentity(cxx.split(/\s+/)[0] ?? cxx, ['--version']);
         for (const name of FINGERPRINT_ENV) out[`env.${name}`] = ctx.env[name] ?? '';
@@ -348,7 +364,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           if (ran.exitCode === 0 && ran.stdout.trim() === wanted.map(shellQuote).join(' ')) return undefined;
         }
         logger.info(`./configure ${wanted.join(' ')}`);
-        const result = await ctx.exec(join(ctx.sourceDir, 'configure'), wanted, { cwd: configureDir, logger });
+        const result = await ctx.exec(join(ctx.sourceDir, 'configure'), wanted, { cwd: configureDir, env: toolEnv(ctx), logger });
         return { command: result.command };
       });
 
@@ -360,7 +376,12 @@ export function make(userOptions: MakeOptions = {}): Plugin {
 
       const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
         // -q runs no recipe; -p prints the database make built from the makefiles and included .d files.
-        const result = await ctx.exec(command, ['-pq', ...commonArgs()], { cwd: makeDirOf(ctx), reject: false, echo: false });
+        const result = await ctx.exec(command, ['-pq', ...commonArgs(ctx)], {
+          cwd: makeDirOf(ctx),
+          env: toolEnv(ctx),
+          reject: false,
+          echo: false,
+        });
         const graph = parseMakeDatabase(result.stdout);
         if (Object.keys(graph).length === 0) {
           logger.debug(`no dependency graph from '${command} -pq' (exit ${result.exitCode})`);
@@ -376,14 +397,15 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           if (strategy === 'always-make') args.push('-B');
           if (strategy === 'clean') {
             // No output of an earlier build survives; configure's outputs do (automake's clean keeps them).
-            const clean = ['clean', ...Object.entries(variables).map(([name, value]) => `${name}=${value}`), ...(makefile ? ['-f', makefile] : [])];
+            const clean = ['clean', ...variableArgs(ctx), ...(makefile ? ['-f', makefile] : [])];
             logger.info(`${command} ${clean.join(' ')}`);
-            await ctx.exec(command, clean, { cwd: makeDirOf(ctx), logger });
+            await ctx.exec(command, clean, { cwd: makeDirOf(ctx), env: toolEnv(ctx), logger });
           }
         }
-        args.push(...commonArgs());
-        logger.info(`${command} ${args.join(' ')}`);
-        const result = await ctx.exec(command, args, { cwd: makeDirOf(ctx), logger });
+        args.push(...commonArgs(ctx));
+        const env = toolEnv(ctx);
+        logger.info(`${env['CPPFLAGS'] === undefined ? '' : `CPPFLAGS='${env['CPPFLAGS']}' `}${command} ${args.join(' ')}`);
+        const result = await ctx.exec(command, args, { cwd: makeDirOf(ctx), env, logger });
         // Units: the object files in the build directory; rebuilt: those the build wrote (new or changed stamps).
         run.afterBuild = snapshotTree(ctx.buildDir);
         if (ctx.mode === 'incremental' && run.snapshot) {
@@ -412,10 +434,13 @@ export function make(userOptions: MakeOptions = {}): Plugin {
       hooks.explainBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
         // The build's own command line, as a dry run: -n runs no recipe (but a recursive $(MAKE)), -j1 keeps
         // make's lines in order, and a full build's -B (also for the 'clean' strategy: nothing survives a clean).
-        const args = ['-n', '--debug=basic', '-j1', ...(ctx.mode === 'full' ? ['-B'] : []), ...commonArgs()];
+        const args = ['-n', '--debug=basic', '-j1', ...(ctx.mode === 'full' ? ['-B'] : []), ...commonArgs(ctx)];
         const dir = makeDirOf(ctx);
-        const result = await ctx.exec(command, args, { cwd: dir, reject: false, echo: 'debug' });
-        const notes = result.exitCode === 0 ? [] : [`'${command} ${args.join(' ')}' exited with ${String(result.exitCode)}: its answer may be incomplete`];
+        const result = await ctx.exec(command, args, { cwd: dir, env: toolEnv(ctx), reject: false, echo: 'debug' });
+        const notes =
+          result.exitCode === 0
+            ? []
+            : [`'${command} ${args.join(' ')}' exited with ${String(result.exitCode)}: its answer may be incomplete`];
         // make names targets relative to where it runs; units are relative to the build directory.
         const toState = (target: string): string =>
           (isAbsolute(target) ? relativeInside(ctx.buildDir, target) : relativeInside(ctx.buildDir, join(dir, target))) ?? target;
@@ -458,7 +483,9 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const carried = (previous && makeData.tryRead(previous)?.hazards) ?? [];
         const hazards = [
           ...(run.hazards ?? []),
-          ...carried.filter((h) => manifest.state[h.output]?.blob !== undefined && manifest.state[h.output]?.blob === previous?.state[h.output]?.blob),
+          ...carried.filter(
+            (h) => manifest.state[h.output]?.blob !== undefined && manifest.state[h.output]?.blob === previous?.state[h.output]?.blob,
+          ),
         ];
         if (!graph && hazards.length === 0) return;
         makeData.write(manifest, { ...(graph ? { graph: kept } : {}), ...(hazards.length > 0 ? { hazards } : {}) });

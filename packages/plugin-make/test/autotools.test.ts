@@ -21,7 +21,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCompilerLog, runOrchestrate, tempDir, type CliRun, type CompilerLog } from '@orchestrate/core/testing';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
-const IGNORED = ['Makefile', 'config.h', 'config.status', 'config.log', 'libtool', 'stamp-h1', '*.o', '*.lo', '*.la', '.libs/', '.deps/', '*.pc', 'libogg.spec', 'include/ogg/config_types.h', '_build/'];
+const IGNORED = [
+  'Makefile',
+  'config.h',
+  'config.status',
+  'config.log',
+  'libtool',
+  'stamp-h1',
+  '*.o',
+  '*.lo',
+  '*.la',
+  '.libs/',
+  '.deps/',
+  '*.pc',
+  'libogg.spec',
+  'include/ogg/config_types.h',
+  '_build/',
+];
 /** The outputs a user ships: the shared and the static library. */
 const OUTPUTS = ['src/.libs/libogg.so.0.8.5', 'src/.libs/libogg.a'];
 
@@ -68,7 +84,9 @@ async function outputs(dir: string, prefix = ''): Promise<Record<string, string>
 }
 
 beforeAll(async () => {
-  const fetched = await execa('bash', [join(REPO_ROOT, 'scripts/debian-source.sh'), join(REPO_ROOT, 'bench/.work/src'), 'libogg'], { reject: false });
+  const fetched = await execa('bash', [join(REPO_ROOT, 'scripts/debian-source.sh'), join(REPO_ROOT, 'bench/.work/src'), 'libogg'], {
+    reject: false,
+  });
   expect(fetched.exitCode, `fetching libogg's Debian source failed (needs root and Debian's mirrors): ${String(fetched.stderr)}`).toBe(0);
   const source = String(fetched.stdout).trim().split('\n').pop() as string;
   root = await tempDir('orchestrate-autotools-');

@@ -39,7 +39,9 @@ describe('a Makefile that misses a header dependency', () => {
     for (const object of ['greet.o', 'main.o']) {
       expect(warnings).toContainEqual(expect.stringContaining(`'greet.h' changed and '${object}' reads it`));
     }
-    expect(run.stderr).toContain(`[orchestrate:make] warning: 'greet.h' changed and 'greet.o' reads it ('greet.c' includes it), but make did not rebuild 'greet.o'`);
+    expect(run.stderr).toContain(
+      `[orchestrate:make] warning: 'greet.h' changed and 'greet.o' reads it ('greet.c' includes it), but make did not rebuild 'greet.o'`,
+    );
 
     const manifests = (await execa('find', [join(store, 'checkpoints'), '-name', `${run.report?.['saved'] as string}.json`])).stdout;
     const marked = JSON.parse(await readFile(manifests.trim(), 'utf8')) as { data: { make: { hazards?: { output: string }[] } } };

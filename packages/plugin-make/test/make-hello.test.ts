@@ -242,7 +242,7 @@ describe('a tree built by hand before the first checkpoint', () => {
   it('captures the outputs the full build wrote again, so a fresh copy compiles nothing', async () => {
     const { h, log } = await makeHelloHarness();
     // Outside git every file is a source, the objects and the program of the hand-made build too.
-    const first = await h.prepare(async (dir) => cleanMake(dir, { ...process.env, CC: log.path, ...log.env } as Record<string, string>));
+    const first = await h.prepare(async (dir) => cleanMake(dir, { ...process.env, CC: log.path, ...log.env }));
     expect(first.run.report).toMatchObject({ mode: 'full' });
     const result = await h.run('fresh-after-hand-build');
     expect(result.run.report).toMatchObject({ mode: 'incremental', restored: first.run.report?.['saved'] });

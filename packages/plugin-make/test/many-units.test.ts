@@ -68,7 +68,10 @@ describe(`a generated project with ${UNITS} units`, () => {
     const result = await harness.run(`header-${header.replace(/\W/g, '_')}`, {
       change: async (dir) => {
         const file = join(dir, header);
-        await writeFile(file, (await readFile(file, 'utf8')).replace(/BONUS (\d+)u/, (_m, n: string) => `BONUS ${Number(n) + 5}u`));
+        await writeFile(
+          file,
+          (await readFile(file, 'utf8')).replace(/BONUS (\d+)u/, (_m, n: string) => `BONUS ${Number(n) + 5}u`),
+        );
       },
     });
     expect(result.units).toEqual(expected);

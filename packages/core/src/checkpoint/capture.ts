@@ -6,6 +6,12 @@
  * is refreshed (`keepBlob`) so a concurrent prune or gc of the restored
  * checkpoint keeps it, and stored anew when it is gone already. Other files
  * go to the store through `putFile`, without being loaded whole.
+ *
+ * Every stored file is searched for the tree's roots on the way (README
+ * "Paths"): bytes that still name the source or build directory after the
+ * transform make the record `pathBound`, unless the plugin selected the file
+ * `movable`. The search rides on reads the capture does anyway: the store's
+ * hash of its copy, or the transformed bytes in memory.
  */
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -17,7 +23,7 @@ import type { BuildContext } from '../context.js';
 import type { SourceEntry } from '../sources/manifest.js';
 import { isSafeRelativePath, type InputRecord, type SourceRecord, type StateRecord } from './manifest.js';
 import { ancestors } from './paths.js';
-import { placeholderPairs, replaceRoots, spellingsOf } from './roots.js';
+import { placeholderPairs, replaceRoots, RootScanner, spellingsOf, tryRootNamed, type RootName, type RootSpellings } from './roots.js';
 
 /** Identity of a file on disk right after a restore, to recognise it untouched at capture. */
 export interface FileStamp {
@@ -56,13 +62,17 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
   const limit = pLimit(16);
   const state = new Map<string, StateRecord>();
   const transforms = new Map<string, string | undefined>();
+  const movable = new Set<string>();
   for (const spec of selection.files) {
     if (!isSafeRelativePath(spec.path)) {
       context.logger.warn(`not capturing '${spec.path}': not a plain relative path inside the build directory`);
       continue;
     }
     transforms.set(spec.path, spec.transform);
+    if (spec.movable === true) movable.add(spec.path);
+    else movable.delete(spec.path);
   }
+  const roots: RootSpellings = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) };
   const dirs = new Set<string>();
   for (const path of transforms.keys()) for (const dir of ancestors(path)) dirs.add(dir);
 
@@ -93,18 +103,33 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
       // Refreshed, so a concurrent prune or gc of the restored checkpoint keeps it; stored anew when gone.
       (await store.keepBlob(previous.blob))
     ) {
-      state.set(path, { ...previous, kind, mtimeNs });
+      // Same stored bytes, same verdict on the roots (the plugin may have declared the file movable since).
+      const { pathBound: bound, ...rest } = previous;
+      state.set(path, { ...rest, kind, mtimeNs, ...(bound === undefined || movable.has(path) ? {} : { pathBound: bound }) });
       return;
     }
     // Files without a transform go to the store without being loaded (fresh memory costs page faults).
     // A restored file whose inode, size and mtime are the same (a hard link made changed its ctime)
     // most likely has its blob stored already.
     const likelyPresent =
-      previous?.blob !== undefined && stamp !== undefined && stamp.ino === info.ino && stamp.size === info.size && stamp.mtimeNs === info.mtimeNs;
-    const blob =
-      transform === undefined
-        ? await store.putFile(abs, { likelyPresent })
-        : await store.putBlob(await options.transform(transform, readFileSync(abs), { path, absolutePath: abs, context }));
+      previous?.blob !== undefined &&
+      stamp !== undefined &&
+      stamp.ino === info.ino &&
+      stamp.size === info.size &&
+      stamp.mtimeNs === info.mtimeNs;
+    const scan = movable.has(path) ? undefined : new RootScanner(roots);
+    let blob: string;
+    let pathBound: RootName | undefined;
+    if (transform === undefined) {
+      blob = await store.putFile(abs, scan ? { likelyPresent, scan: (chunk, offset) => scan.update(chunk, offset) } : { likelyPresent });
+      // A store that did not show the bytes it hashed (a remote one): read them here.
+      if (scan && scan.seen !== Number(info.size)) scan.update(readFileSync(abs), 0);
+      pathBound = scan?.finish();
+    } else {
+      const stored = await options.transform(transform, readFileSync(abs), { path, absolutePath: abs, context });
+      blob = await store.putBlob(stored);
+      pathBound = scan ? tryRootNamed(stored, roots) : undefined;
+    }
     // Written while it was read: its bytes may be newer than the mtime recorded, and a restore
     // would date them too old (dependents stale). Not kept; the build tool makes it again.
     const after = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
@@ -118,6 +143,7 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
       size: Number(info.size),
       mtimeNs,
       ...(transform === undefined ? {} : { transform }),
+      ...(pathBound === undefined ? {} : { pathBound }),
     });
   }
 
@@ -146,10 +172,7 @@ export async function captureState(options: CaptureStateOptions): Promise<Record
 }
 
 /** The source records of the manifest: each source with its mtime now. */
-export async function captureSources(
-  sourceDir: string,
-  sources: ReadonlyMap<string, SourceEntry>,
-): Promise<Record<string, SourceRecord>> {
+export async function captureSources(sourceDir: string, sources: ReadonlyMap<string, SourceEntry>): Promise<Record<string, SourceRecord>> {
   const out: Record<string, SourceRecord> = {};
   for (const [path, entry] of sources) {
     const info = lstatSync(join(sourceDir, path), { bigint: true, throwIfNoEntry: false });
@@ -210,7 +233,9 @@ function tryInputHash(abs: string, context: BuildContext): string | undefined {
     return undefined;
   }
   const roots = { source: spellingsOf(context.sourceDir), build: spellingsOf(context.buildDir) };
-  return createHash('sha256').update(replaceRoots(content, placeholderPairs(roots))).digest('hex');
+  return createHash('sha256')
+    .update(replaceRoots(content, placeholderPairs(roots)))
+    .digest('hex');
 }
 
 /** How the working tree's inputs compare with a checkpoint's records. */

@@ -27,8 +27,16 @@ describe('flatTime', () => {
 
 describe('flattenRecordedTimes', () => {
   it('gives two builds of one tree that ran at different times and in another job order the same records', () => {
-    const first = { 'a.c': { hash: 'h', mtimeNs: '1000000000' }, 'a.o': { kind: 'file', mtimeNs: String(WALL + 7n) }, 'b.o': { kind: 'file', mtimeNs: String(WALL + 3n) } };
-    const second = { 'a.c': { hash: 'h', mtimeNs: '1000000000' }, 'a.o': { kind: 'file', mtimeNs: String(WALL + 99n) }, 'b.o': { kind: 'file', mtimeNs: String(WALL + 99n) } };
+    const first = {
+      'a.c': { hash: 'h', mtimeNs: '1000000000' },
+      'a.o': { kind: 'file', mtimeNs: String(WALL + 7n) },
+      'b.o': { kind: 'file', mtimeNs: String(WALL + 3n) },
+    };
+    const second = {
+      'a.c': { hash: 'h', mtimeNs: '1000000000' },
+      'a.o': { kind: 'file', mtimeNs: String(WALL + 99n) },
+      'b.o': { kind: 'file', mtimeNs: String(WALL + 99n) },
+    };
     expect(flattenRecordedTimes(first)).toEqual(flattenRecordedTimes(second));
     expect(flattenRecordedTimes(first)).toEqual({
       'a.c': { hash: 'h', mtimeNs: '1000000000' },

@@ -27,6 +27,8 @@ const PROBES: unknown[] = [
   'link',
   'dir',
   'socket',
+  'source',
+  'build',
   'a'.repeat(40),
   'a'.repeat(64),
   'A'.repeat(40),
@@ -60,7 +62,7 @@ describe('the hand-written record checks', () => {
   });
 
   it('accept exactly what the state record schema accepts', () => {
-    for (const record of variants(STATE, ['kind', 'blob', 'size', 'mtimeNs', 'target', 'transform'])) {
+    for (const record of variants(STATE, ['kind', 'blob', 'size', 'mtimeNs', 'target', 'transform', 'pathBound'])) {
       expect(isStateRecord(record), JSON.stringify(record)).toBe(stateRecordSchema.safeParse(record).success);
     }
   });

@@ -53,6 +53,12 @@ export const stateRecordSchema = z.strictObject({
   target: z.string().optional(),
   /** Name of the `captureFile`/`restoreFile` transform the file passes through. */
   transform: z.string().optional(),
+  /**
+   * The root (`manifest.roots.source` or `.build`) its stored bytes still name
+   * after the transform, when its plugin did not declare it `movable`: a
+   * restore at another path leaves it out (README "Paths").
+   */
+  pathBound: z.enum(['source', 'build']).optional(),
 });
 
 export const checkpointManifestSchema = z.strictObject({
@@ -89,6 +95,12 @@ export const checkpointManifestSchema = z.strictObject({
    * recorded by content, so a restore gives an unchanged one its time back.
    */
   inputs: z.record(relativePath, z.strictObject({ hash: sha256, size: z.number().int().nonnegative(), mtimeNs: nsTime })).optional(),
+  /**
+   * The trust scope of the build that wrote it (a branch, `pr-<n>`; see
+   * store/remote/scope.ts); absent for a build without one. A remote refuses
+   * a checkpoint whose scope is not the one it is listed under.
+   */
+  scope: z.string().min(1).max(128).optional(),
 });
 
 export type SourceRecord = z.infer<typeof sourceRecordSchema>;
@@ -129,7 +141,8 @@ function hasOnlyKeys(value: PlainObject, keys: ReadonlySet<string>): boolean {
 
 const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
 const SOURCE_KEYS = new Set(['hash', 'kind', 'target', 'mtimeNs']);
-const STATE_KEYS = new Set(['kind', 'blob', 'size', 'mtimeNs', 'target', 'transform']);
+const STATE_KEYS = new Set(['kind', 'blob', 'size', 'mtimeNs', 'target', 'transform', 'pathBound']);
+const ROOT_NAMES = new Set(['source', 'build']);
 const SOURCE_KINDS = new Set(['file', 'exec', 'link']);
 const STATE_KINDS = new Set(['file', 'exec', 'link', 'dir']);
 
@@ -157,7 +170,8 @@ export function isStateRecord(value: unknown): boolean {
     typeof mtimeNs === 'string' &&
     NS_TIME.test(mtimeNs) &&
     optionalString(value['target']) &&
-    optionalString(value['transform'])
+    optionalString(value['transform']) &&
+    (value['pathBound'] === undefined || ROOT_NAMES.has(value['pathBound'] as string))
   );
 }
 

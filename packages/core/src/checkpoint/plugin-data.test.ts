@@ -4,8 +4,7 @@ import type { CheckpointManifest } from './manifest.js';
 import { checkpointData } from './plugin-data.js';
 import { isCheckpointRefusal } from './safety.js';
 
-const manifestWith = (data: Record<string, unknown>): CheckpointManifest =>
-  ({ data }) as unknown as CheckpointManifest;
+const manifestWith = (data: Record<string, unknown>): CheckpointManifest => ({ data }) as unknown as CheckpointManifest;
 
 const slot = checkpointData('demo', 2, z.object({ roots: z.object({ source: z.string() }), files: z.array(z.string()) }));
 

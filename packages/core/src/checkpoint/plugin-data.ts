@@ -40,13 +40,17 @@ export function checkpointData<T>(plugin: string, version: number, schema: ZodTy
     } else {
       const { version: found, ...rest } = raw as Record<string, unknown>;
       if (found !== version) {
-        result = { refusal: `it was captured by another version of the ${plugin} plugin (data version ${JSON.stringify(found ?? null)}, expected ${version})` };
+        result = {
+          refusal: `it was captured by another version of the ${plugin} plugin (data version ${JSON.stringify(found ?? null)}, expected ${version})`,
+        };
       } else {
         const checked = schema.safeParse(rest);
         const issue = checked.success ? undefined : checked.error.issues[0];
         result = checked.success
           ? { value: checked.data }
-          : { refusal: `its ${plugin} plugin data is invalid${issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : ''}: ${issue?.message ?? 'invalid'}` };
+          : {
+              refusal: `its ${plugin} plugin data is invalid${issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : ''}: ${issue?.message ?? 'invalid'}`,
+            };
       }
     }
     parsed.set(manifest, result);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RelocateTextError, isBinaryContent, relocateText, rootMapper } from './relocate-text.js';
 
-const relocate = (text: string, from = '/a/src', to = '/b/new-src'): string =>
-  relocateText(Buffer.from(text), from, to).content.toString();
+const relocate = (text: string, from = '/a/src', to = '/b/new-src'): string => relocateText(Buffer.from(text), from, to).content.toString();
 
 describe('relocateText', () => {
   it('replaces the root before a separator, a terminator or the end', () => {

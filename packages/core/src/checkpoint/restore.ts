@@ -3,7 +3,7 @@
  * write the state back, then replay time. Nothing is written before every
  * check has passed; a failure while writing removes what was written.
  */
-import { chmodSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { chmod, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
@@ -16,7 +16,7 @@ import { stampOf, type FileStamp, type InputComparison } from './capture.js';
 import type { CheckpointManifest, StateRecord } from './manifest.js';
 import { relativeInside } from './paths.js';
 import { checkOverwrites, checkPlanPaths, CheckpointRefusedError, isCheckpointRefusal, type WriteRules } from './safety.js';
-import { COARSEST_GRANULARITY_NS, planTimes, probeGranularity, setTimes, TimeRangeError } from './times.js';
+import { COARSEST_GRANULARITY_NS, planTimes, probeGranularity, replayedNs, setTimes, TimeRangeError } from './times.js';
 
 export { CheckpointRefusedError, isCheckpointRefusal, tryResolveLinkInPlan } from './safety.js';
 
@@ -25,6 +25,12 @@ export interface RestoreOptions {
   rules: WriteRules;
   /** The checkpoint's inputs compared with the tree's: unchanged ones get their time back, changed ones a new one. */
   inputs: InputComparison;
+  /**
+   * State paths plugins left out of the plan: the build tool must make them
+   * again, so what stands there from an earlier build of this tree goes (when
+   * it is known build output; anything else refuses the checkpoint).
+   */
+  dropped?: ReadonlySet<string>;
   /** Runs the `restoreFile` transform named `name`. */
   transform: (name: string, content: Buffer, info: FileTransformInfo) => Promise<Buffer>;
 }
@@ -35,6 +41,8 @@ export interface RestoreOutcome {
   changedSourceTimeNs: bigint;
   /** Subtracted from every recorded time when it was replayed. */
   timeShiftNs: bigint;
+  /** A flat checkpoint: the time its flat time was replayed as (see `replayedNs`). */
+  flatTimeNs?: bigint;
   /** Stamps of the restored files right after the time replay, for blob reuse at capture. */
   stamps: Map<string, FileStamp>;
 }
@@ -43,7 +51,8 @@ export interface RestoreOutcome {
 function recordedRange(manifest: CheckpointManifest): { oldestNs: bigint; newestNs: bigint } {
   let oldestNs: bigint | undefined;
   let newestNs = 0n;
-  for (const records of [manifest.state, manifest.sources, manifest.inputs ?? {}]) {
+  const recorded: Readonly<Record<string, { readonly mtimeNs: string }>>[] = [manifest.state, manifest.sources, manifest.inputs ?? {}];
+  for (const records of recorded) {
     for (const record of Object.values(records)) {
       const t = BigInt(record.mtimeNs);
       if (t > newestNs) newestNs = t;
@@ -126,13 +135,24 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
   const linkTargets: string[] = [];
   const realSource = await realpath(sourceDir);
   for (const path of changed) {
-    if (sources.get(path)?.kind !== 'link') continue;
-    const target = await realpath(join(sourceDir, path)).catch(() => undefined);
-    if (target === undefined) continue; // dangling: the tool sees it missing
-    if (relativeInside(realSource, target) === undefined) {
-      throw new CheckpointRefusedError(`the changed link '${path}' points outside the source tree ('${target}'), so its dependents cannot be dated`);
+    if (sources.get(path)?.kind === 'link') {
+      const target = await realpath(join(sourceDir, path)).catch(() => undefined);
+      if (target !== undefined) {
+        if (relativeInside(realSource, target) === undefined) {
+          throw new CheckpointRefusedError(
+            `the changed link '${path}' points outside the source tree ('${target}'), so its dependents cannot be dated`,
+          );
+        }
+        linkTargets.push(target);
+      } // dangling: the tool sees it missing
     }
-    linkTargets.push(target);
+    // The link's old target too: a tool may have recorded the file it read through the link
+    // (cargo's dep-info names the resolved path), and must see that file as changed.
+    const recorded = manifest.sources[path];
+    if (recorded?.kind === 'link' && recorded.target !== undefined) {
+      const old = await realpath(join(sourceDir, dirname(path), recorded.target)).catch(() => undefined);
+      if (old !== undefined && relativeInside(realSource, old) !== undefined) linkTargets.push(old);
+    }
   }
 
   const contents = await loadBlobs(context, entries);
@@ -154,6 +174,20 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     return bytes === undefined ? record.blob : sha256(bytes);
   });
 
+  // Left-out outputs that an earlier build of this tree left there would look up to date to the tool.
+  const stale: string[] = [];
+  for (const path of options.dropped ?? []) {
+    const info = lstatSync(join(buildDir, path), { throwIfNoEntry: false });
+    if (!info || info.isDirectory()) continue;
+    rules.checkNotSource(path, 'its left-out state file');
+    const record = manifest.state[path];
+    const same = record?.blob !== undefined && info.isFile() && sha256(readFileSync(join(buildDir, path))) === record.blob;
+    if (!rules.isKnownOutput(path) && !same) {
+      throw new CheckpointRefusedError(`'${path}' must be built again, but the file there is not known to be build output of this tree`);
+    }
+    stale.push(path);
+  }
+
   // The writes are many small local operations: done synchronously, without a
   // thread-pool round trip each (the copies of large blobs excepted).
   const written: string[] = [];
@@ -173,6 +207,7 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
       if (first !== undefined) created.push(first);
       made.add(abs);
     };
+    for (const path of stale) rmSync(join(buildDir, path), { force: true });
     for (const [path, record] of sorted) {
       if (record.kind !== 'dir') continue;
       const abs = join(buildDir, path);
@@ -240,17 +275,18 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     throw error instanceof TimeRangeError ? new CheckpointRefusedError(error.message) : error;
   }
   const { shiftNs, changedNs } = timePlan;
+  const replay = (recordedNs: bigint): bigint => replayedNs(timePlan, recordedNs);
   const times = new Map<string, bigint>();
-  for (const [path, record] of entries) times.set(join(buildDir, path), BigInt(record.mtimeNs) - shiftNs);
+  for (const [path, record] of entries) times.set(join(buildDir, path), replay(BigInt(record.mtimeNs)));
   const changedSet = new Set(changed);
   for (const [path] of sources) {
     const recorded = manifest.sources[path];
     const abs = join(sourceDir, path);
     if (changedSet.has(path)) times.set(abs, changedNs);
-    else if (recorded) times.set(abs, BigInt(recorded.mtimeNs) - shiftNs);
+    else if (recorded) times.set(abs, replay(BigInt(recorded.mtimeNs)));
   }
   for (const target of linkTargets) times.set(target, changedNs);
-  for (const [path, recordedNs] of options.inputs.unchanged) times.set(join(buildDir, path), recordedNs - shiftNs);
+  for (const [path, recordedNs] of options.inputs.unchanged) times.set(join(buildDir, path), replay(recordedNs));
   for (const path of options.inputs.changed) times.set(join(buildDir, path), changedNs);
   // Directories last, deepest first, after everything inside them was written.
   const ordered = [...times].sort(([a], [b]) => b.length - a.length);
@@ -261,7 +297,9 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     throw asRefusal(error, 'replaying its times');
   }
   if (shiftNs > 0n) {
-    context.logger.info(`the checkpoint's times reach this machine's clock: replayed ${Number(shiftNs / 1_000_000n) / 1000} s earlier, in their order`);
+    context.logger.info(
+      `the checkpoint's times reach this machine's clock: replayed ${Number(shiftNs / 1_000_000n) / 1000} s earlier, in their order`,
+    );
   }
 
   const stamps = new Map<string, FileStamp>();
@@ -269,5 +307,12 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     const info = lstatSync(join(buildDir, path), { bigint: true, throwIfNoEntry: false });
     if (info) stamps.set(path, stampOf(info));
   }
-  return { restored: written, newestRecordedNs: range.newestNs - shiftNs, changedSourceTimeNs: changedNs, timeShiftNs: shiftNs, stamps };
+  return {
+    restored: written,
+    newestRecordedNs: replay(range.newestNs),
+    changedSourceTimeNs: changedNs,
+    timeShiftNs: shiftNs,
+    ...(timePlan.flatNs === undefined ? {} : { flatTimeNs: timePlan.flatNs }),
+    stamps,
+  };
 }

@@ -59,3 +59,92 @@ export function replaceRoots(content: Buffer, pairs: readonly (readonly [string,
   for (const [from, to] of pairs) if (from !== to) out = relocateText(out, from, to).content;
   return out;
 }
+
+/** Which root of a tree a stored file names: the key of `manifest.roots` it was captured under. */
+export type RootName = 'source' | 'build';
+
+/** A byte that continues a path component: after a root, it makes the match another directory (`/w/proj2`). */
+const continuesName = (byte: number): boolean =>
+  (byte >= 0x30 && byte <= 0x39) ||
+  (byte >= 0x41 && byte <= 0x5a) ||
+  (byte >= 0x61 && byte <= 0x7a) ||
+  byte === 0x2e ||
+  byte === 0x5f ||
+  byte === 0x2d ||
+  byte === 0x2b;
+
+/**
+ * Finds whether a stream of bytes names one of a tree's roots (any spelling),
+ * fed in chunks as they pass anyway (the store hashing its copy): a
+ * `Buffer.indexOf` per spelling and chunk, and a small window across chunk
+ * boundaries. A root followed by a byte that continues a name (`/w/proj2`) is
+ * not a match. Feeding offset 0 again starts over (a store reading a file twice).
+ */
+export class RootScanner {
+  readonly #needles: readonly { readonly bytes: Buffer; readonly root: RootName }[];
+  readonly #overlap: number;
+  #carry: Buffer = Buffer.alloc(0);
+  #seen = 0;
+  #found: Set<RootName> = new Set();
+
+  constructor(roots: RootSpellings) {
+    const needles: { bytes: Buffer; root: RootName }[] = [];
+    for (const root of ['build', 'source'] as const) {
+      for (const spelling of new Set(roots[root])) if (spelling.length > 1) needles.push({ bytes: Buffer.from(spelling), root });
+    }
+    this.#needles = needles;
+    this.#overlap = Math.max(0, ...needles.map((n) => n.bytes.length));
+  }
+
+  /** The bytes fed since the last start. */
+  get seen(): number {
+    return this.#seen;
+  }
+
+  /** Feeds the stream's bytes at `offset`; offset 0 starts over. */
+  update(chunk: Buffer, offset = this.#seen): void {
+    if (offset === 0) this.#reset();
+    if (offset !== this.#seen) throw new Error(`root scan fed out of order (offset ${offset}, expected ${this.#seen})`);
+    this.#seen += chunk.length;
+    if (this.#needles.length === 0 || chunk.length === 0) return;
+    // A root that starts in the previous chunk's tail, then the chunk itself.
+    if (this.#carry.length > 0) this.#search(Buffer.concat([this.#carry, chunk.subarray(0, this.#overlap)]), this.#carry.length, false);
+    this.#search(chunk, chunk.length, false);
+    const tail = chunk.length >= this.#overlap ? chunk.subarray(chunk.length - this.#overlap) : Buffer.concat([this.#carry, chunk]);
+    this.#carry = Buffer.from(tail.subarray(Math.max(0, tail.length - this.#overlap)));
+  }
+
+  /** The roots named, once every byte was fed: `build` before `source` (a build directory inside the source tree names both). */
+  finish(): RootName | undefined {
+    if (this.#carry.length > 0) this.#search(this.#carry, this.#carry.length, true);
+    this.#carry = Buffer.alloc(0);
+    return this.#found.has('build') ? 'build' : this.#found.has('source') ? 'source' : undefined;
+  }
+
+  #reset(): void {
+    this.#carry = Buffer.alloc(0);
+    this.#seen = 0;
+    this.#found = new Set();
+  }
+
+  /** Matches starting before `startLimit`; one that ends with `buf` counts only at the end of the stream (`final`). */
+  #search(buf: Buffer, startLimit: number, final: boolean): void {
+    for (const { bytes, root } of this.#needles) {
+      if (this.#found.has(root)) continue;
+      for (let at = buf.indexOf(bytes); at !== -1 && at < startLimit; at = buf.indexOf(bytes, at + 1)) {
+        const end = at + bytes.length;
+        if (end < buf.length ? !continuesName(buf[end]!) : final) {
+          this.#found.add(root);
+          break;
+        }
+      }
+    }
+  }
+}
+
+/** The root `content` names, if any (see {@link RootScanner}). */
+export function tryRootNamed(content: Buffer, roots: RootSpellings): RootName | undefined {
+  const scanner = new RootScanner(roots);
+  scanner.update(content, 0);
+  return scanner.finish();
+}

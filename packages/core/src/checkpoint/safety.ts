@@ -192,10 +192,14 @@ function checkLinkTarget(rules: WriteRules, buildDir: string, path: string, entr
     const info = lstatSync(join(buildDir, at), { throwIfNoEntry: false });
     if (!info) break;
     if (info.isSymbolicLink()) {
-      throw new CheckpointRefusedError(`its symbolic link '${path}' leads through '${at}', a symbolic link on disk the checkpoint does not hold`);
+      throw new CheckpointRefusedError(
+        `its symbolic link '${path}' leads through '${at}', a symbolic link on disk the checkpoint does not hold`,
+      );
     }
     if (at === target && !info.isDirectory() && !rules.isKnownOutput(target)) {
-      throw new CheckpointRefusedError(`its symbolic link '${path}' leads to '${target}', which exists and is not known to be build output`);
+      throw new CheckpointRefusedError(
+        `its symbolic link '${path}' leads to '${target}', which exists and is not known to be build output`,
+      );
     }
   }
 }

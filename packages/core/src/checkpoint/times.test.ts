@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planTimes, TimeRangeError } from './times.js';
+import { planTimes, replayedNs, TimeRangeError } from './times.js';
+import { FLAT_EPOCH_NS } from './flat-times.js';
 
 const S = 1_000_000_000n;
 const GRIDS = [1n, 1_000n, 1_000_000n, 10_000_000n, S, 2n * S];
@@ -47,5 +48,28 @@ describe('planTimes', () => {
     expect(() => planTimes({ oldestNs: 0n, newestNs: NOW - S }, NOW, 1n)).toThrow(/outside what a file system can hold/);
     expect(() => planTimes({ oldestNs: S, newestNs: 1n << 64n }, NOW, 1n)).toThrow(TimeRangeError);
     expect(() => planTimes({ oldestNs: S, newestNs: NOW + 3600n * S }, NOW, 1n)).toThrow(/cannot be re-based/);
+  });
+});
+
+describe('replayedNs: a flat checkpoint (times: flat)', () => {
+  const now = 1_796_531_645_000_000_000n; // 2026-12
+  const step = 1_000_000n;
+
+  it('replays the flat time just before the changed sources, after every file dated before the restore', () => {
+    const plan = planTimes({ oldestNs: 1_000_000_000n, newestNs: FLAT_EPOCH_NS }, now, step);
+    expect(plan.shiftNs).toBe(0n);
+    expect(plan.flatNs).toBe(plan.changedNs - step);
+    // A toolchain file outside the Nix store (a CMake module, a system header) dated this year: older.
+    const hostFile = now - 86_400_000_000_000n;
+    expect(replayedNs(plan, FLAT_EPOCH_NS)).toBeGreaterThan(hostFile);
+    expect(replayedNs(plan, FLAT_EPOCH_NS)).toBeLessThan(plan.changedNs);
+    // The unpack's 1 s stays as it is, below the flat time.
+    expect(replayedNs(plan, 1_000_000_000n)).toBe(1_000_000_000n);
+  });
+
+  it('leaves exact checkpoints as they were: no flat time, times shifted only when they reach the clock', () => {
+    const plan = planTimes({ oldestNs: FLAT_EPOCH_NS, newestNs: FLAT_EPOCH_NS + 5n * step }, now, step);
+    expect(plan.flatNs).toBeUndefined();
+    expect(replayedNs(plan, FLAT_EPOCH_NS)).toBe(FLAT_EPOCH_NS);
   });
 });

@@ -9,12 +9,13 @@
 import { runProcess } from '../process.js';
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, lstat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, stat, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-info.js';
 import { OrchestrateError, ExitCode } from '../errors.js';
 import { tryCacheDir } from '../cache-home.js';
+import { FLAT_EPOCH_NS } from './flat-times.js';
 
 const SOURCE = join(PACKAGE_ROOT, 'native/set-times.c');
 const PREBUILT = join(PACKAGE_ROOT, 'native/set-times');
@@ -103,7 +104,10 @@ export const COARSEST_GRANULARITY_NS = 2_000_000_000n;
 export async function probeGranularity(dir: string, file?: string): Promise<bigint> {
   const cached = probeCache.get(dir);
   if (cached !== undefined) return cached;
-  const own = await stat(dir, { bigint: true }).then((s) => s.mtimeNs, () => 0n);
+  const own = await stat(dir, { bigint: true }).then(
+    (s) => s.mtimeNs,
+    () => 0n,
+  );
   if (own % 10n !== 0n) {
     probeCache.set(dir, 1n);
     return 1n;
@@ -139,6 +143,32 @@ export interface TimePlan {
   readonly shiftNs: bigint;
   /** The time of every added or changed source: after every replayed time, before anything the build writes. */
   readonly changedNs: bigint;
+  /**
+   * A checkpoint recorded with `times: flat` (its newest time is the flat
+   * time): the time its flat time is replayed as, one grid step before
+   * {@link changedNs}; undefined otherwise. See {@link replayedNs}.
+   */
+  readonly flatNs?: bigint;
+}
+
+/**
+ * The time a recorded time is replayed as: the flat time of a flat checkpoint
+ * becomes {@link TimePlan.flatNs}, every other time is shifted by
+ * {@link TimePlan.shiftNs}.
+ *
+ * Why the flat time (2001-09-09) is not replayed as itself: the build tools
+ * compare the restored outputs with inputs outside the build too (ninja's
+ * deps log lists system headers and CMake's own modules, `-MD` lists the
+ * system headers for make), and outside the Nix store (whose files all date
+ * from 1 s) those are newer than 2001: every output reading one would
+ * rebuild, and CMake would configure again. Replayed just before the changed
+ * sources' time, the flat outputs are newer than every file that existed
+ * before the restore and older than every changed source. The order of the
+ * recorded times is kept: the flat time is their newest, and the earlier
+ * ones (the unpack's 1 s) stay as they are.
+ */
+export function replayedNs(plan: TimePlan, recordedNs: bigint): bigint {
+  return plan.flatNs !== undefined && recordedNs === FLAT_EPOCH_NS ? plan.flatNs : recordedNs - plan.shiftNs;
 }
 
 /** Thrown by {@link planTimes} for times that cannot be replayed; the restore turns it into a refusal. */
@@ -177,5 +207,6 @@ export function planTimes(range: { oldestNs: bigint; newestNs: bigint }, nowNs: 
       `its recorded times run from ${oldestNs} to ${newestNs} ns, a span that cannot be re-based below this machine's clock (${nowNs} ns)`,
     );
   }
-  return { shiftNs, changedNs };
+  // A flat checkpoint: nothing after the flat time, so no shift either.
+  return newestNs === FLAT_EPOCH_NS ? { shiftNs, changedNs, flatNs: changedNs - granularityNs } : { shiftNs, changedNs };
 }

@@ -28,7 +28,9 @@ export function formatExplanation(result: ExplainResult): string {
   const out: string[] = [];
   const chosen = result.candidates.find((c) => c.chosen);
   if (result.checkpoint !== null) {
-    out.push(`checkpoint: ${short(result.checkpoint)}${chosen ? ` (${chosen.createdAt ?? 'unknown date'})` : ''}, restored ${result.mode === 'partial' ? 'in part' : 'incrementally'}`);
+    out.push(
+      `checkpoint: ${short(result.checkpoint)}${chosen ? ` (${chosen.createdAt ?? 'unknown date'})` : ''}, restored ${result.mode === 'partial' ? 'in part' : 'incrementally'}`,
+    );
   } else {
     out.push(`full build: ${result.reason ?? 'no checkpoint'}`);
   }
@@ -48,7 +50,9 @@ export function formatExplanation(result: ExplainResult): string {
     if (result.candidates.length > shown.length) out.push(`  … and ${result.candidates.length - shown.length} more`);
   }
   const kinds = ['added', 'modified', 'removed', 'modeChanged', 'linkChanged'] as const;
-  const changeLines = kinds.filter((k) => result.changes[k].length > 0).map((k) => `  ${k}: ${result.changes[k].slice(0, 10).join(', ')}${result.changes[k].length > 10 ? ', …' : ''}`);
+  const changeLines = kinds
+    .filter((k) => result.changes[k].length > 0)
+    .map((k) => `  ${k}: ${result.changes[k].slice(0, 10).join(', ')}${result.changes[k].length > 10 ? ', …' : ''}`);
   if (result.mode !== 'full') out.push(changeLines.length === 0 ? 'changes: none' : 'changes:', ...changeLines);
   if (result.leftOut.length > 0) {
     out.push(`left out of the restore (${plural(result.leftOut.length, 'file')}):`);
@@ -61,7 +65,11 @@ export function formatExplanation(result: ExplainResult): string {
   if (result.units === null) {
     out.push('the build tool was not asked (no plugin answers explainBuild)');
   } else {
-    out.push(result.units.length === 0 ? `nothing to rebuild (${result.toolCommand})` : `would rebuild ${plural(result.units.length, 'unit')} (${result.toolCommand}):`);
+    out.push(
+      result.units.length === 0
+        ? `nothing to rebuild (${result.toolCommand})`
+        : `would rebuild ${plural(result.units.length, 'unit')} (${result.toolCommand}):`,
+    );
     for (const unit of result.units) {
       const why = unit.causes.length > 0 ? unit.causes.map((cause) => describeCause(cause, unit.unit)).join('; ') : 'unexplained';
       out.push(`  ${unit.unit}: ${why}`);

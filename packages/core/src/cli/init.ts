@@ -38,7 +38,11 @@ export function detectBuildSystem(dir: string): Detection | undefined {
     return {
       system: 'cmake',
       plugin: '@orchestrate/plugin-cmake',
-      ...(autotools ? { note: "CMake chosen; this project also ships autotools' configure: run configure, then init --force, to build with make instead" } : {}),
+      ...(autotools
+        ? {
+            note: "CMake chosen; this project also ships autotools' configure: run configure, then init --force, to build with make instead",
+          }
+        : {}),
     };
   }
   if (has('configure')) {
@@ -49,7 +53,11 @@ export function detectBuildSystem(dir: string): Detection | undefined {
     };
   }
   if (autotools) {
-    return { system: 'autotools', plugin: '@orchestrate/plugin-make', note: 'autotools without a configure script: run autoreconf -i and ./configure before building' };
+    return {
+      system: 'autotools',
+      plugin: '@orchestrate/plugin-make',
+      note: 'autotools without a configure script: run autoreconf -i and ./configure before building',
+    };
   }
   if (has('GNUmakefile', 'makefile', 'Makefile')) return { system: 'make', plugin: '@orchestrate/plugin-make' };
   return undefined;

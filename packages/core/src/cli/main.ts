@@ -8,7 +8,9 @@ import { delimiter, resolve } from 'node:path';
 import { isNixBuild } from '../cache-home.js';
 import { defaultStoreDir } from '../config/resolve-config.js';
 import { tryLoadConfig } from '../config/load-config.js';
-import { ExitCode, InterruptedError, isOrchestrateError } from '../errors.js';
+import { ExitCode, InterruptedError, isOrchestrateError, StoreError } from '../errors.js';
+import { compareFingerprints } from '../checkpoint/fingerprint.js';
+import { RemoteError } from '../store/remote/remote-store.js';
 import type { BuildReport } from '../hooks.js';
 import { createLogger, formatRecord, type Logger, type LogRecord, type LogSink } from '../logger.js';
 import type { StoreOverrides } from '../config/schema.js';
@@ -22,7 +24,6 @@ import { verifyProject } from '../verify/verify.js';
 import { explainProject, type ExplainResult } from '../explain/explain.js';
 import { formatExplanation } from './explain-text.js';
 import { runWithProgress } from './progress.js';
-
 
 /** Where the CLI writes; replaceable in tests. */
 export interface CliIo {
@@ -41,6 +42,11 @@ interface GlobalOptions {
   times?: string | undefined;
   storeFrom?: string[] | undefined;
   storeFromInPlace?: boolean | undefined;
+  /** `--remote URL`; `true` for a bare `--remote` (`list --remote`: the configured remote). */
+  remote?: string | true | undefined;
+  remoteMode?: string | undefined;
+  scope?: string | undefined;
+  maxSize?: string | undefined;
   config?: string | undefined;
   json?: boolean | undefined;
   report?: string | undefined;
@@ -76,7 +82,8 @@ export function savingsLine(report: BuildReport): string {
   }
   let time = seconds(report.durationMs);
   if (report.timeSavedMs !== null && report.timeSavedMs >= 0) time += `, saved ~${seconds(report.timeSavedMs)} against the full build`;
-  else if (report.timeSavedMs !== null) time += `, ${seconds(-report.timeSavedMs)} more than the full build (${seconds(report.fullBuildMs ?? 0)})`;
+  else if (report.timeSavedMs !== null)
+    time += `, ${seconds(-report.timeSavedMs)} more than the full build (${seconds(report.fullBuildMs ?? 0)})`;
   parts.push(time);
   return parts.join('; ');
 }
@@ -90,6 +97,9 @@ function reportJson(report: BuildReport): Record<string, unknown> {
     reason: report.reason,
     restored: report.restored,
     restoredFrom: report.restoredFrom,
+    bytesDown: report.bytesDown,
+    bytesUp: report.bytesUp,
+    remoteError: report.remoteError,
     saved: report.saved,
     saveError: report.saveError,
     changes: report.changes,
@@ -128,21 +138,54 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .addOption(new Option('-C, --cwd <dir>', 'project directory').default(process.cwd()).env('ORCHESTRATE_CWD'))
     .addOption(new Option('--store <dir>', 'checkpoint store directory').env('ORCHESTRATE_STORE'))
-    .addOption(new Option('--name <project>', "the project's name, which identifies its checkpoints (over the config's name)").env('ORCHESTRATE_NAME'))
     .addOption(
-      new Option('--times <mode>', "recorded times: 'exact' ns values, or 'flat' for reproducible checkpoints (default: flat in a Nix build, else exact)")
+      new Option('--name <project>', "the project's name, which identifies its checkpoints (over the config's name)").env(
+        'ORCHESTRATE_NAME',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--times <mode>',
+        "recorded times: 'exact' ns values, or 'flat' for reproducible checkpoints (default: flat in a Nix build, else exact)",
+      )
         .choices(['exact', 'flat'] as const)
         .env('ORCHESTRATE_TIMES'),
     )
     .addOption(
-      new Option('--store-from <dir>', 'a read-only store searched below the store (repeatable; else ORCHESTRATE_STORE_FROM, a path list)').argParser(
-        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-      ),
+      new Option(
+        '--store-from <dir>',
+        'a read-only store searched below the store (repeatable; else ORCHESTRATE_STORE_FROM, a path list)',
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
     .addOption(new Option('--store-from-in-place', 'leave what --store-from serves in place instead of copying it into the store'))
+    .addOption(
+      new Option(
+        '--max-size <size>',
+        'bound the store (bytes, or 500MB, 2GiB): least recently used checkpoints go first after each save',
+      ).env('ORCHESTRATE_MAX_SIZE'),
+    )
+    .addOption(
+      new Option(
+        '--remote [url]',
+        'a shared remote store: oci://host/repository or http(s)://host/prefix (else ORCHESTRATE_REMOTE, the config); bare, with list: list the remote',
+      ),
+    )
+    .addOption(
+      new Option('--remote-mode <mode>', "'read' (the default: never write the remote) or 'read-write' (push every checkpoint saved)")
+        .choices(['read', 'read-write'] as const)
+        .env('ORCHESTRATE_REMOTE_MODE'),
+    )
+    .addOption(
+      new Option('--scope <name>', "this build's trust scope on the remote (default: from the CI's variables)").env('ORCHESTRATE_SCOPE'),
+    )
     .addOption(new Option('-c, --config <file>', 'config file (default: searched from --cwd upwards)'))
     .addOption(new Option('--json', 'print one JSON object on stdout'))
-    .addOption(new Option('--report <file>', "also write build, prepare and restore's JSON report (as --json prints it) to <file>, logging as usual"))
+    .addOption(
+      new Option(
+        '--report <file>',
+        "also write build, prepare and restore's JSON report (as --json prints it) to <file>, logging as usual",
+      ).env('ORCHESTRATE_REPORT'),
+    )
     .addOption(new Option('-v, --verbose', 'print debug output').env('ORCHESTRATE_VERBOSE'));
 
   const globals = (): GlobalOptions => {
@@ -153,6 +196,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       store: o.store,
       storeFrom: o.storeFrom,
       storeFromInPlace: o.storeFromInPlace,
+      remote: o.remote,
+      remoteMode: o.remoteMode,
+      scope: o.scope,
+      maxSize: o.maxSize,
       name: o.name,
       times: o.times,
       config: o.config,
@@ -180,17 +227,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
     const opts = globals();
     const report = await withProgress(opts, `orchestrate ${command}`, async (logger) => {
-        const orchestrator = await createOrchestrator({
-          cwd: opts.cwd,
-          configFile: opts.config,
-          logger,
-          stores: storesOf(opts),
-          nameOverride: opts.name,
-          timesOverride: opts.times,
-          env: io.env,
-          listSourcesEarly: true,
-        });
-        return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
+      const orchestrator = await createOrchestrator({
+        cwd: opts.cwd,
+        configFile: opts.config,
+        logger,
+        stores: storeOverrides(opts),
+        nameOverride: opts.name,
+        timesOverride: opts.times,
+        env: io.env,
+        listSourcesEarly: true,
+      });
+      return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
     });
     // For scripts that show the tool's output and read the result (a Nix builder).
     if (opts.report !== undefined) await writeFile(resolve(opts.report), jsonLine(reportJson(report)));
@@ -212,16 +259,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const runExplain = async (command: 'explain' | 'build --dry-run', keepScratch: boolean): Promise<void> => {
     const opts = globals();
     const result: ExplainResult = await withProgress(opts, `orchestrate ${command}`, (logger) =>
-        explainProject({
-          cwd: opts.cwd,
-          configFile: opts.config,
-          stores: storesOf(opts),
-          nameOverride: opts.name,
-          env: io.env,
-          logger,
-          signal: io.signal,
-          keepScratch,
-        }),
+      explainProject({
+        cwd: opts.cwd,
+        configFile: opts.config,
+        stores: storeOverrides(opts),
+        nameOverride: opts.name,
+        env: io.env,
+        logger,
+        signal: io.signal,
+        keepScratch,
+      }),
     );
     if (opts.json) io.stdout(jsonLine({ command, ...result }));
     else io.stdout(formatExplanation(result));
@@ -232,7 +279,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--no-save', 'do not save a checkpoint after the build')
     .option('--dry-run', "restore nothing and build nothing: say what the build would do, as 'explain' does")
     .addOption(noWait())
-    .action(async (o) => (o.dryRun === true ? runExplain('build --dry-run', false) : runLifecycle('build', o.save === false, o.wait !== false)));
+    .action(async (o) =>
+      o.dryRun === true ? runExplain('build --dry-run', false) : runLifecycle('build', o.save === false, o.wait !== false),
+    );
   program
     .command('explain')
     .description(
@@ -266,6 +315,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('-a, --all', 'every project in the store')
     .action(async (o) => {
       const opts = globals();
+      if (opts.remote !== undefined) {
+        await listRemote(opts);
+        return;
+      }
       const store = await openStore(await storeLayers(opts, io));
       const project = o.all ? undefined : await currentProject(opts);
       const loaded = await store.loadCheckpoints(project);
@@ -292,12 +345,125 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         else io.stdout(`${row.id.slice(0, 12)}  ${row.createdAt}  ${row.files} files  ${row.bytes} bytes  ${row.project}\n`);
       }
     });
+  /** The remote, the store and the fingerprint, as a build of the project in --cwd would have them. */
+  const sharing = async (opts: GlobalOptions) => {
+    const logger = createLogger(sinkFor(opts), { verbose: opts.verbose === true, debug: io.env['ORCHESTRATE_DEBUG'] });
+    const orchestrator = await createOrchestrator({
+      cwd: opts.cwd,
+      configFile: opts.config,
+      logger,
+      stores: storeOverrides(opts),
+      nameOverride: opts.name,
+      timesOverride: opts.times,
+      env: io.env,
+    });
+    return orchestrator.sharing(io.signal);
+  };
+
+  /** `list --remote`: the remote's checkpoints of this project and fingerprint in the scopes a build reads. */
+  const listRemote = async (opts: GlobalOptions): Promise<void> => {
+    const { config, remote, fingerprint } = await sharing(opts);
+    const found = await remote.remote.findCheckpoints({ project: config.project, fingerprint, scopes: remote.scopes });
+    const rows = found.map((info) => ({
+      id: info.id,
+      project: info.project,
+      scope: info.scope,
+      createdAt: info.createdAt,
+      location: info.location,
+    }));
+    if (opts.json) {
+      io.stdout(jsonLine({ remote: remote.describe(), scopes: remote.scopes, checkpoints: rows }));
+      return;
+    }
+    if (rows.length === 0)
+      io.stdout(`no checkpoints of '${config.project}' in scopes ${remote.scopes.join(', ')} of ${remote.describe()}\n`);
+    for (const row of rows) io.stdout(`${row.id.slice(0, 12)}  ${row.createdAt}  ${row.scope}  ${row.location}\n`);
+  };
+
+  program
+    .command('push')
+    .description(
+      "push a checkpoint of the project (by id or id prefix; else the newest of this build's fingerprint) to the remote under this build's scope (needs --remote-mode read-write)",
+    )
+    .argument('[id]', 'checkpoint id or a prefix of it')
+    .action(async (id) => {
+      const opts = globals();
+      const { config, store, remote, fingerprint } = await sharing(opts);
+      const loaded = (await store.loadCheckpoints(config.project)).flatMap((item) => (item.error === undefined ? [item] : []));
+      const matching =
+        id === undefined
+          ? loaded.filter((item) => compareFingerprints(item.manifest.fingerprint, fingerprint).length === 0)
+          : loaded.filter((item) => item.ref.id.startsWith(id));
+      const chosen = matching[0];
+      if (chosen === undefined || (id !== undefined && matching.length > 1)) {
+        const what =
+          id === undefined ? `of this build's fingerprint` : matching.length > 1 ? `unambiguously named '${id}'` : `named '${id}'`;
+        throw new StoreError(store.location, `no checkpoint of '${config.project}' ${what}`, { hint: "see 'orchestrate list'" });
+      }
+      const refusal = remote.pushRefusal;
+      if (refusal !== undefined) throw new RemoteError(remote.describe(), `cannot push: ${refusal}`);
+      if (chosen.manifest.scope !== undefined && chosen.manifest.scope !== remote.scope) {
+        throw new RemoteError(
+          remote.describe(),
+          `cannot push checkpoint ${chosen.ref.id.slice(0, 12)}: it was written by scope '${chosen.manifest.scope}', and this build writes only '${remote.scope}'`,
+        );
+      }
+      const pushed = await remote.remote.pushCheckpoint(
+        chosen.manifest,
+        store,
+        remote.scope as string,
+        io.signal ? { signal: io.signal } : {},
+      );
+      if (opts.json) io.stdout(jsonLine({ command: 'push', remote: remote.describe(), scope: remote.scope, ...pushed }));
+      else
+        io.stderr(
+          `pushed ${pushed.id.slice(0, 12)} to ${remote.describe()} as '${pushed.location}': ${pushed.packsUp} of ${pushed.packsTotal} packs, ${pushed.bytesUp} bytes\n`,
+        );
+    });
+  program
+    .command('pull')
+    .description(
+      "fetch a checkpoint (by id or id prefix; else the newest) of this build's fingerprint from the remote's readable scopes into the store",
+    )
+    .argument('[id]', 'checkpoint id or a prefix of it')
+    .action(async (id) => {
+      const opts = globals();
+      const { config, store, remote, fingerprint } = await sharing(opts);
+      const found = await remote.remote.findCheckpoints({ project: config.project, fingerprint, scopes: remote.scopes });
+      const matching = id === undefined ? found : found.filter((info) => info.id.startsWith(id));
+      const chosen = matching[0];
+      if (chosen === undefined || (id !== undefined && new Set(matching.map((info) => info.id)).size > 1)) {
+        const what = id === undefined ? '' : ` ${matching.length > 1 ? 'unambiguously ' : ''}named '${id}'`;
+        throw new RemoteError(
+          remote.describe(),
+          `no checkpoint of '${config.project}'${what} with this build's fingerprint in scopes ${remote.scopes.map((s) => `'${s}'`).join(', ')}`,
+        );
+      }
+      const fetched = await remote.remote.fetchCheckpoint(chosen, store, io.signal ? { signal: io.signal } : {});
+      const result = {
+        command: 'pull',
+        remote: remote.describe(),
+        id: fetched.ref.id,
+        scope: chosen.scope,
+        store: store.location,
+        bytesDown: fetched.bytesDown,
+        packsDown: fetched.packsDown,
+        packsTotal: fetched.packsTotal,
+        blobsWritten: fetched.blobsWritten,
+      };
+      if (opts.json) io.stdout(jsonLine(result));
+      else
+        io.stderr(
+          `pulled ${fetched.ref.id.slice(0, 12)} (scope '${chosen.scope}') from ${remote.describe()} into ${store.location}: ${fetched.packsDown} of ${fetched.packsTotal} packs, ${fetched.bytesDown} bytes\n`,
+        );
+    });
   program
     .command('gc')
-    .description("keep the newest N checkpoints of the project (of every project with --all), remove unreferenced blobs")
+    .description('keep the newest N checkpoints of the project (of every project with --all), remove unreferenced blobs')
     .option('-k, --keep <n>', 'checkpoints to keep per project', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new CommanderError(ExitCode.Usage, 'orchestrate.invalidKeep', `--keep expects a whole number, got '${v}'`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new CommanderError(ExitCode.Usage, 'orchestrate.invalidKeep', `--keep expects a whole number, got '${v}'`);
       return n;
     })
     .option('-a, --all', 'every project in the store')
@@ -321,16 +487,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (o) => {
       const opts = globals();
       const result = await withProgress(opts, 'orchestrate verify', (logger) =>
-          verifyProject({
-            cwd: opts.cwd,
-            configFile: opts.config,
-            stores: storesOf(opts),
-            nameOverride: opts.name,
-            env: io.env,
-            logger,
-            signal: io.signal,
-            keepScratch: o.keepScratch === true,
-          }),
+        verifyProject({
+          cwd: opts.cwd,
+          configFile: opts.config,
+          stores: storeOverrides(opts),
+          nameOverride: opts.name,
+          env: io.env,
+          logger,
+          signal: io.signal,
+          keepScratch: o.keepScratch === true,
+        }),
       );
       if (!result.identical) exitCode = ExitCode.Differs;
       if (opts.json) {
@@ -343,11 +509,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout(`identical: ${result.compared} outputs built from ${from} equal a clean build's byte for byte\n`);
         return;
       }
-      io.stdout(`different: ${result.differing.length + result.missing.length} of ${result.compared + result.missing.length} outputs built from ${from} differ from a clean build's\n`);
+      io.stdout(
+        `different: ${result.differing.length + result.missing.length} of ${result.compared + result.missing.length} outputs built from ${from} differ from a clean build's\n`,
+      );
       for (const d of result.differing) {
-        io.stdout(`  ${d.path}: differs at byte ${d.offset} (${d.size[0]} bytes from the checkpoint, ${d.size[1]} clean)${d.cause ? `: ${d.cause}` : ''}\n`);
+        io.stdout(
+          `  ${d.path}: differs at byte ${d.offset} (${d.size[0]} bytes from the checkpoint, ${d.size[1]} clean)${d.cause ? `: ${d.cause}` : ''}\n`,
+        );
       }
-      for (const m of result.missing) io.stdout(`  ${m.path}: only the ${m.missingFrom === 'clean' ? 'checkpoint' : 'clean'} build made it\n`);
+      for (const m of result.missing)
+        io.stdout(`  ${m.path}: only the ${m.missingFrom === 'clean' ? 'checkpoint' : 'clean'} build made it\n`);
     });
 
   try {
@@ -358,16 +529,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   return exitCode;
 }
 
+/** What the command line says of the stores and the remote, for the config's resolution. */
+function storeOverrides(opts: GlobalOptions): StoreOverrides {
+  return {
+    store: opts.store,
+    storeFrom: opts.storeFrom,
+    storeFromInPlace: opts.storeFromInPlace,
+    remote: typeof opts.remote === 'string' ? opts.remote : undefined,
+    remoteMode: opts.remoteMode,
+    scope: opts.scope,
+    maxSize: opts.maxSize,
+  };
+}
+
 async function storeDir(opts: GlobalOptions, io: CliIo): Promise<string> {
   if (opts.store) return resolve(opts.store);
   const loaded = await tryLoadConfig(opts.cwd, opts.config);
   if (loaded?.config.store) return resolve(loaded.dir, loaded.config.store);
   return defaultStoreDir(io.env);
-}
-
-/** The store locations of the command line. */
-function storesOf(opts: GlobalOptions): StoreOverrides {
-  return { store: opts.store, storeFrom: opts.storeFrom, storeFromInPlace: opts.storeFromInPlace };
 }
 
 /** The store and its read-only layers, as a run would open them (the command line, the environment, the config). */
@@ -380,7 +559,11 @@ async function storeLayers(opts: GlobalOptions, io: CliIo): Promise<{ store: str
       : fromEnv && fromEnv.length > 0
         ? fromEnv.map((dir) => resolve(dir))
         : (loaded?.config.storeFrom ?? []).map((dir) => resolve(loaded?.dir ?? opts.cwd, dir));
-  return { store: await storeDir(opts, io), storeFrom, storeFromInPlace: opts.storeFromInPlace ?? loaded?.config.storeFromInPlace ?? false };
+  return {
+    store: await storeDir(opts, io),
+    storeFrom,
+    storeFromInPlace: opts.storeFromInPlace ?? loaded?.config.storeFromInPlace ?? false,
+  };
 }
 
 async function currentProject(opts: GlobalOptions): Promise<string | undefined> {
@@ -391,7 +574,8 @@ async function currentProject(opts: GlobalOptions): Promise<string | undefined> 
 
 function handleError(error: unknown, io: CliIo, json: boolean): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.Ok;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+      return ExitCode.Ok;
     if (error.code === 'orchestrate.invalidKeep') io.stderr(`error: ${error.message}\n`);
     return ExitCode.Usage;
   }

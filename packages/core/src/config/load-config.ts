@@ -92,7 +92,7 @@ export const jsonLoader: LoaderSync = (_filepath, content) => {
 
 /** Wraps a loader so that a config that cannot be read or parsed yields a ConfigError naming its file. */
 function naming<L extends Loader>(load: L): L {
-  return (async (filepath: string, content: string) => {
+  return (async (filepath: string, content: string): Promise<unknown> => {
     try {
       return await load(filepath, content);
     } catch (error) {
@@ -117,7 +117,7 @@ const LOADERS: Loaders = Object.fromEntries(
     ext,
     naming(ext === '.js' || ext === '.mjs' || ext === '.cjs' ? importLoader : ext === '.json' ? jsonLoader : loader),
   ]),
-) as Loaders;
+);
 
 /** Stands for a JavaScript or TypeScript config in the synchronous search; loaded afterwards with {@link LOADERS}. */
 const DEFERRED = Symbol('orchestrate.deferredConfig');

@@ -8,7 +8,19 @@ import { isNixBuild, tryCacheHome } from '../cache-home.js';
 import { ConfigError } from '../errors.js';
 import { runProcess } from '../process.js';
 import type { Plugin } from '../plugin.js';
-import { DEFAULT_KEEP, DEFAULT_LIMITS, TIME_MODES, type ConfigDraft, type ResolvedConfig, type StoreOverrides, type TimeMode } from './schema.js';
+import { resolveScope, trustedScopes } from '../store/remote/scope.js';
+import {
+  DEFAULT_KEEP,
+  DEFAULT_LIMITS,
+  REMOTE_MODES,
+  SIZE,
+  TIME_MODES,
+  type ConfigDraft,
+  type RemoteMode,
+  type ResolvedConfig,
+  type StoreOverrides,
+  type TimeMode,
+} from './schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -22,7 +34,9 @@ export function defaultStoreDir(env: Env): string {
   if (env['ORCHESTRATE_STORE']) return resolve(env['ORCHESTRATE_STORE']);
   const home = tryCacheHome(env);
   if (home === undefined) {
-    const why = isNixBuild(env) ? 'this is a Nix build (NIX_BUILD_TOP is set) and TMPDIR is not a writable directory' : 'HOME is unset, missing or read-only, and so is TMPDIR';
+    const why = isNixBuild(env)
+      ? 'this is a Nix build (NIX_BUILD_TOP is set) and TMPDIR is not a writable directory'
+      : 'HOME is unset, missing or read-only, and so is TMPDIR';
     throw new ConfigError(`no directory for the checkpoint store: ${why}`, undefined, {
       hint: "give one with --store, ORCHESTRATE_STORE or the config's 'store'",
     });
@@ -66,6 +80,93 @@ export async function projectIdentity(projectDir: string, name: string | undefin
   return basename(projectDir);
 }
 
+const UNITS: Record<string, number> = {
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+};
+
+/** Bytes of a size: a number, or a string like `"2GB"` or `"500MiB"`; throws a ConfigError naming `from` for anything else. */
+export function parseSize(value: number | string, from: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  const match = typeof value === 'string' && SIZE.test(value) ? /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value) : null;
+  const unit = UNITS[match?.[2] || 'B'];
+  const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!(bytes > 0)) {
+    throw new ConfigError(`invalid size '${value}' (from ${from})`, undefined, {
+      hint: 'give bytes, or a number with a unit: 500MB, 2GiB',
+    });
+  }
+  return bytes;
+}
+
+/** The first of `candidates` that is set (non-empty), with where it came from. */
+function firstSet(candidates: readonly [string | undefined, string][]): [string, string] | undefined {
+  for (const [value, from] of candidates) if (value !== undefined && value !== '') return [value, from];
+  return undefined;
+}
+
+/** The remote settings: the command line, else the environment, else the config. */
+function resolveRemote(draft: ConfigDraft, stores: StoreOverrides, env: Env, projectDir: string) {
+  const remote = firstSet([
+    [stores.remote, '--remote'],
+    [env['ORCHESTRATE_REMOTE'], 'ORCHESTRATE_REMOTE'],
+    [draft.remote, "the config's 'remote'"],
+  ]);
+  const mode = firstSet([
+    [stores.remoteMode, '--remote-mode'],
+    [env['ORCHESTRATE_REMOTE_MODE'], 'ORCHESTRATE_REMOTE_MODE'],
+    [draft.remoteMode, "the config's 'remoteMode'"],
+  ]);
+  if (mode !== undefined && !(REMOTE_MODES as readonly string[]).includes(mode[0])) {
+    throw new ConfigError(`unknown remote mode '${mode[0]}' (from ${mode[1]})`, undefined, {
+      hint: `use one of ${REMOTE_MODES.map((m) => `'${m}'`).join(', ')}`,
+    });
+  }
+  const explicit = firstSet([
+    [stores.scope, '--scope'],
+    [env['ORCHESTRATE_SCOPE'], 'ORCHESTRATE_SCOPE'],
+    [draft.scope, "the config's 'scope'"],
+  ]);
+  let scope: ResolvedConfig['scope'];
+  let trusted: string[];
+  try {
+    const resolved = resolveScope(env, explicit?.[0]);
+    scope = resolved && { scope: resolved.scope, source: explicit?.[1] ?? resolved.source };
+    trusted = trustedScopes(env, draft.trustedScopes);
+  } catch (error) {
+    throw new ConfigError((error as Error).message, undefined, { hint: "a scope is letters, digits, '.', '_', '-' and '/'" });
+  }
+  const size = firstSet([
+    [stores.maxSize, '--max-size'],
+    [env['ORCHESTRATE_MAX_SIZE'], 'ORCHESTRATE_MAX_SIZE'],
+  ]);
+  return {
+    remote: remote?.[0],
+    remoteMode: (mode?.[0] ?? 'read') as RemoteMode,
+    scope,
+    trustedScopes: Object.freeze(trusted),
+    maxSize:
+      size !== undefined
+        ? parseSize(size[0], size[1])
+        : draft.maxSize !== undefined
+          ? parseSize(draft.maxSize, "the config's 'maxSize'")
+          : undefined,
+    signingKeyFile: draft.signingKeyFile === undefined ? undefined : resolve(projectDir, draft.signingKeyFile),
+    // Files (entries starting with '/' or '.') relative to the project directory; keys as they are.
+    verifyKeys: Object.freeze(
+      (draft.verifyKeys ?? []).map((entry) => (entry.startsWith('/') || entry.startsWith('.') ? resolve(projectDir, entry) : entry)),
+    ),
+  };
+}
+
 export interface ResolveOptions {
   draft: ConfigDraft;
   projectDir: string;
@@ -103,7 +204,10 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
       stores.storeFrom && stores.storeFrom.length > 0
         ? stores.storeFrom.map((dir) => resolve(dir))
         : options.env['ORCHESTRATE_STORE_FROM']
-          ? options.env['ORCHESTRATE_STORE_FROM'].split(delimiter).filter(Boolean).map((dir) => resolve(dir))
+          ? options.env['ORCHESTRATE_STORE_FROM']
+              .split(delimiter)
+              .filter(Boolean)
+              .map((dir) => resolve(dir))
           : (draft.storeFrom ?? []).map((dir) => resolve(projectDir, dir)),
     ),
     storeFromInPlace: stores.storeFromInPlace ?? draft.storeFromInPlace ?? false,
@@ -116,6 +220,7 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
       entries: draft.limits?.entries ?? DEFAULT_LIMITS.entries,
       bytes: draft.limits?.bytes ?? DEFAULT_LIMITS.bytes,
     }),
+    ...resolveRemote(draft, stores, options.env, projectDir),
     plugins: Object.freeze([...options.plugins]),
   };
   return Object.freeze(config);

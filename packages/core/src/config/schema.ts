@@ -4,6 +4,9 @@
 import * as z from 'zod';
 import type { Plugin } from '../plugin.js';
 
+/** A size: bytes, or a number with a unit (`kB`, `MB`, `GB`, `KiB`, `MiB`, `GiB`, `TB`, `TiB`). */
+export const SIZE = /^\s*\d+(\.\d+)?\s*([kKMGT]i?B|B)?\s*$/;
+
 /** A plugin as a JSON or YAML config names it: the package, or `[package, options]`. */
 const pluginSpecifier = z.union([z.string().min(1), z.tuple([z.string().min(1), z.record(z.string(), z.unknown())])]);
 
@@ -11,10 +14,9 @@ type PluginEntryInput = unknown;
 const pluginEntry: z.ZodType<PluginEntryInput> = z.lazy(() =>
   z.union([
     pluginSpecifier,
-    z.custom<Plugin>(
-      (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as Plugin).apply === 'function',
-      { message: 'expected a plugin object with name and apply(), a package name, or [package, options]' },
-    ),
+    z.custom<Plugin>((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as Plugin).apply === 'function', {
+      message: 'expected a plugin object with name and apply(), a package name, or [package, options]',
+    }),
     z.literal(false),
     z.null(),
     z.undefined(),
@@ -78,6 +80,56 @@ export const userConfigSchema = z.strictObject({
       bytes: z.number().int().positive().optional(),
     })
     .optional(),
+  /**
+   * Bound on the local store's size: after each save, the least recently
+   * used checkpoints (of every project; a restore counts as a use) are removed
+   * with the blobs only they name until the store is under it. Bytes, or a
+   * string with a unit (`"2GB"`, `"500MiB"`). The checkpoint just saved always
+   * stays. Overridden by `--max-size` and `ORCHESTRATE_MAX_SIZE`.
+   * @default no bound
+   */
+  maxSize: z
+    .union([z.number().int().positive(), z.string().regex(SIZE, 'expected bytes, or a number with a unit: "500MB", "2GiB"')])
+    .optional(),
+  /**
+   * A remote store shared between machines: `oci://host/repository` (an OCI
+   * registry), `http(s)://host/prefix` (a Bazel-style HTTP cache); see
+   * docs/remote-stores.md. Lookups ask it only when no local checkpoint fits.
+   * Overridden by `--remote` and `ORCHESTRATE_REMOTE`.
+   * @default none
+   */
+  remote: z.string().min(1).optional(),
+  /**
+   * `read`: restore from the remote, never write to it; `read-write`: also
+   * push every checkpoint saved, under the build's scope. Overridden by
+   * `--remote-mode` and `ORCHESTRATE_REMOTE_MODE`.
+   * @default "read"
+   */
+  remoteMode: z.enum(['read', 'read-write']).optional(),
+  /**
+   * The trust scope this build reads and writes (a branch, `pr-<n>`).
+   * Overridden by `--scope` and `ORCHESTRATE_SCOPE`.
+   * @default derived from the CI's variables (GitHub Actions, GitLab CI); none for a local build
+   */
+  scope: z.string().min(1).optional(),
+  /**
+   * Scopes whose checkpoints this build also restores, besides its own.
+   * @default the default branch: $ORCHESTRATE_DEFAULT_BRANCH, GitLab's $CI_DEFAULT_BRANCH, else "main"
+   */
+  trustedScopes: z.array(z.string().min(1)).optional(),
+  /**
+   * An ed25519 private key (PEM, or the base64 of its seed) that signs pushed
+   * checkpoints, relative to the project directory. `ORCHESTRATE_SIGNING_KEY`
+   * (the key) and `ORCHESTRATE_SIGNING_KEY_FILE` win over it.
+   */
+  signingKeyFile: z.string().min(1).optional(),
+  /**
+   * ed25519 public keys (base64 of the raw key, or PEM files when the entry
+   * starts with `/` or `.`, relative to the project directory). When any is
+   * configured (here or in `ORCHESTRATE_VERIFY_KEYS`), remote checkpoints not
+   * signed by one of them are ignored, with the reason printed.
+   */
+  verifyKeys: z.array(z.string().min(1)).optional(),
 });
 
 /** The config as written by the user. */
@@ -100,7 +152,19 @@ export interface ConfigDraft {
   keep?: number | undefined;
   times?: TimeMode | undefined;
   limits?: { entries?: number | undefined; bytes?: number | undefined } | undefined;
+  maxSize?: number | string | undefined;
+  remote?: string | undefined;
+  remoteMode?: RemoteMode | undefined;
+  scope?: string | undefined;
+  trustedScopes?: string[] | undefined;
+  signingKeyFile?: string | undefined;
+  verifyKeys?: string[] | undefined;
 }
+
+/** Whether a build may write to the remote; see the config's `remoteMode`. */
+export type RemoteMode = 'read' | 'read-write';
+/** Every {@link RemoteMode}. */
+export const REMOTE_MODES: readonly RemoteMode[] = ['read', 'read-write'];
 
 /** How a checkpoint records times; see the config's `times`. */
 export type TimeMode = 'exact' | 'flat';
@@ -138,12 +202,25 @@ export interface ResolvedConfig {
   readonly times: TimeMode;
   /** Bounds on a checkpoint's manifest (see the config's `limits`). */
   readonly limits: { readonly entries: number; readonly bytes: number };
+  /** Bound on the local store's bytes (see the config's `maxSize`), or undefined. */
+  readonly maxSize: number | undefined;
+  /** The remote store's URL, or undefined (see the config's `remote`). */
+  readonly remote: string | undefined;
+  readonly remoteMode: RemoteMode;
+  /** This build's trust scope and where it came from, or undefined (a local build: it writes no scope). */
+  readonly scope: { readonly scope: string; readonly source: string } | undefined;
+  /** Scopes read besides {@link scope}. */
+  readonly trustedScopes: readonly string[];
+  /** Absolute path of the signing key file, when configured (the environment's key wins; see `loadKeys`). */
+  readonly signingKeyFile: string | undefined;
+  /** Verification keys as configured (keys, or absolute paths of key files). */
+  readonly verifyKeys: readonly string[];
   readonly plugins: readonly Plugin[];
 }
 
 export const DEFAULT_KEEP = 5;
 
-/** Store locations given on the command line or by the environment, which win over the config. */
+/** Store locations and remote settings given on the command line, which win over the environment and the config. */
 export interface StoreOverrides {
   /** `--store DIR` */
   readonly store?: string | undefined;
@@ -151,6 +228,14 @@ export interface StoreOverrides {
   readonly storeFrom?: readonly string[] | undefined;
   /** `--store-from-in-place` */
   readonly storeFromInPlace?: boolean | undefined;
+  /** `--max-size` */
+  readonly maxSize?: string | undefined;
+  /** `--remote URL` */
+  readonly remote?: string | undefined;
+  /** `--remote-mode read|read-write` */
+  readonly remoteMode?: string | undefined;
+  /** `--scope NAME` */
+  readonly scope?: string | undefined;
 }
 
 /** Default bounds on a checkpoint's manifest. */

@@ -87,7 +87,12 @@ function readings(word: string, layout: ExplainLayout): string[] {
  * `explanation` is the orchestrator's, `report` the run's mode, reason and change set.
  */
 export function analyzeExplanation(
-  run: { readonly mode: Explanation['mode']; readonly reason: string | null; readonly restored: string | null; readonly changes: ChangeSet },
+  run: {
+    readonly mode: Explanation['mode'];
+    readonly reason: string | null;
+    readonly restored: string | null;
+    readonly changes: ChangeSet;
+  },
   explanation: RunExplanation,
   layout: ExplainLayout,
 ): Explanation {
@@ -145,8 +150,10 @@ export function analyzeExplanation(
         mentioned.add(source);
       }
     }
-    if (causes.length === 0) warnings.push(`${unit.unit}: rebuilt, but no change explains it (${unit.reasons.join('; ') || 'the tool gave no reason'})`);
-    if (unit.commandChanged === true) warnings.push(`${unit.unit}: its command line changed (${unit.reasons.find((r) => /command/i.test(r)) ?? 'as the tool says'})`);
+    if (causes.length === 0)
+      warnings.push(`${unit.unit}: rebuilt, but no change explains it (${unit.reasons.join('; ') || 'the tool gave no reason'})`);
+    if (unit.commandChanged === true)
+      warnings.push(`${unit.unit}: its command line changed (${unit.reasons.find((r) => /command/i.test(r)) ?? 'as the tool says'})`);
     return { ...unit, causes };
   });
   if (!explanation.tool) notes.push('no plugin answered explainBuild: the build tool was not asked what it would rebuild');

@@ -110,11 +110,7 @@ export function startGitListing(dir: string): GitListing {
  * ignored). Each record is `<tag> <mode> <id> <stage>\t<path>` followed by
  * its stat lines, or `? <path>` for an untracked file.
  */
-export async function tryGitSources(
-  dir: string,
-  skip: (path: string) => boolean,
-  started?: GitListing,
-): Promise<GitSources | undefined> {
+export async function tryGitSources(dir: string, skip: (path: string) => boolean, started?: GitListing): Promise<GitSources | undefined> {
   // Inside a .git directory, git lists the index without a work tree.
   if (resolve(dir).split(sep).includes('.git')) return undefined;
   const listed = await (started?.dir === resolve(dir) ? started.result : listWorkTree(dir));
@@ -125,7 +121,7 @@ export async function tryGitSources(
   const indexed = new Map<string, { mode: string; hash: string }>();
   const dirty = new Set<string>();
   const untracked = new Set<string>();
-  for (let at = 0; at < output.length; ) {
+  for (let at = 0; at < output.length;) {
     const end = output.indexOf('\0', at);
     if (end < 0) throw new Error(`git ls-files printed an unterminated record in '${dir}'`);
     const record = output.slice(at, end);
@@ -184,7 +180,10 @@ export async function tryGitSources(
       if (entry) result.set(path, { hash: entry.hash, kind: 'link', target: await readlink(join(dir, path)) });
     }),
   );
-  const hashed = await hashFiles(dir, [...dirty].filter((p) => !skip(p)));
+  const hashed = await hashFiles(
+    dir,
+    [...dirty].filter((p) => !skip(p)),
+  );
   for (const [path, entry] of hashed) result.set(path, entry);
   return {
     sources: new Map([...result].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),

@@ -52,8 +52,24 @@ describe('diffManifests', () => {
   });
 
   it('sorts every list and keeps each path in one list', () => {
-    const before = tree({ 'z.c': file('z'), 'm.c': file('m'), 'k.sh': file('k'), 'l2': link('x'), 'l1': link('x'), 'd2.c': file(''), 'd1.c': file('') });
-    const after = tree({ 'z.c': file('Z'), 'm.c': file('M'), 'k.sh': exec('k'), 'l2': link('y'), 'l1': link('y'), 'b.c': file(''), 'a.c': file('') });
+    const before = tree({
+      'z.c': file('z'),
+      'm.c': file('m'),
+      'k.sh': file('k'),
+      l2: link('x'),
+      l1: link('x'),
+      'd2.c': file(''),
+      'd1.c': file(''),
+    });
+    const after = tree({
+      'z.c': file('Z'),
+      'm.c': file('M'),
+      'k.sh': exec('k'),
+      l2: link('y'),
+      l1: link('y'),
+      'b.c': file(''),
+      'a.c': file(''),
+    });
     const changes = diffManifests(before, after);
     expect(changes).toEqual({
       added: ['a.c', 'b.c'],

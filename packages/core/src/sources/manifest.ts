@@ -39,13 +39,7 @@ export function changedPaths(changes: ChangeSet): string[] {
 
 /** Number of paths a change set touches. */
 export function changeCount(changes: ChangeSet): number {
-  return (
-    changes.added.length +
-    changes.modified.length +
-    changes.removed.length +
-    changes.modeChanged.length +
-    changes.linkChanged.length
-  );
+  return changes.added.length + changes.modified.length + changes.removed.length + changes.modeChanged.length + changes.linkChanged.length;
 }
 
 /** An empty change set. */
@@ -58,10 +52,7 @@ export const NO_CHANGES: ChangeSet = Object.freeze({
 });
 
 /** Computes the change set from `before` (a checkpoint's sources) to `after` (the working tree). */
-export function diffManifests(
-  before: ReadonlyMap<string, SourceEntry>,
-  after: ReadonlyMap<string, SourceEntry>,
-): ChangeSet {
+export function diffManifests(before: ReadonlyMap<string, SourceEntry>, after: ReadonlyMap<string, SourceEntry>): ChangeSet {
   const added: string[] = [];
   const modified: string[] = [];
   const removed: string[] = [];

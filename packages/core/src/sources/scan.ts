@@ -42,8 +42,7 @@ export async function scanSources(options: ScanOptions): Promise<ScanResult> {
   const buildRel = nestedBuildDir(options.sourceDir, options.buildDir);
   const isExcluded = options.exclude.length > 0 ? picomatch([...options.exclude], { dot: true }) : () => false;
   const skip = (path: string): boolean =>
-    (buildRel !== undefined && (path === buildRel || path.startsWith(`${buildRel}/`))) ||
-    isExcluded(path);
+    (buildRel !== undefined && (path === buildRel || path.startsWith(`${buildRel}/`))) || isExcluded(path);
   const listed = await tryGitSources(options.sourceDir, skip, options.gitListing);
   // A directory git ignores (a copy under an ignored path of another
   // repository) lists nothing in git, so changes would go unseen: walk it.
@@ -55,6 +54,9 @@ export async function scanSources(options: ScanOptions): Promise<ScanResult> {
     exclude: options.exclude,
     skipDirs: new Set(buildRel === undefined ? [] : [buildRel]),
   });
-  const sources = await hashFiles(options.sourceDir, paths.filter((p) => !skip(p)));
+  const sources = await hashFiles(
+    options.sourceDir,
+    paths.filter((p) => !skip(p)),
+  );
   return { sources, method: 'walk', untracked: new Set(sources.keys()) };
 }

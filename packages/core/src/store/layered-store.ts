@@ -13,7 +13,7 @@
  */
 import type { CheckpointManifest, CheckpointRef } from '../checkpoint/manifest.js';
 import type { LocalStore } from './local-store.js';
-import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
+import type { CheckpointStore, GcResult, LoadedCheckpoint, PutFileOptions } from './store.js';
 
 export interface LayeredStoreOptions {
   /** Where new checkpoints go; may be read-only itself. */
@@ -78,7 +78,7 @@ export class LayeredStore implements CheckpointStore {
     return this.#top.putBlob(content);
   }
 
-  async putFile(path: string, options?: { likelyPresent?: boolean }): Promise<string> {
+  async putFile(path: string, options?: PutFileOptions): Promise<string> {
     return this.#top.putFile(path, options);
   }
 
@@ -147,6 +147,16 @@ export class LayeredStore implements CheckpointStore {
   prune(project: string, keep: number): Promise<GcResult> {
     // In place, the top store's checkpoints name the lower layers' blobs: its own prune sees only its own.
     return this.#top.prune(project, keep);
+  }
+
+  /** The top store's checkpoints only: the lower layers are never changed. */
+  touchCheckpoint(ref: CheckpointRef): Promise<void> {
+    return this.#top.touchCheckpoint(ref);
+  }
+
+  /** The top store's; in place, its checkpoints name lower blobs it does not count. */
+  trim(maxBytes: number, keep: readonly string[]): Promise<GcResult & { bytesAfter: number }> {
+    return this.#top.trim(maxBytes, keep);
   }
 
   beginWrite(): Promise<() => Promise<void>> {

@@ -6,9 +6,15 @@ import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest } from '../checkpoint/
 import { isOrchestrateError } from '../errors.js';
 import { sha256 } from '../sources/hash.js';
 import { LocalStore, projectKey, removeBlobUnlessRefreshed } from './local-store.js';
+import type { LoadedCheckpoint } from './store.js';
 
 async function newStore(): Promise<LocalStore> {
   return LocalStore.open(join(await mkdtemp(join(tmpdir(), 'orchestrate-store-')), 'store'));
+}
+
+/** The id of a checkpoint that loaded; `undefined` for a manifest that did not, so an expected list of ids fails on it. */
+function loadedId(loaded: LoadedCheckpoint): string | undefined {
+  return loaded.error === undefined ? loaded.ref.id : undefined;
 }
 
 function blobPath(store: LocalStore, hash: string): string {
@@ -90,6 +96,26 @@ describe('LocalStore blobs', () => {
     await writeFile(other, 'other bytes');
     expect(await store.putFile(other, { likelyPresent: true })).toBe(sha256(Buffer.from('other bytes')));
     expect(await tempFiles(store)).toEqual([]);
+  });
+
+  it('shows the bytes it stores to a scan, from offset 0, without another read of the file', async () => {
+    const store = await newStore();
+    const file = join(store.location, '..', 'scanned.o');
+    const content = Buffer.alloc(1.5 * 1024 * 1024, 7);
+    await writeFile(file, content);
+    for (const likelyPresent of [false, true, false]) {
+      const seen: Buffer[] = [];
+      const hash = await store.putFile(file, {
+        likelyPresent,
+        scan: (chunk, offset) => {
+          if (offset === 0) seen.length = 0;
+          expect(offset).toBe(Buffer.concat(seen).length);
+          seen.push(Buffer.from(chunk));
+        },
+      });
+      expect(Buffer.concat(seen)).toEqual(content);
+      expect(hash).toBe(sha256(content));
+    }
   });
 
   it('copies a blob to a destination file', async () => {
@@ -213,7 +239,7 @@ describe('LocalStore gc', () => {
     const result = await store.gc({ keep: 1, project: 'proj' });
     expect(result).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 2 });
     expect(result.bytesFreed).toBe('old only'.length + 'referenced by nothing'.length);
-    expect((await store.loadCheckpoints()).map((l) => l.ref?.id).sort()).toEqual([kept.id, otherRef.id].sort());
+    expect((await store.loadCheckpoints()).map(loadedId).sort()).toEqual([kept.id, otherRef.id].sort());
     for (const hash of [shared, newOnly, other]) await expect(store.verifyBlob(hash)).resolves.toBeUndefined();
     for (const hash of [oldOnly, stray]) expect(await store.hasBlob(hash)).toBe(false);
   });
@@ -238,8 +264,8 @@ describe('LocalStore gc', () => {
     const result = await store.prune('proj', 1);
     expect(result).toMatchObject({ checkpointsRemoved: 2, blobsRemoved: 2 });
     expect(result.bytesFreed).toBe('old only'.length + 'old attachment'.length);
-    expect((await store.loadCheckpoints('proj')).map((l) => l.ref?.id)).toEqual([newest.id]);
-    expect((await store.loadCheckpoints('other')).map((l) => l.ref?.id)).toEqual([other.id]);
+    expect((await store.loadCheckpoints('proj')).map(loadedId)).toEqual([newest.id]);
+    expect((await store.loadCheckpoints('other')).map(loadedId)).toEqual([other.id]);
     for (const hash of [shared, kept, stray, odd]) expect(await store.hasBlob(hash)).toBe(true);
     for (const hash of [oldOnly, oldTable]) expect(await store.hasBlob(hash)).toBe(false);
     expect(await store.prune('proj', 1)).toEqual({ checkpointsRemoved: 0, blobsRemoved: 0, bytesFreed: 0 });
@@ -310,7 +336,6 @@ describe('LocalStore gc', () => {
   });
 });
 
-
 describe('LocalStore gc and prune beside captures', () => {
   it('keepBlob refreshes the time of a blob that is present and says false for one that is absent', async () => {
     const store = await newStore();
@@ -367,7 +392,7 @@ describe('LocalStore gc and prune beside captures', () => {
     // keep 1 counts the two valid manifests only: the older one goes, the newer format stays.
     expect(await store.gc({ keep: 1 })).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 1 });
     expect(await readFile(newerFile, 'utf8')).toBe(newer);
-    expect((await store.loadCheckpoints('proj')).flatMap((l) => (l.ref ? [l.ref.id] : []))).toEqual([kept.id]);
+    expect((await store.loadCheckpoints('proj')).flatMap((l) => (l.error === undefined ? [l.ref.id] : []))).toEqual([kept.id]);
     for (const hash of [named, inData]) expect(await store.hasBlob(hash)).toBe(true);
     expect(await store.hasBlob(stray)).toBe(false);
   });
@@ -383,7 +408,7 @@ describe('LocalStore gc and prune beside captures', () => {
     await ageBlobs(store);
     expect(await store.prune('proj', 1)).toMatchObject({ checkpointsRemoved: 1, blobsRemoved: 0 });
     expect(await readFile(newerFile, 'utf8')).toBe(newer);
-    expect((await store.loadCheckpoints('proj')).some((l) => l.ref?.id === old.id)).toBe(false);
+    expect((await store.loadCheckpoints('proj')).some((l) => loadedId(l) === old.id)).toBe(false);
     expect(await store.hasBlob(named)).toBe(true);
   });
 

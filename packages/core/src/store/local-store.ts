@@ -42,7 +42,7 @@ import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
 import { MANIFEST_SCHEMA_VERSION, parseCheckpointManifest, type CheckpointManifest, type CheckpointRef } from '../checkpoint/manifest.js';
 import { sha256 } from '../sources/hash.js';
-import type { CheckpointStore, GcResult, LoadedCheckpoint } from './store.js';
+import type { CheckpointStore, GcResult, LoadedCheckpoint, PutFileOptions } from './store.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 /** Every 64-hex string in a manifest's text: the blobs an unparsable manifest may name. */
@@ -101,13 +101,19 @@ export function projectKey(project: string): string {
 /** One buffer for every verification read: fresh memory costs page faults (a stream allocates a chunk per read). */
 let readBuffer: Buffer | undefined;
 
-/** SHA-256 of a file in synchronous 1 MiB reads into one reused buffer. */
-function hashFileSync(path: string): string {
+/** SHA-256 of a file in synchronous 1 MiB reads into one reused buffer; `scan` sees each chunk too. */
+function hashFileSync(path: string, scan?: PutFileOptions['scan']): string {
   readBuffer ??= Buffer.allocUnsafe(1024 * 1024);
   const hash = createHash('sha256');
   const fd = openSync(path, 'r');
   try {
-    for (let n = readSync(fd, readBuffer); n > 0; n = readSync(fd, readBuffer)) hash.update(readBuffer.subarray(0, n));
+    let offset = 0;
+    for (let n = readSync(fd, readBuffer); n > 0; n = readSync(fd, readBuffer)) {
+      const chunk = readBuffer.subarray(0, n);
+      hash.update(chunk);
+      scan?.(chunk, offset);
+      offset += n;
+    }
   } finally {
     closeSync(fd);
   }
@@ -202,18 +208,18 @@ export class LocalStore implements CheckpointStore {
     return this.#touch(this.#blobPath(hash));
   }
 
-  async putFile(path: string, options: { likelyPresent?: boolean } = {}): Promise<string> {
+  async putFile(path: string, options: PutFileOptions = {}): Promise<string> {
     this.#assertWritable(`store '${path}'`);
     if (options.likelyPresent === true) {
       // Hashed first through the reused buffer: a blob present already costs no copy.
-      const known = hashFileSync(path);
+      const known = hashFileSync(path, options.scan);
       if (this.#touch(this.#blobPath(known))) return known;
     }
     const temp = this.#tempPath();
     try {
       // A kernel copy, then the copy's own hash: the blob is named after what was stored.
       await copyFile(path, temp);
-      const hash = hashFileSync(temp);
+      const hash = hashFileSync(temp, options.scan);
       const dest = this.#blobPath(hash);
       if (this.#touch(dest)) {
         await rm(temp, { force: true });
@@ -480,6 +486,105 @@ export class LocalStore implements CheckpointStore {
       bytesFreed += info.size;
     }
     return { checkpointsRemoved: removed.length, blobsRemoved, bytesFreed };
+  }
+
+  async touchCheckpoint(ref: CheckpointRef): Promise<void> {
+    if (this.readOnlyReason !== undefined) return;
+    // The manifest's mtime, not its atime: reads leave it alone under any mount option, and
+    // `prune` orders by `createdAt` first, so only equal ones (flat times) see it.
+    const now = new Date();
+    try {
+      utimesSync(join(this.location, 'checkpoints', projectKey(ref.project), `${ref.id}.json`), now, now);
+    } catch {
+      // Not in this store (a lower layer's), or removed meanwhile: nothing to record.
+    }
+  }
+
+  async trim(maxBytes: number, keep: readonly string[]): Promise<GcResult & { bytesAfter: number }> {
+    this.#assertWritable('trim the store');
+    // Before anything is listed, as in prune: blobs of captures in progress are kept by time.
+    const protectAfter = this.#protectedSince();
+    let complete = true;
+    const list = (at: string): string[] => {
+      try {
+        return readdirSync(at);
+      } catch (error) {
+        if (!isMissing(error)) complete = false;
+        return [];
+      }
+    };
+    // Synchronous, as prune: one stat per blob, only when a bound is set.
+    // <store>/objects/<ab>/<sha256>
+    const blobs = new Map<string, { size: number; mtimeMs: number }>();
+    let total = 0;
+    const objects = join(this.location, 'objects');
+    for (const prefix of list(objects)) {
+      for (const name of list(join(objects, prefix))) {
+        const info = statSync(join(objects, prefix, name), { throwIfNoEntry: false });
+        if (!info || !HASH.test(name)) continue;
+        blobs.set(name, { size: info.size, mtimeMs: info.mtimeMs });
+        total += info.size;
+      }
+    }
+    // Every manifest, with the blobs its text names and when it was last used.
+    const kept = new Set(keep);
+    const manifests: { file: string; size: number; usedMs: number; blobs: Set<string>; removable: boolean }[] = [];
+    const root = join(this.location, 'checkpoints');
+    for (const dir of list(root)) {
+      for (const name of list(join(root, dir))) {
+        if (!name.endsWith('.json')) continue;
+        const file = join(root, dir, name);
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          if (!isMissing(error)) complete = false;
+          continue;
+        }
+        const info = statSync(file, { throwIfNoEntry: false });
+        if (!info) continue;
+        let ours = false;
+        try {
+          ours = (JSON.parse(text) as { schema?: unknown }).schema === MANIFEST_SCHEMA_VERSION;
+        } catch {
+          ours = false;
+        }
+        total += info.size;
+        // Another format (a newer orchestrate's) or a damaged file is kept, and protects every hash its text names.
+        const removable = ours && !kept.has(name.slice(0, -'.json'.length));
+        manifests.push({ file, size: info.size, usedMs: info.mtimeMs, blobs: new Set(text.match(HASHES_IN_TEXT) ?? []), removable });
+      }
+    }
+    const result = { checkpointsRemoved: 0, blobsRemoved: 0, bytesFreed: 0, bytesAfter: total };
+    if (total <= maxBytes || !complete) return result;
+    const named = new Map<string, number>();
+    for (const manifest of manifests) for (const blob of manifest.blobs) named.set(blob, (named.get(blob) ?? 0) + 1);
+    const removeBlob = (hash: string): void => {
+      const blob = blobs.get(hash);
+      if (!blob || blob.mtimeMs >= protectAfter) return;
+      if (!removeBlobUnlessRefreshed(this.#blobPath(hash), this.#tempPath(), blob.mtimeMs)) return;
+      blobs.delete(hash);
+      result.blobsRemoved++;
+      result.bytesFreed += blob.size;
+      total -= blob.size;
+    };
+    // Blobs no checkpoint names first (an interrupted capture's), then checkpoints, least recently used first.
+    for (const hash of [...blobs.keys()]) if (!named.has(hash)) removeBlob(hash);
+    const order = manifests.filter((manifest) => manifest.removable).sort((a, b) => a.usedMs - b.usedMs);
+    for (const manifest of order) {
+      if (total <= maxBytes) break;
+      rmSync(manifest.file, { force: true });
+      result.checkpointsRemoved++;
+      result.bytesFreed += manifest.size;
+      total -= manifest.size;
+      for (const hash of manifest.blobs) {
+        const left = (named.get(hash) ?? 1) - 1;
+        named.set(hash, left);
+        if (left === 0) removeBlob(hash);
+      }
+    }
+    result.bytesAfter = total;
+    return result;
   }
 
   /**

@@ -65,6 +65,11 @@ export class ReadOnlyStore implements CheckpointStore {
   prune(project: string, _keep: number): Promise<GcResult> {
     return this.#refuse(`prune the checkpoints of '${project}'`);
   }
+  /** Records nothing: the store is left as it was. */
+  async touchCheckpoint(_ref: CheckpointRef): Promise<void> {}
+  trim(_maxBytes: number): Promise<GcResult & { bytesAfter: number }> {
+    return this.#refuse('trim the store');
+  }
   beginWrite(): Promise<() => Promise<void>> {
     return this.#refuse('begin a write');
   }

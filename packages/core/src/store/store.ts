@@ -12,6 +12,14 @@ export interface GcResult {
   readonly bytesFreed: number;
 }
 
+/** Options of {@link CheckpointStore.putFile}. */
+export interface PutFileOptions {
+  /** The file's bytes were probably stored before: hash it first, so a blob present costs no copy. */
+  likelyPresent?: boolean;
+  /** Sees the bytes hashed, chunk by chunk, from offset 0. */
+  scan?: (chunk: Buffer, offset: number) => void;
+}
+
 /**
  * A content-addressed checkpoint store. Blobs are keyed by the SHA-256 of
  * their bytes; checkpoint ids are the SHA-256 of the manifest's bytes. Reads
@@ -41,9 +49,12 @@ export interface CheckpointStore {
    * is of the bytes stored, read back from the store's own copy. `likelyPresent`
    * (a file whose bytes were probably stored before) hashes the file first, so
    * a blob present costs no copy; otherwise it is copied first, so a new file
-   * is read once less.
+   * is read once less. `scan`, when given, sees the stored bytes as the hash
+   * reads them, in order from offset 0 (again from 0 when the file is read a
+   * second time), so a caller inspects a file without reading it again; a store
+   * that does not call it leaves the caller to read the file itself.
    */
-  putFile(path: string, options?: { likelyPresent?: boolean }): Promise<string>;
+  putFile(path: string, options?: PutFileOptions): Promise<string>;
   /** Reads a blob and verifies its hash; a mismatch throws a StoreError naming the blob. */
   readBlob(hash: string): Promise<Buffer>;
   /**
@@ -73,6 +84,20 @@ export interface CheckpointStore {
    * capture's) are left to `gc`.
    */
   prune(project: string, keep: number): Promise<GcResult>;
+  /**
+   * Records that `ref` was just used (restored), for {@link trim}'s least
+   * recently used order: the manifest file's time. Never fails: a store that
+   * cannot record it (read-only, the checkpoint elsewhere) keeps its order.
+   */
+  touchCheckpoint(ref: CheckpointRef): Promise<void>;
+  /**
+   * Bounds the store's size: removes the least recently used checkpoints (of
+   * every project; saved or restored last, see {@link touchCheckpoint}) and
+   * the blobs no remaining checkpoint names, until the store's blobs and
+   * manifests take at most `maxBytes`. The checkpoints of `keep` stay
+   * whatever their size; blobs of captures in progress stay (as in `gc`).
+   */
+  trim(maxBytes: number, keep: readonly string[]): Promise<GcResult & { readonly bytesAfter: number }>;
   /** Marks a capture in progress, so a concurrent `gc` or `prune` keeps the blobs it writes or refreshes; returns its end. */
   beginWrite(): Promise<() => Promise<void>>;
 }

@@ -42,12 +42,25 @@ export async function copyProject(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * The CLI's `--json` report as tests read it: loose JSON, checked by the
+ * test's expectations rather than by a type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index the report freely; their assertions are the check
+export type CliReport = Record<string, any>;
+
+/** The report's `leftOut` entries for state files left out because they name the old path (the core's path policy). */
+export function leftOutNamingOldPath(report: CliReport | undefined): { reason: string; count: number; cautious: boolean }[] {
+  const entries = (report?.['leftOut'] ?? []) as { reason: string; count: number; cautious: boolean }[];
+  return entries.filter((item) => item.reason.startsWith('names the old path'));
+}
+
 export interface CliRun {
   exitCode: number;
   stdout: string;
   stderr: string;
   /** The parsed `--json` report, when stdout held one. */
-  report: Record<string, any> | undefined;
+  report: CliReport | undefined;
 }
 
 /** Runs the real `orchestrate` CLI as a subprocess with `--json`. */
@@ -60,9 +73,9 @@ export async function runOrchestrate(
     env: { ...process.env, CI: 'true', ...options.env },
   });
   const stdout = result.stdout;
-  let report: Record<string, any> | undefined;
+  let report: CliReport | undefined;
   const last = stdout.trim().split('\n').pop();
-  if (last?.startsWith('{')) report = JSON.parse(last) as Record<string, any>;
+  if (last?.startsWith('{')) report = JSON.parse(last) as CliReport;
   return { exitCode: result.exitCode ?? -1, stdout, stderr: result.stderr, report };
 }
 
@@ -73,8 +86,8 @@ export interface CompilerLog {
   /** The environment variable the wrapper appends to. */
   readonly env: Record<string, string>;
   /** Sources compiled since the last reset, relative to the compiler's working directory, sorted. */
-  units(): Promise<string[]>;
-  reset(): Promise<void>;
+  readonly units: () => Promise<string[]>;
+  readonly reset: () => Promise<void>;
 }
 
 /** Writes a compiler wrapper into `dir` (the real compiler: `compiler`). */
@@ -129,7 +142,9 @@ export async function listTree(dir: string, filter: (path: string) => boolean = 
 export async function digestOf(path: string): Promise<string> {
   const info = await lstat(path);
   if (info.isSymbolicLink()) return `link:${await readlink(path)}`;
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /**
@@ -161,4 +176,14 @@ export function rel(root: string, path: string): string {
 
 export { mulberry32, type Rng } from './random.js';
 export { applyRandomEdits, type EditKind, type EditRecord, type RandomEditOptions } from './random-edits.js';
+export {
+  runDifferential,
+  fuzzPlan,
+  DifferentialError,
+  type DifferentialEdits,
+  type DifferentialOptions,
+  type DifferentialProgram,
+  type DifferentialStep,
+  type FuzzPlan,
+} from './differential.js';
 export { scenarioHarness, programOutput, type Scenario, type ScenarioHarnessOptions, type ScenarioResult } from './scenario.js';

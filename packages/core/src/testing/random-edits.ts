@@ -7,7 +7,37 @@ import { dirname, join } from 'node:path';
 import { setTimes } from '../checkpoint/times.js';
 import type { Rng } from './random.js';
 
-export type EditKind = 'modify' | 'add' | 'delete' | 'rename' | 'chmod' | 'symlink' | 'old-mtime' | 'reset-mtimes';
+/**
+ * What an edit does:
+ * - `modify`: changes a number in an editable file (a body, a header, data).
+ * - `touch`: gives an editable file a new mtime, its bytes unchanged.
+ * - `old-mtime`: changes a number and gives the file an mtime in 2000.
+ * - `add`, `delete`, `rename`: a source file alone (build files that glob).
+ * - `build-file`: adds or removes a source together with the line of a build
+ *   file (or module declaration) that lists it ({@link RandomEditOptions.buildFile}).
+ * - `generated-input`: changes a number in a file a build rule or build
+ *   script reads to generate code.
+ * - `chmod`: flips a file's executable bits.
+ * - `symlink`: points a link at another target, or replaces a regular file by
+ *   a link.
+ * - `reset-mtimes`: gives every source the same mtime in 2000.
+ * - `move`: the tree moves to a new directory at another path, as a fresh
+ *   copy (new mtimes, no build state); later edits apply there
+ *   ({@link RandomEditOptions.move}).
+ */
+export type EditKind =
+  | 'modify'
+  | 'touch'
+  | 'add'
+  | 'delete'
+  | 'rename'
+  | 'build-file'
+  | 'generated-input'
+  | 'chmod'
+  | 'symlink'
+  | 'old-mtime'
+  | 'reset-mtimes'
+  | 'move';
 
 export interface EditRecord {
   kind: EditKind;
@@ -38,6 +68,21 @@ export interface RandomEditOptions {
   links?: () => Promise<{ link: string; targets: string[] }[]>;
   /** Every file (`reset-mtimes`). */
   all?: () => Promise<string[]>;
+  /**
+   * Adds or removes a source together with the build-file line that lists it
+   * (`build-file`); returns what it did, or `undefined` when it could not.
+   */
+  buildFile?: (rng: Rng, n: number) => Promise<{ path: string; detail?: string } | undefined>;
+  /** Called after a `rename`, to rename the file where a build file names it. */
+  renamed?: (from: string, to: string) => Promise<void>;
+  /** Files a build rule or build script reads to generate code (`generated-input`). */
+  generatedInputs?: () => Promise<string[]>;
+  /**
+   * Moves the tree to a fresh copy at another path (`move`) and returns the
+   * new root; the callbacks above must then list and edit the new root (the
+   * differential driver gives callbacks that follow it).
+   */
+  move?: () => Promise<string>;
 }
 
 /** Replaces one decimal number of `text` by another (or appends a comment when there is none). */
@@ -53,9 +98,17 @@ export function changeANumber(text: string, rng: Rng, n: number): string {
 
 const OLD_TIME_NS = 946_684_800_000_000_000n; // 2000-01-01T00:00:00Z
 
+/** A time after the file's current mtime and after now, in ns. */
+async function later(path: string): Promise<bigint> {
+  const info = await lstat(path, { bigint: true });
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return (info.mtimeNs > now ? info.mtimeNs : now) + 1_000_000n;
+}
+
 /** Applies `count` random edits and returns what was done, to print with a failure. */
 export async function applyRandomEdits(options: RandomEditOptions): Promise<EditRecord[]> {
-  const { root, rng } = options;
+  const { rng } = options;
+  let root = options.root;
   const done: EditRecord[] = [];
   for (let n = 0; n < options.count; n++) {
     const kind = rng.pick(options.kinds);
@@ -67,6 +120,33 @@ export async function applyRandomEdits(options: RandomEditOptions): Promise<Edit
         await writeFile(abs, changeANumber(await readFile(abs, 'utf8'), rng, n));
         if (kind === 'old-mtime') await setTimes([[abs, OLD_TIME_NS]]);
         done.push({ kind, path });
+        break;
+      }
+      case 'touch': {
+        const path = rng.pick(await options.editable());
+        const abs = join(root, path);
+        await setTimes([[abs, await later(abs)]]);
+        done.push({ kind, path });
+        break;
+      }
+      case 'generated-input': {
+        const candidates = (await options.generatedInputs?.()) ?? [];
+        if (candidates.length === 0) break;
+        const path = rng.pick(candidates);
+        const abs = join(root, path);
+        await writeFile(abs, changeANumber(await readFile(abs, 'utf8'), rng, n));
+        done.push({ kind, path });
+        break;
+      }
+      case 'build-file': {
+        const edit = await options.buildFile?.(rng, n);
+        if (edit) done.push({ kind, ...edit });
+        break;
+      }
+      case 'move': {
+        if (!options.move) break;
+        root = await options.move();
+        done.push({ kind, path: root });
         break;
       }
       case 'add': {
@@ -91,6 +171,7 @@ export async function applyRandomEdits(options: RandomEditOptions): Promise<Edit
         const path = rng.pick(candidates);
         const to = options.renameTo(path, n);
         await rename(join(root, path), join(root, to));
+        await options.renamed?.(path, to);
         done.push({ kind, path, detail: to });
         break;
       }
@@ -122,6 +203,10 @@ export async function applyRandomEdits(options: RandomEditOptions): Promise<Edit
         await setTimes(all.map((p) => [join(root, p), OLD_TIME_NS] as const));
         done.push({ kind, path: '*' });
         break;
+      }
+      default: {
+        const unknown: never = kind;
+        throw new Error(`unknown edit kind ${JSON.stringify(unknown)}`);
       }
     }
   }

@@ -96,7 +96,9 @@ export async function compareOutputs(options: CompareOptions): Promise<Compariso
   for (const path of options.cleanOutputs) if (!warmSet.has(path)) missing.push({ path, missingFrom: 'checkpoint' });
   for (const path of options.warmOutputs) if (!cleanSet.has(path)) missing.push({ path, missingFrom: 'clean' });
   const roots = options.checkpoint
-    ? [...new Set([options.checkpoint.roots.build, options.checkpoint.roots.source, options.checkpoint.roots.project])].map((r) => Buffer.from(r))
+    ? [...new Set([options.checkpoint.roots.build, options.checkpoint.roots.source, options.checkpoint.roots.project])].map((r) =>
+        Buffer.from(r),
+      )
     : [];
   let stale: Promise<string[]> | undefined;
   const differing: OutputDifference[] = [];
@@ -120,11 +122,19 @@ export async function compareOutputs(options: CompareOptions): Promise<Compariso
       if (kept.length > 0) {
         // The deepest files first: what was kept stale, rather than the output linked from it.
         const named = kept.filter((p) => !warmSet.has(p));
-        const list = (named.length > 0 ? named : kept).slice(0, 3).map((p) => `'${p}'`).join(', ');
+        const list = (named.length > 0 ? named : kept)
+          .slice(0, 3)
+          .map((p) => `'${p}'`)
+          .join(', ');
         cause = `a warm-build-only dependency: the build files may miss a prerequisite of ${list} (kept as restored from the checkpoint, a clean build makes it differently)`;
       }
     }
-    differing.push({ path, offset: firstDifference(warm, clean), size: [warm.length, clean.length], ...(cause === undefined ? {} : { cause }) });
+    differing.push({
+      path,
+      offset: firstDifference(warm, clean),
+      size: [warm.length, clean.length],
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
   missing.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { identical: differing.length === 0 && missing.length === 0, compared, differing, missing };

@@ -85,9 +85,12 @@ function relativeDirs(config: ResolvedConfig, purpose: string): { sourceDir: str
     ['build', config.buildDir, buildDir],
   ] as const) {
     if (rel === undefined) {
-      throw new UsageError(`${purpose} copies the project directory '${config.projectDir}', but the ${name} directory '${dir}' lies outside it`, {
-        hint: `set '${name}Dir' inside the project directory to ${purpose} this project`,
-      });
+      throw new UsageError(
+        `${purpose} copies the project directory '${config.projectDir}', but the ${name} directory '${dir}' lies outside it`,
+        {
+          hint: `set '${name}Dir' inside the project directory to ${purpose} this project`,
+        },
+      );
     }
   }
   return { sourceDir: sourceDir || '.', buildDir: buildDir || '.' };
@@ -108,8 +111,19 @@ async function knownOutputs(config: ResolvedConfig, store: CheckpointStore): Pro
 }
 
 /** Copies the user's sources (less known build outputs) and the config into `to`, at their paths relative to the project directory. */
-async function copySources(config: ResolvedConfig, project: LoadedProject, store: CheckpointStore, to: string, logger: Logger): Promise<void> {
-  const scan = await scanSources({ sourceDir: config.sourceDir, buildDir: config.buildDir, include: config.include, exclude: config.exclude });
+async function copySources(
+  config: ResolvedConfig,
+  project: LoadedProject,
+  store: CheckpointStore,
+  to: string,
+  logger: Logger,
+): Promise<void> {
+  const scan = await scanSources({
+    sourceDir: config.sourceDir,
+    buildDir: config.buildDir,
+    include: config.include,
+    exclude: config.exclude,
+  });
   const outputs = await knownOutputs(config, store);
   const sourceRel = relativeInside(config.projectDir, config.sourceDir) ?? '';
   let copied = 0;

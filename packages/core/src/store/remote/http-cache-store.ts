@@ -67,7 +67,8 @@ export class HttpCacheStore extends PackedRemoteStore {
     } catch {
       throw new Error(`'${url}' is not an HTTP cache URL (http(s)://host[:port]/prefix)`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`'${url}' is not an HTTP cache URL (http(s)://host[:port]/prefix)`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new Error(`'${url}' is not an HTTP cache URL (http(s)://host[:port]/prefix)`);
     if (parsed.search !== '' || parsed.hash !== '') throw new Error(`'${redact(url)}': an HTTP cache URL takes no query or fragment`);
     const env = options.env ?? process.env;
     const token = env['ORCHESTRATE_CACHE_TOKEN'];
@@ -87,7 +88,16 @@ export class HttpCacheStore extends PackedRemoteStore {
     return this.#base;
   }
 
-  async #send(method: string, path: string, init: { body?: Buffer | NodeJS.ReadableStream; headers?: Record<string, string>; signal?: AbortSignal | undefined; transfer?: boolean } = {}): Promise<Response> {
+  async #send(
+    method: string,
+    path: string,
+    init: {
+      body?: Buffer | NodeJS.ReadableStream;
+      headers?: Record<string, string>;
+      signal?: AbortSignal | undefined;
+      transfer?: boolean;
+    } = {},
+  ): Promise<Response> {
     this.requests[method] = (this.requests[method] ?? 0) + 1;
     const headers: Record<string, string> = { ...init.headers };
     if (this.#authorization !== undefined) headers['authorization'] = this.#authorization;
@@ -116,7 +126,8 @@ export class HttpCacheStore extends PackedRemoteStore {
     await this.#expect(response, 'GET', path, [200]);
     const bytes = await readBounded(response, MAX_INDEX_BYTES, `the index at /ac/${key.slice(0, 12)}`);
     const parsed = checkpointIndexSchema.safeParse(JSON.parse(bytes.toString('utf8')));
-    if (!parsed.success) throw new Error(`the index at /ac/${key.slice(0, 12)} fails its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      throw new Error(`the index at /ac/${key.slice(0, 12)} fails its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return parsed.data;
   }
 
@@ -167,7 +178,10 @@ export class HttpCacheStore extends PackedRemoteStore {
       checkpoints: [entry, ...previous.filter((item) => item.id !== pointer.id)].slice(0, this.options.keep ?? 10),
     };
     const path = `ac/${key}`;
-    const response = await this.#send('PUT', path, { body: Buffer.from(`${JSON.stringify(index)}\n`), headers: { 'content-type': 'application/json' } });
+    const response = await this.#send('PUT', path, {
+      body: Buffer.from(`${JSON.stringify(index)}\n`),
+      headers: { 'content-type': 'application/json' },
+    });
     await this.#expect(response, 'PUT', path, [200, 201, 204]);
     await response.body?.cancel();
     return path;
@@ -191,7 +205,13 @@ export class HttpCacheStore extends PackedRemoteStore {
     return bytes;
   }
 
-  protected async downloadBlob(digest: string, size: number, file: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void> {
+  protected async downloadBlob(
+    digest: string,
+    size: number,
+    file: string,
+    onBytes: (n: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const path = `cas/${digest}`;
     const response = await this.#expect(await this.#send('GET', path, { signal, transfer: true }), 'GET', path, [200]);
     try {
@@ -205,7 +225,12 @@ export class HttpCacheStore extends PackedRemoteStore {
     const path = `cas/${digest}`;
     const size = Buffer.isBuffer(content) ? content.length : content.size;
     const body = Buffer.isBuffer(content) ? content : createReadStream(content.file, { highWaterMark: 1024 * 1024 });
-    const response = await this.#send('PUT', path, { body, signal, transfer: true, headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } });
+    const response = await this.#send('PUT', path, {
+      body,
+      signal,
+      transfer: true,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    });
     await this.#expect(response, 'PUT', path, [200, 201, 204]);
     await response.body?.cancel();
     return size;

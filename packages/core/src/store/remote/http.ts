@@ -63,7 +63,8 @@ export async function request(url: string, init: RequestOptions): Promise<Respon
     } as RequestInit);
   } catch (error) {
     const cause = (error as Error & { cause?: Error }).cause;
-    const detail = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause?.message ?? (error as Error).message);
+    const detail =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause?.message ?? (error as Error).message);
     throw new HttpError(method, url, undefined, detail);
   }
 }

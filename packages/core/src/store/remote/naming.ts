@@ -19,7 +19,10 @@ export function scopeHash(scope: string): string {
 
 /** A readable slug: lower-case letters and digits only, at most `max` characters, never empty. */
 export function slug(text: string, max: number): string {
-  const out = text.toLowerCase().replace(/[^a-z0-9]+/g, '').slice(0, max);
+  const out = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '')
+    .slice(0, max);
   return out === '' ? 'x' : out;
 }
 

@@ -67,7 +67,8 @@ export function registryCredentials(host: string, env: Readonly<Record<string, s
     const colon = decoded.indexOf(':');
     if (colon > 0) return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  if (typeof entry.username === 'string' && typeof entry.password === 'string') return { kind: 'basic', username: entry.username, password: entry.password };
+  if (typeof entry.username === 'string' && typeof entry.password === 'string')
+    return { kind: 'basic', username: entry.username, password: entry.password };
   return { kind: 'none' };
 }
 
@@ -125,15 +126,27 @@ export class OciClient {
    * Redirects are followed by hand, without credentials to another origin
    * (blob downloads redirect to storage).
    */
-  async send(method: string, url: string, init: { headers?: Record<string, string>; body?: Body; push?: boolean; signal?: AbortSignal | undefined; transfer?: boolean } = {}): Promise<Response> {
+  async send(
+    method: string,
+    url: string,
+    init: { headers?: Record<string, string>; body?: Body; push?: boolean; signal?: AbortSignal | undefined; transfer?: boolean } = {},
+  ): Promise<Response> {
     const access = init.push === true ? 'push' : 'pull';
     const timeoutMs = init.transfer === true ? this.#options.transferTimeoutMs : this.#options.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...init.headers };
-      const auth = this.#auth.get(access) ?? (this.#options.credentials.kind === 'token' ? `Bearer ${this.#options.credentials.token}` : undefined);
+      const auth =
+        this.#auth.get(access) ?? (this.#options.credentials.kind === 'token' ? `Bearer ${this.#options.credentials.token}` : undefined);
       if (auth !== undefined) headers['authorization'] = auth;
       this.requests[method] = (this.requests[method] ?? 0) + 1;
-      let response = await request(url, { method, headers, body: init.body?.() ?? null, redirect: 'manual', timeoutMs, signal: init.signal });
+      let response = await request(url, {
+        method,
+        headers,
+        body: init.body?.() ?? null,
+        redirect: 'manual',
+        timeoutMs,
+        signal: init.signal,
+      });
       for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.has('location') && hops < 5; hops++) {
         if (method !== 'GET' && method !== 'HEAD') break;
         const next = new URL(response.headers.get('location')!, url).toString();
@@ -160,7 +173,10 @@ export class OciClient {
     const creds = this.#options.credentials;
     const registry = new URL(this.#options.base).host;
     if (scheme === 'basic') {
-      if (creds.kind !== 'basic') throw new Error(`${registry} asks for basic credentials: set ORCHESTRATE_REGISTRY_USER and ORCHESTRATE_REGISTRY_PASSWORD, or log in with docker`);
+      if (creds.kind !== 'basic')
+        throw new Error(
+          `${registry} asks for basic credentials: set ORCHESTRATE_REGISTRY_USER and ORCHESTRATE_REGISTRY_PASSWORD, or log in with docker`,
+        );
       if (!this.#mayCarryCredentials(this.#options.base)) throw new Error(`not sending credentials over plain HTTP to ${registry}`);
       return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     }
@@ -177,7 +193,12 @@ export class OciClient {
       if (!this.#mayCarryCredentials(url.toString())) throw new Error(`not sending credentials over plain HTTP to ${url.host}`);
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.refreshToken, scope, client_id: 'orchestrate' });
       if (params['service'] !== undefined) form.set('service', params['service']);
-      response = await request(url.toString(), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString(), timeoutMs: this.#options.timeoutMs });
+      response = await request(url.toString(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+        timeoutMs: this.#options.timeoutMs,
+      });
     } else {
       url.searchParams.set('scope', scope);
       if (creds.kind === 'basic') {
@@ -187,7 +208,10 @@ export class OciClient {
       response = await request(url.toString(), { method: 'GET', headers, timeoutMs: this.#options.timeoutMs });
     }
     if (!response.ok) throw new HttpError('GET', url.toString(), response.status, `token request refused: ${await errorDetail(response)}`);
-    const body = JSON.parse((await readBounded(response, 1024 * 1024, 'the token response')).toString('utf8')) as { token?: unknown; access_token?: unknown };
+    const body = JSON.parse((await readBounded(response, 1024 * 1024, 'the token response')).toString('utf8')) as {
+      token?: unknown;
+      access_token?: unknown;
+    };
     const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
     if (token === undefined) throw new Error(`${url.host}'s token response has no token`);
     return `Bearer ${token}`;
@@ -233,7 +257,12 @@ export class OciClient {
    */
   async uploadBlob(digest: string, content: Buffer | { file: string; size: number }, signal?: AbortSignal): Promise<number> {
     const start = this.#url('blobs/uploads/');
-    const opened = await this.#expect(await this.send('POST', start, { push: true, signal, headers: { 'content-length': '0' } }), 'POST', start, [202]);
+    const opened = await this.#expect(
+      await this.send('POST', start, { push: true, signal, headers: { 'content-length': '0' } }),
+      'POST',
+      start,
+      [202],
+    );
     let location = this.#location(opened, start);
     await opened.body?.cancel();
     const size = Buffer.isBuffer(content) ? content.length : content.size;
@@ -250,7 +279,11 @@ export class OciClient {
           transfer: true,
           signal,
           body,
-          headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end - 1}`, 'content-length': String(end - offset) },
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `${offset}-${end - 1}`,
+            'content-length': String(end - offset),
+          },
         });
         await this.#expect(response, 'PATCH', location, [202]);
         location = this.#location(response, location);

@@ -110,9 +110,13 @@ export class OciStore extends PackedRemoteStore {
       layers?: unknown;
       annotations?: Record<string, unknown>;
     };
-    if (manifest.schemaVersion !== 2 || manifest.artifactType !== CHECKPOINT_ARTIFACT_TYPE) throw new Error(`tag '${info.location}' is not an orchestrate checkpoint`);
+    if (manifest.schemaVersion !== 2 || manifest.artifactType !== CHECKPOINT_ARTIFACT_TYPE)
+      throw new Error(`tag '${info.location}' is not an orchestrate checkpoint`);
     const config = manifest.config;
-    const id = config?.mediaType === CHECKPOINT_MANIFEST_MEDIA_TYPE && typeof config.digest === 'string' ? DIGEST.exec(config.digest)?.[1] : undefined;
+    const id =
+      config?.mediaType === CHECKPOINT_MANIFEST_MEDIA_TYPE && typeof config.digest === 'string'
+        ? DIGEST.exec(config.digest)?.[1]
+        : undefined;
     if (id === undefined) throw new Error(`tag '${info.location}' has no checkpoint manifest as its config`);
     const layers = Array.isArray(manifest.layers) ? (manifest.layers as OciDescriptor[]) : [];
     const indexLayer = layers.find((layer) => layer.mediaType === PACK_INDEX_MEDIA_TYPE);
@@ -147,7 +151,11 @@ export class OciStore extends PackedRemoteStore {
       config: { mediaType: CHECKPOINT_MANIFEST_MEDIA_TYPE, digest: `sha256:${pointer.id}`, size: pointer.manifestSize },
       layers: [
         { mediaType: PACK_INDEX_MEDIA_TYPE, digest: `sha256:${pointer.packIndex}`, size: pointer.packIndexSize },
-        ...[...unique.values()].map((pack) => ({ mediaType: packMediaType(pack.compression), digest: `sha256:${pack.digest}`, size: pack.size })),
+        ...[...unique.values()].map((pack) => ({
+          mediaType: packMediaType(pack.compression),
+          digest: `sha256:${pack.digest}`,
+          size: pack.size,
+        })),
       ],
       annotations,
     };

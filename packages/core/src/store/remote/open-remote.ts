@@ -10,5 +10,7 @@ import type { RemoteStore } from './remote-store.js';
 export function openRemoteStore(url: string, options: OciStoreOptions = {}): RemoteStore {
   if (/^oci(\+http)?:\/\//.test(url)) return new OciStore(url, options);
   if (/^https?:\/\//.test(url)) return new HttpCacheStore(url, options);
-  throw new Error(`'${url}' is not a remote store URL: expected oci://host/repository, oci+http://host/repository or http(s)://host/prefix`);
+  throw new Error(
+    `'${url}' is not a remote store URL: expected oci://host/repository, oci+http://host/repository or http(s)://host/prefix`,
+  );
 }

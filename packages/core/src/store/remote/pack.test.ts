@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,7 +9,8 @@ import { createGzip } from 'node:zlib';
 import { Header } from 'tar';
 import { describe, expect, test } from 'vitest';
 import { canDecompress, type Compression } from './compression.js';
-import { planPacks, unpackPack, writePack, type NeededBlob } from './pack.js';
+import type { CheckpointManifest } from '../../checkpoint/manifest.js';
+import { manifestBlobs, planPacks, unpackPack, writePack, type NeededBlob } from './pack.js';
 import type { FetchTarget } from './remote-store.js';
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -46,7 +47,16 @@ async function hostileTar(entries: { path: string; type?: string; linkpath?: str
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const block = Buffer.alloc(512);
-    new Header({ path: entry.path, mode: 0o644, size: entry.size ?? entry.content.length, type: (entry.type ?? 'File') as 'File', ...(entry.linkpath === undefined ? {} : { linkpath: entry.linkpath }), mtime: new Date(0), uid: 0, gid: 0 }).encode(block, 0);
+    new Header({
+      path: entry.path,
+      mode: 0o644,
+      size: entry.size ?? entry.content.length,
+      type: (entry.type ?? 'File') as 'File',
+      ...(entry.linkpath === undefined ? {} : { linkpath: entry.linkpath }),
+      mtime: new Date(0),
+      uid: 0,
+      gid: 0,
+    }).encode(block, 0);
     blocks.push(block, entry.content, Buffer.alloc((512 - (entry.content.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
@@ -62,7 +72,13 @@ describe.each(['gzip', 'zstd'] as Compression[])('packs compressed with %s', (co
     expect(sha(await readFile(join(dir, 'pack')))).toBe(pack.digest);
     const target = memoryTarget();
     const expected = new Map(needed.map((b) => [b.hash, b.size]));
-    const written = await unpackPack(join(dir, 'pack'), compression, { expected, wanted: new Set(expected.keys()), maxBlobSize: 1e9 }, target, dir);
+    const written = await unpackPack(
+      join(dir, 'pack'),
+      compression,
+      { expected, wanted: new Set(expected.keys()), maxBlobSize: 1e9 },
+      target,
+      dir,
+    );
     expect(written).toBe(3);
     for (const content of contents) expect(target.blobs.get(sha(content))?.equals(content)).toBe(true);
   });
@@ -76,10 +92,19 @@ describe('unpacking refuses hostile entries and writes nothing of them', () => {
   };
   const cases: [string, Parameters<typeof hostileTar>[0], RegExp, Record<string, number | undefined>?][] = [
     ['a name that is not a blob hash', [{ path: '../../etc/passwd', content: good }], /not a blob this pack should hold/],
-    ['a symbolic link', [{ path: sha(good), type: 'SymbolicLink', linkpath: '/etc/passwd', content: Buffer.alloc(0), size: 0 }], /not a regular file/],
+    [
+      'a symbolic link',
+      [{ path: sha(good), type: 'SymbolicLink', linkpath: '/etc/passwd', content: Buffer.alloc(0), size: 0 }],
+      /not a regular file/,
+    ],
     ['bytes that do not match the name', [{ path: sha(good), content: Buffer.from('evil') }], /does not match its hash/],
     ['a size other than the manifest records', [{ path: sha(good), content: Buffer.from('good!') }], /expected 4/],
-    ['an unsized blob above the bound', [{ path: 'a'.repeat(64), content: Buffer.alloc(2000) }], /expected at most 1000/, { ['a'.repeat(64)]: undefined }],
+    [
+      'an unsized blob above the bound',
+      [{ path: 'a'.repeat(64), content: Buffer.alloc(2000) }],
+      /expected at most 1000/,
+      { ['a'.repeat(64)]: undefined },
+    ],
   ];
   test.each(cases)('%s', async (_name, entries, message, extra) => {
     const file = await hostileTar(entries);
@@ -90,7 +115,9 @@ describe('unpacking refuses hostile entries and writes nothing of them', () => {
 
   test('a blob the index lists but the pack lacks is an error', async () => {
     const file = await hostileTar([{ path: sha(good), content: good }]);
-    await expect(unpackPack(file, 'gzip', rules({ ['b'.repeat(64)]: 3 }), memoryTarget(), join(file, '..'))).rejects.toThrow(/missing from the pack/);
+    await expect(unpackPack(file, 'gzip', rules({ ['b'.repeat(64)]: 3 }), memoryTarget(), join(file, '..'))).rejects.toThrow(
+      /missing from the pack/,
+    );
   });
 });
 
@@ -112,4 +139,25 @@ describe('planPacks', () => {
     const plan = planPacks([blob(1), blob(2), blob(3), blob(4)], previous, 1000);
     expect(plan).toEqual([{ reuse: previous.packs[0] }, { blobs: [blob(3), blob(4)] }]);
   });
+});
+
+test("a transformed file's recorded size is not expected of its blob (the blob holds the placeholders, the file the paths)", () => {
+  const blob = 'a'.repeat(64);
+  const plain = 'b'.repeat(64);
+  const manifest = {
+    state: {
+      'lib.pc': { kind: 'file', blob, size: 94, mtimeNs: '1', transform: 'orchestrate:roots' },
+      'copy.pc': { kind: 'file', blob, size: 65, mtimeNs: '1' },
+      'main.o': { kind: 'file', blob: plain, size: 10, mtimeNs: '1' },
+    },
+  } as unknown as CheckpointManifest;
+  // The untransformed copy tells the blob's size; alone, a transformed record tells none.
+  expect(manifestBlobs(manifest)).toEqual([
+    { hash: blob, size: 65 },
+    { hash: plain, size: 10 },
+  ]);
+  const only = {
+    state: { 'lib.pc': { kind: 'file', blob, size: 94, mtimeNs: '1', transform: 'orchestrate:roots' } },
+  } as unknown as CheckpointManifest;
+  expect(manifestBlobs(only)).toEqual([{ hash: blob, size: undefined }]);
 });

@@ -73,7 +73,10 @@ export function manifestBlobs(manifest: CheckpointManifest): NeededBlob[] {
   const paths = Object.keys(manifest.state).sort();
   for (const path of paths) {
     const record = manifest.state[path];
-    if (record?.blob !== undefined && !out.has(record.blob)) out.set(record.blob, { hash: record.blob, size: record.size });
+    if (record?.blob === undefined) continue;
+    // A transformed file's record gives the restored file's size, not the stored blob's: unknown then.
+    const size = record.transform === undefined ? record.size : undefined;
+    if (out.get(record.blob)?.size === undefined) out.set(record.blob, { hash: record.blob, size: size ?? out.get(record.blob)?.size });
   }
   for (const blob of Object.values(manifest.attachments ?? {})) if (!out.has(blob)) out.set(blob, { hash: blob, size: undefined });
   return [...out.values()];
@@ -85,11 +88,17 @@ export function manifestBlobs(manifest: CheckpointManifest): NeededBlob[] {
  * pack (the first that lists it is used).
  * Returns the index and, for each blob, the pack that holds it.
  */
-export function checkPackIndex(json: unknown, id: string, manifest: CheckpointManifest): { index: PackIndex; packOf: Map<string, PackEntry> } {
+export function checkPackIndex(
+  json: unknown,
+  id: string,
+  manifest: CheckpointManifest,
+): { index: PackIndex; packOf: Map<string, PackEntry> } {
   const parsed = packIndexSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`pack index fails its schema${issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : ''}: ${issue?.message ?? 'invalid'}`);
+    throw new Error(
+      `pack index fails its schema${issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   const index = parsed.data;
   if (index.checkpoint !== id) throw new Error(`pack index belongs to checkpoint ${index.checkpoint.slice(0, 12)}, not ${id.slice(0, 12)}`);
@@ -190,7 +199,12 @@ function hashingFile(file: string): { sink: Writable; done: () => { digest: stri
 }
 
 /** Writes a pack of `blobs` to `file`; returns its entry for the pack index. */
-export async function writePack(blobs: readonly NeededBlob[], source: PushSource, file: string, compression: Compression): Promise<PackEntry> {
+export async function writePack(
+  blobs: readonly NeededBlob[],
+  source: PushSource,
+  file: string,
+  compression: Compression,
+): Promise<PackEntry> {
   const { sink, done } = hashingFile(file);
   await pipeline(Readable.from(tarStream(blobs, source)), compressor(compression), sink);
   const { digest, size } = done();
@@ -224,7 +238,13 @@ export interface UnpackRules {
  * of the recorded size) and hashed before it is written. Returns the blobs
  * written. Throws on the first violation, naming it.
  */
-export async function unpackPack(file: string, compression: Compression, rules: UnpackRules, into: FetchTarget, tempDir: string): Promise<number> {
+export async function unpackPack(
+  file: string,
+  compression: Compression,
+  rules: UnpackRules,
+  into: FetchTarget,
+  tempDir: string,
+): Promise<number> {
   const seen = new Set<string>();
   const pending: Promise<void>[] = [];
   let failure: Error | undefined;
@@ -268,14 +288,16 @@ export async function unpackPack(file: string, compression: Compression, rules: 
           return;
         }
         const want = rules.wanted.has(name);
-        pending.push(receiveEntry(entry, name, want, into, staging).then(
-          (stored) => {
-            if (stored) written++;
-          },
-          (error: unknown) => fail((error as Error).message),
-        ));
+        pending.push(
+          receiveEntry(entry, name, want, into, staging).then(
+            (stored) => {
+              if (stored) written++;
+            },
+            (error: unknown) => fail((error as Error).message),
+          ),
+        );
       },
-    } as ConstructorParameters<typeof Parser>[0]);
+    });
     await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), decompressor(compression), parser as unknown as Writable);
     await Promise.all(pending);
     if (failure) throw failure;
@@ -317,4 +339,3 @@ async function receiveEntry(entry: ReadEntry, hash: string, want: boolean, into:
 export function jsonBytes(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value)}\n`);
 }
-

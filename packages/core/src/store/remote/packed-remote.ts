@@ -94,7 +94,13 @@ export abstract class PackedRemoteStore implements RemoteStore {
   /** Reads a small blob (a manifest, a pack index) and checks its digest. */
   protected abstract readBlob(digest: string, max: number, what: string): Promise<Buffer>;
   /** Downloads a blob to `file`, checking its size and digest; `onBytes` counts progress. */
-  protected abstract downloadBlob(digest: string, size: number, file: string, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void>;
+  protected abstract downloadBlob(
+    digest: string,
+    size: number,
+    file: string,
+    onBytes: (n: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Uploads a blob from bytes or a file; returns the bytes sent. */
   protected abstract uploadBlob(digest: string, content: Buffer | { file: string; size: number }, signal?: AbortSignal): Promise<number>;
 
@@ -151,9 +157,15 @@ export abstract class PackedRemoteStore implements RemoteStore {
       const parsed = parseCheckpointManifest(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new Error(`its manifest fails the schema${issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : ''}: ${issue?.message ?? 'invalid'}`);
+        throw new Error(
+          `its manifest fails the schema${issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : ''}: ${issue?.message ?? 'invalid'}`,
+        );
       }
-      if (parsed.data.project !== info.project) throw new Error(`its manifest is of project '${parsed.data.project}', not '${info.project}'`);
+      if (parsed.data.project !== info.project)
+        throw new Error(`its manifest is of project '${parsed.data.project}', not '${info.project}'`);
+      if (parsed.data.scope !== undefined && parsed.data.scope !== pointer.scope) {
+        throw new Error(`its manifest was written by scope '${parsed.data.scope}', but it is listed under '${pointer.scope}'`);
+      }
       return { info, manifest: parsed.data, text, signedBy };
     });
   }
@@ -172,7 +184,9 @@ export abstract class PackedRemoteStore implements RemoteStore {
       const blobs = manifestBlobs(manifest);
       const sizeOf = new Map(blobs.map((blob) => [blob.hash, blob.size]));
       const limit = pLimit(16);
-      const missing = (await Promise.all(blobs.map((blob) => limit(async () => ((await into.hasBlob(blob.hash)) ? [] : [blob.hash]))))).flat();
+      const missing = (
+        await Promise.all(blobs.map((blob) => limit(async () => ((await into.hasBlob(blob.hash)) ? [] : [blob.hash]))))
+      ).flat();
       // The packs to download, and which of their blobs each is to write.
       const packs = new Map<string, { pack: PackEntry; wanted: Set<string> }>();
       for (const hash of missing) {
@@ -183,7 +197,10 @@ export abstract class PackedRemoteStore implements RemoteStore {
       }
       const allPacks = new Set([...packOf.values()].map((pack) => pack.digest)).size;
       for (const { pack } of packs.values()) {
-        if (!canDecompress(pack.compression)) throw new Error(`pack ${pack.digest.slice(0, 12)} is ${pack.compression}-compressed, which cannot be read here (install the optional zstd-napi)`);
+        if (!canDecompress(pack.compression))
+          throw new Error(
+            `pack ${pack.digest.slice(0, 12)} is ${pack.compression}-compressed, which cannot be read here (install the optional zstd-napi)`,
+          );
       }
       const total = [...packs.values()].reduce((n, { pack }) => n + pack.size, 0);
       let done = 0;
@@ -194,10 +211,16 @@ export abstract class PackedRemoteStore implements RemoteStore {
         await Promise.all(
           [...packs.values()].map(({ pack }) =>
             transfers(async () => {
-              await this.downloadBlob(pack.digest, pack.size, join(staging, pack.digest), (n) => {
-                done += n;
-                options.onProgress?.({ direction: 'down', done, total });
-              }, options.signal);
+              await this.downloadBlob(
+                pack.digest,
+                pack.size,
+                join(staging, pack.digest),
+                (n) => {
+                  done += n;
+                  options.onProgress?.({ direction: 'down', done, total });
+                },
+                options.signal,
+              );
             }),
           ),
         );
@@ -208,7 +231,13 @@ export abstract class PackedRemoteStore implements RemoteStore {
             unpacks(async () => {
               const expected = new Map(pack.blobs.map((hash) => [hash, sizeOf.get(hash)]));
               try {
-                const written = await unpackPack(join(staging, pack.digest), pack.compression, { expected, wanted, maxBlobSize: MAX_UNSIZED_BLOB }, into, staging);
+                const written = await unpackPack(
+                  join(staging, pack.digest),
+                  pack.compression,
+                  { expected, wanted, maxBlobSize: MAX_UNSIZED_BLOB },
+                  into,
+                  staging,
+                );
                 blobsWritten += written;
               } catch (error) {
                 throw new Error(`pack ${pack.digest.slice(0, 12)}: ${(error as Error).message}`, { cause: error });
@@ -217,7 +246,8 @@ export abstract class PackedRemoteStore implements RemoteStore {
           ),
         );
         const ref = await into.putCheckpoint(manifest);
-        if (ref.id !== info.id) this.debug(`checkpoint ${info.id.slice(0, 12)} stored locally as ${ref.id.slice(0, 12)} (another key order)`);
+        if (ref.id !== info.id)
+          this.debug(`checkpoint ${info.id.slice(0, 12)} stored locally as ${ref.id.slice(0, 12)} (another key order)`);
         return { ref, bytesDown: done, packsDown: packs.size, packsTotal: allPacks, blobsWritten };
       } finally {
         await rm(staging, { recursive: true, force: true });
@@ -246,7 +276,9 @@ export abstract class PackedRemoteStore implements RemoteStore {
       let plan = planPacks(blobs, previous, packSize);
       const reused = plan.flatMap((item) => ('reuse' in item ? [item.reuse] : []));
       const limit = pLimit(8);
-      const gone = new Set((await Promise.all(reused.map((pack) => limit(async () => ((await exists(pack.digest)) ? [] : [pack.digest]))))).flat());
+      const gone = new Set(
+        (await Promise.all(reused.map((pack) => limit(async () => ((await exists(pack.digest)) ? [] : [pack.digest]))))).flat(),
+      );
       if (gone.size > 0 && previous !== undefined) {
         // Packs removed from the remote since (a registry's garbage collection): their blobs are packed anew.
         plan = planPacks(blobs, { ...previous, packs: previous.packs.filter((pack) => !gone.has(pack.digest)) }, packSize);
@@ -270,7 +302,9 @@ export abstract class PackedRemoteStore implements RemoteStore {
               const pack = await writePack(item.blobs, from, file, compression);
               packs[i] = pack;
               if (!(await exists(pack.digest))) {
-                bytesUp += await this.uploadBlob(pack.digest, { file, size: pack.size }, options.signal);
+                // Not `bytesUp += await …`: that reads bytesUp before the await, and packs upload two at a time.
+                const sent = await this.uploadBlob(pack.digest, { file, size: pack.size }, options.signal);
+                bytesUp += sent;
                 packsUp++;
                 existing.set(pack.digest, true);
                 done += pack.size;

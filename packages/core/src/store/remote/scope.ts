@@ -48,7 +48,8 @@ function branchOfRef(ref: string | undefined): string | undefined {
  */
 export function resolveScope(env: Readonly<Record<string, string | undefined>>, explicit?: string): ResolvedScope | undefined {
   const check = (scope: string, source: string): ResolvedScope => {
-    if (!isValidScope(scope)) throw new Error(`invalid scope '${scope}' (from ${source}): expected letters, digits, '.', '_', '-', '/' (at most 128)`);
+    if (!isValidScope(scope))
+      throw new Error(`invalid scope '${scope}' (from ${source}): expected letters, digits, '.', '_', '-', '/' (at most 128)`);
     return { scope, source };
   };
   if (explicit !== undefined) return check(explicit, '--scope');

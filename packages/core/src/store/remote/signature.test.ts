@@ -17,11 +17,16 @@ describe('checkpoint signatures', () => {
   test('unsigned, or signed by an unknown key, is refused with the reason', () => {
     const other = generateKeyPairSync('ed25519');
     expect(checkSignature([publicKey], id, 'main', undefined)).toMatch(/unsigned/);
-    expect(checkSignature([publicKey], id, 'main', signCheckpoint(other.privateKey, id, 'main'))).toMatch(/not a configured verification key/);
+    expect(checkSignature([publicKey], id, 'main', signCheckpoint(other.privateKey, id, 'main'))).toMatch(
+      /not a configured verification key/,
+    );
   });
   test('keys load from PEM or base64 in the environment', () => {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const keys = loadKeys({ ORCHESTRATE_SIGNING_KEY: pem, ORCHESTRATE_VERIFY_KEYS: `${publicKeyBase64(publicKey)}, ${publicKeyBase64(generateKeyPairSync('ed25519').publicKey)}` });
+    const keys = loadKeys({
+      ORCHESTRATE_SIGNING_KEY: pem,
+      ORCHESTRATE_VERIFY_KEYS: `${publicKeyBase64(publicKey)}, ${publicKeyBase64(generateKeyPairSync('ed25519').publicKey)}`,
+    });
     expect(keyId(keys.signingKey!)).toBe(keyId(publicKey));
     expect(keys.verifyKeys.map(keyId)).toContain(keyId(publicKey));
     expect(keys.verifyKeys).toHaveLength(2);

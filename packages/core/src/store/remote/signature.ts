@@ -25,7 +25,10 @@ function statement(manifestId: string, scope: string): Buffer {
 /** A short id of a public key: the first 16 hex digits of the SHA-256 of its SPKI DER. */
 export function keyId(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Signs checkpoint `manifestId` (SHA-256 of the manifest's bytes) for `scope`. */
@@ -81,7 +84,8 @@ export function parsePublicKeys(text: string, what = 'the verification keys'): K
   const keys = pems.map((pem) => assertEd25519(createPublicKey(pem), what));
   for (const word of rest.split(/[\s,]+/).filter((w) => w !== '')) {
     const raw = Buffer.from(word, 'base64');
-    if (raw.length !== 32) throw new Error(`${what}: '${word.slice(0, 20)}…' is neither PEM nor the base64 of a 32-byte ed25519 public key`);
+    if (raw.length !== 32)
+      throw new Error(`${what}: '${word.slice(0, 20)}…' is neither PEM nor the base64 of a 32-byte ed25519 public key`);
     const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]);
     keys.push(createPublicKey({ key: der, format: 'der', type: 'spki' }));
   }
@@ -114,7 +118,9 @@ export function loadKeys(
   if (fromEnv !== undefined && fromEnv.trim() !== '') verifyKeys.push(...parsePublicKeys(fromEnv, 'ORCHESTRATE_VERIFY_KEYS'));
   for (const entry of config.verifyKeys ?? []) {
     const isFile = entry.startsWith('/') || entry.startsWith('.');
-    verifyKeys.push(...parsePublicKeys(isFile ? readFileSync(entry, 'utf8') : entry, isFile ? `verification key file '${entry}'` : 'verifyKeys'));
+    verifyKeys.push(
+      ...parsePublicKeys(isFile ? readFileSync(entry, 'utf8') : entry, isFile ? `verification key file '${entry}'` : 'verifyKeys'),
+    );
   }
   return { signingKey, verifyKeys };
 }
