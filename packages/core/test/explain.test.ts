@@ -5,10 +5,10 @@
  * the `orchestrate build` that follows in B compiles (a compiler wrapper's
  * log), and explain must leave B and the store exactly as they were.
  */
-import { appendFile, lstat, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, lstat, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCompilerLog, listTree, runOrchestrate, scenarioHarness, tempDir, type CliRun } from '@orchestrate/core/testing';
+import { createCompilerLog, listTree, runOrchestrate, scenarioHarness, setMtimeNs, tempDir, type CliRun } from '@orchestrate/core/testing';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../../examples/make-hello');
 
@@ -65,6 +65,69 @@ const edit =
     const path = join(dir, file);
     await writeFile(path, (await readFile(path, 'utf8')).replace(from, to));
   };
+
+/** Deletes the mathx unit and its call and declaration, as make-hello.test.ts's deleteMathx does. */
+async function deleteMathx(dir: string): Promise<void> {
+  await rm(join(dir, 'src/mathx.c'));
+  await edit('src/main.c', '    unit_mathx();\n', '')(dir);
+  await edit('src/units.h', 'void unit_mathx(void);\n', '')(dir);
+}
+
+/**
+ * The make-hello matrix's changes (packages/plugin-make/test/make-hello.test.ts), each with the change set
+ * the build reports and the sources it compiles there.
+ */
+const MATRIX: { name: string; change: (dir: string) => Promise<void>; changes: Record<string, string[]>; units: string[] }[] = [
+  {
+    name: 'an added unit',
+    change: async (dir) => writeFile(join(dir, 'src/extra.c'), 'int extra_unit(void) { return 42; }\n'),
+    changes: { added: ['src/extra.c'] },
+    units: ['src/extra.c'],
+  },
+  { name: 'a deleted unit (mathx)', change: deleteMathx, changes: { removed: ['src/mathx.c'] }, units: ['src/main.c'] },
+  {
+    name: 'a renamed unit',
+    change: async (dir) => rename(join(dir, 'src/greet.c'), join(dir, 'src/salute.c')),
+    changes: { added: ['src/salute.c'], removed: ['src/greet.c'] },
+    units: ['src/salute.c'],
+  },
+  {
+    name: 'the executable bit cleared on the generator script',
+    change: async (dir) => chmod(join(dir, 'tools/features.sh'), 0o644),
+    changes: { modeChanged: ['tools/features.sh'] },
+    units: ['src/features.c'],
+  },
+  {
+    name: 'a retargeted symbolic link whose new target is old',
+    change: async (dir) => {
+      await unlink(join(dir, 'data/current'));
+      await symlink('motd-b.txt', join(dir, 'data/current'));
+      await setMtimeNs(join(dir, 'data/motd-b.txt'), 946_684_800_000_000_000n);
+    },
+    changes: { linkChanged: ['data/current'] },
+    units: ['src/build-info.c'],
+  },
+  {
+    name: 'an edited binary input',
+    change: async (dir) => {
+      const file = join(dir, 'data/logo.bin');
+      const bytes = await readFile(file);
+      bytes[3] = (bytes[3] ?? 0) ^ 0xff;
+      await writeFile(file, bytes);
+    },
+    changes: { modified: ['data/logo.bin'] },
+    units: ['src/logo-data.c'],
+  },
+  {
+    name: 'an edited source with an mtime older than the checkpoint',
+    change: async (dir) => {
+      await edit('src/mathx.c', '10', '12')(dir);
+      await setMtimeNs(join(dir, 'src/mathx.c'), 946_684_800_000_000_000n);
+    },
+    changes: { modified: ['src/mathx.c'] },
+    units: ['src/mathx.c'],
+  },
+];
 
 describe('orchestrate explain (make-hello)', () => {
   beforeAll(async () => {
@@ -133,6 +196,18 @@ describe('orchestrate explain (make-hello)', () => {
       expect(c.fingerprint).toContainEqual({ key: 'env.CFLAGS', recorded: '', current: '-O0' });
     }
     expect(run.report?.['reason']).toMatch(/fingerprint differs from checkpoint [0-9a-f]{12}: env\.CFLAGS changed/);
+  });
+
+  describe.each(MATRIX)('after $name', ({ name, change, changes, units }) => {
+    it('predicts exactly the units the following build compiles, each explained', async () => {
+      const r = await explainThenBuild(name.replace(/\W+/g, '-'), change);
+      const report = r.explain.report ?? {};
+      expect(report).toMatchObject({ mode: 'incremental', changes });
+      expect(report['checkpoint']).toBe(r.build.report?.['restored']);
+      expect(report['warnings']).toEqual([]);
+      expect(r.predicted).toEqual(r.compiled);
+      expect(r.compiled).toEqual(units);
+    });
   });
 
   it('build --dry-run gives the same prediction and restores nothing', async () => {
