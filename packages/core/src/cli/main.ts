@@ -224,19 +224,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
   };
 
+  /** The orchestrator of the project in --cwd, with the command line's stores, name and times. */
+  const orchestratorFor = (opts: GlobalOptions, logger: Logger, extra: { listSourcesEarly?: boolean } = {}) =>
+    createOrchestrator({
+      cwd: opts.cwd,
+      configFile: opts.config,
+      logger,
+      stores: storeOverrides(opts),
+      nameOverride: opts.name,
+      timesOverride: opts.times,
+      env: io.env,
+      ...extra,
+    });
+
   const runLifecycle = async (command: 'build' | 'prepare' | 'restore', noSave: boolean, wait: boolean): Promise<void> => {
     const opts = globals();
     const report = await withProgress(opts, `orchestrate ${command}`, async (logger) => {
-      const orchestrator = await createOrchestrator({
-        cwd: opts.cwd,
-        configFile: opts.config,
-        logger,
-        stores: storeOverrides(opts),
-        nameOverride: opts.name,
-        timesOverride: opts.times,
-        env: io.env,
-        listSourcesEarly: true,
-      });
+      const orchestrator = await orchestratorFor(opts, logger, { listSourcesEarly: true });
       return orchestrator.run({ command, noSave, wait, ...(io.signal ? { signal: io.signal } : {}) });
     });
     // For scripts that show the tool's output and read the result (a Nix builder).
@@ -348,15 +352,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   /** The remote, the store and the fingerprint, as a build of the project in --cwd would have them. */
   const sharing = async (opts: GlobalOptions) => {
     const logger = createLogger(sinkFor(opts), { verbose: opts.verbose === true, debug: io.env['ORCHESTRATE_DEBUG'] });
-    const orchestrator = await createOrchestrator({
-      cwd: opts.cwd,
-      configFile: opts.config,
-      logger,
-      stores: storeOverrides(opts),
-      nameOverride: opts.name,
-      timesOverride: opts.times,
-      env: io.env,
-    });
+    const orchestrator = await orchestratorFor(opts, logger);
     return orchestrator.sharing(io.signal);
   };
 
