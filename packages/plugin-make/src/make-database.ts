@@ -7,6 +7,8 @@
  * deleted object stays "up to date").
  */
 
+import { posix } from 'node:path';
+
 /** target → normal prerequisites (order-only ones dropped), paths as make names them. */
 export type MakeGraph = Record<string, string[]>;
 
@@ -69,4 +71,36 @@ export function dependentsOf(graph: Readonly<MakeGraph>, gone: ReadonlySet<strin
     }
   }
   return out;
+}
+
+/** make's line for a sub-make changing directory: `make[1]: Entering directory '/abs/dir'` (quotes vary by locale). */
+const ENTERING = /^\S*make(?:\[\d+\])?: Entering directory ['`‘"](.*)['’"]\s*$/;
+
+/**
+ * The directories sub-makes of a recursive build worked in, as make's own
+ * `Entering directory` lines name them (make prints them for every sub-make
+ * unless told `--no-print-directory`), in order of first appearance.
+ */
+export function enteredDirectories(output: string): string[] {
+  const out = new Set<string>();
+  for (const line of output.split('\n')) {
+    const match = ENTERING.exec(line.replace(/\r$/, ''));
+    if (match?.[1]) out.add(match[1]);
+  }
+  return [...out];
+}
+
+/**
+ * Adds a sub-make's graph to `graph`, its paths (relative to the directory
+ * it ran in, `dir`, itself relative to where the top make runs) rewritten
+ * relative to the top make's directory, so that one graph names every file
+ * one way. Absolute paths stay as they are.
+ */
+export function mergeSubMakeGraph(graph: MakeGraph, sub: Readonly<MakeGraph>, dir: string): void {
+  const rebase = (path: string): string => (posix.isAbsolute(path) ? path : posix.normalize(posix.join(dir, path)));
+  for (const [target, prerequisites] of Object.entries(sub)) {
+    const key = rebase(target);
+    const merged = new Set([...(graph[key] ?? []), ...prerequisites.map(rebase)]);
+    graph[key] = [...merged];
+  }
 }

@@ -5,7 +5,7 @@
  * and selects the build state: the object directory, or for an in-source
  * build every file the build created or changed.
  */
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
@@ -29,7 +29,7 @@ import {
 import { parseDepFile } from './dep-files.js';
 import { compiledSources, parseMakeDryRun } from './make-explain.js';
 import { findHazards, type Hazard } from './hazards.js';
-import { dependentsOf, parseMakeDatabase, type MakeGraph } from './make-database.js';
+import { dependentsOf, enteredDirectories, mergeSubMakeGraph, parseMakeDatabase, type MakeGraph } from './make-database.js';
 import { DEFAULT_BUILD_FILES, FINGERPRINT_ENV, makeOptionsSchema, PACKAGE_NAME, prefixMapFlags, type MakeOptions } from './options.js';
 
 export const PLUGIN_NAME = 'make';
@@ -98,13 +98,23 @@ function resolveDepPath(ctx: BuildContext, dir: string, path: string): string {
   return isAbsolute(path) ? path : join(ctx.buildDir, dir, path);
 }
 
-/** The `.lo` that libtool writes with an object (`dir/.libs/x.o` or `dir/x.o` for `dir/x.lo`), when `path` is one. */
-function libtoolObjectOf(path: string): string | undefined {
-  const match = /^(?:(.*)\/)?([^/]+)\.o$/.exec(path);
-  if (!match?.[2]) return undefined;
-  const base = match[1] ?? '';
-  const dir = base === '.libs' ? '' : base.replace(/\/\.libs$/, '');
-  return `${dir === '' ? '' : `${dir}/`}${match[2]}.lo`;
+/**
+ * The make targets libtool writes `path` with, when it is one of libtool's
+ * side files: an object goes with its `.lo` (`dir/.libs/x.o` or `dir/x.o` for
+ * `dir/x.lo`), anything else in `dir/.libs/` (the shared library, its links,
+ * the archive) with the `.la` files of `dir` among `paths`.
+ */
+function libtoolOwnersOf(path: string, paths: Iterable<string>): string[] {
+  const object = /^(?:(.*)\/)?([^/]+)\.o$/.exec(path);
+  if (object?.[2]) {
+    const base = object[1] ?? '';
+    const dir = base === '.libs' ? '' : base.replace(/\/\.libs$/, '');
+    return [`${dir === '' ? '' : `${dir}/`}${object[2]}.lo`];
+  }
+  const side = /^(?:(.*)\/)?\.libs\/[^/]+$/.exec(path);
+  if (!side) return [];
+  const dir = side[1] === undefined ? '' : `${side[1]}/`;
+  return [...paths].filter((p) => p.startsWith(dir) && p.endsWith('.la') && !p.slice(dir.length).includes('/'));
 }
 
 /** `value` as config.status --config prints an argument: single-quoted. */
@@ -126,6 +136,8 @@ interface RunState {
   hazards?: Hazard[];
   /** The restored checkpoint's graph, when nothing it is made from changed (set in selectState). */
   carriedGraph?: MakeGraph | undefined;
+  /** Where the build's sub-makes ran, relative to where make runs (a recursive make; set by the build hook). */
+  subMakeDirs?: string[];
 }
 
 /** Every file and link below `root` (relative POSIX paths) with a stamp of its identity. */
@@ -344,9 +356,10 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         // removed file too.
         for (const [path, record] of [...plan.entries]) {
           if (record.kind === 'dir' || known.has(path) || DEPENDENCY_FILE.test(path)) continue;
-          // libtool's objects go with their .lo: kept when it is (make rebuilds only the .lo, which writes both).
-          const lo = libtoolObjectOf(path);
-          if (lo !== undefined && known.has(lo) && plan.entries.has(lo)) continue;
+          // libtool's side files go with the target that writes them (.o with its .lo, .libs/ with the .la):
+          // kept when it is (make rebuilds only the target, which writes them all again).
+          const owners = libtoolOwnersOf(path, plan.entries.keys());
+          if (owners.length > 0 && owners.every((owner) => known.has(owner) && plan.entries.has(owner))) continue;
           plan.skip(path, 'its prerequisites are unknown to make and a source was removed', true);
         }
       });
@@ -376,18 +389,36 @@ export function make(userOptions: MakeOptions = {}): Plugin {
 
       const readGraph = async (ctx: BuildContext): Promise<MakeGraph | undefined> => {
         // -q runs no recipe; -p prints the database make built from the makefiles and included .d files.
-        const result = await ctx.exec(command, ['-pq', ...commonArgs(ctx)], {
-          cwd: makeDirOf(ctx),
-          env: toolEnv(ctx),
-          reject: false,
-          echo: false,
-        });
-        const graph = parseMakeDatabase(result.stdout);
+        // A recursive make's sub-makes are not run by -q: each directory the build's sub-makes worked in
+        // is asked the same way (with the command line's variables, which make passes down), and its
+        // graph joins the top one, so that what a sub-make built from a file is known too.
+        const dir = makeDirOf(ctx);
+        const ask = (cwd: string, args: string[]) =>
+          ctx.exec(command, ['-pq', ...args], { cwd, env: toolEnv(ctx), reject: false, echo: false });
+        const [top, ...subs] = await Promise.all([
+          ask(dir, commonArgs(ctx)),
+          ...(run.subMakeDirs ?? []).map((sub) => ask(join(dir, sub), variableArgs(ctx))),
+        ]);
+        const graph = parseMakeDatabase(top?.stdout ?? '');
         if (Object.keys(graph).length === 0) {
-          logger.debug(`no dependency graph from '${command} -pq' (exit ${result.exitCode})`);
+          logger.debug(`no dependency graph from '${command} -pq' (exit ${String(top?.exitCode)})`);
           return undefined;
         }
+        (run.subMakeDirs ?? []).forEach((sub, i) => mergeSubMakeGraph(graph, parseMakeDatabase(subs[i]?.stdout ?? ''), sub));
         return graph;
+      };
+
+      /** The directories inside the tree that the build's sub-makes ran in, relative to where make runs. */
+      const subMakeDirsOf = (ctx: BuildContext, output: string): string[] => {
+        const dir = makeDirOf(ctx);
+        // make names the directory as the system resolved it: compare with the resolved tree.
+        const real = realpathSync(dir);
+        const out: string[] = [];
+        for (const entered of enteredDirectories(output)) {
+          const inside = relativeInside(real, entered) ?? relativeInside(dir, entered);
+          if (inside !== undefined && inside !== '' && inside !== '.') out.push(inside);
+        }
+        return out;
       };
 
       hooks.build.tapPromise(PLUGIN_NAME, async (ctx: BuildContext) => {
@@ -406,6 +437,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const env = toolEnv(ctx);
         logger.info(`${env['CPPFLAGS'] === undefined ? '' : `CPPFLAGS='${env['CPPFLAGS']}' `}${command} ${args.join(' ')}`);
         const result = await ctx.exec(command, args, { cwd: makeDirOf(ctx), env, logger });
+        run.subMakeDirs = subMakeDirsOf(ctx, result.stdout);
         // Units: the object files in the build directory; rebuilt: those the build wrote (new or changed stamps).
         run.afterBuild = snapshotTree(ctx.buildDir);
         if (ctx.mode === 'incremental' && run.snapshot) {
