@@ -46,6 +46,48 @@ describe('parseMakeDryRun', () => {
     );
     expect(out).toEqual([{ target: 'a.o', reasons: ["File 'a.o' does not exist."], recipe: ['cc -c -o a.o a.c'] }]);
   });
+
+  it("names each sub-make's directory, though make prints it only before the sub-make's first recipe line", () => {
+    const banner = 'GNU Make 4.3\nBuilt for x86_64-pc-linux-gnu\nReading makefiles...\nUpdating goal targets....\n';
+    const output = [
+      banner,
+      " File 'all' does not exist.",
+      "Must remake target 'all'.",
+      'make -C lib',
+      banner,
+      "   Prerequisite 'count.c' is newer than target 'count.o'.",
+      "  Must remake target 'count.o'.",
+      "make[1]: Entering directory '/w/lib'",
+      'cc -O2 -c -o count.o count.c',
+      "  Successfully remade target file 'count.o'.",
+      " Prerequisite 'count.o' is newer than target 'liblib.a'.",
+      "Must remake target 'liblib.a'.",
+      'ar rcs liblib.a count.o',
+      "Successfully remade target file 'liblib.a'.",
+      "make[1]: Leaving directory '/w/lib'",
+      'make -C app',
+      "Successfully remade target file 'all'.",
+      " Prerequisite 'x.c' is newer than target 'x.o'.",
+      "Must remake target 'x.o'.",
+      'cc -c -o x.o x.c',
+      "Successfully remade target file 'x.o'.",
+    ].join('\n');
+    expect(parseMakeDryRun(output)).toEqual([
+      {
+        target: 'count.o',
+        dir: '/w/lib',
+        reasons: ["Prerequisite 'count.c' is newer than target 'count.o'."],
+        recipe: ['cc -O2 -c -o count.o count.c'],
+      },
+      {
+        target: 'liblib.a',
+        dir: '/w/lib',
+        reasons: ["Prerequisite 'count.o' is newer than target 'liblib.a'."],
+        recipe: ['ar rcs liblib.a count.o'],
+      },
+      { target: 'x.o', reasons: ["Prerequisite 'x.c' is newer than target 'x.o'."], recipe: ['cc -c -o x.o x.c'] },
+    ]);
+  });
 });
 
 describe('compiledSources', () => {

@@ -21,6 +21,7 @@ import {
   rootMapper,
   toolIdentity,
   type BuildContext,
+  type ExplainedUnit,
   type Plugin,
   type PluginApi,
   type StateFileSpec,
@@ -463,6 +464,37 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         return { command: result.command, unitsRebuilt: rebuilt, unitsTotal: objects.size };
       });
 
+      /**
+       * A dry run's sub-makes do not remake anything, so a later sub-make does not see what an earlier
+       * one would rebuild (a program linked from another directory's library): the checkpoint's graph,
+       * which holds every sub-make's database, adds the state files that depend on a predicted unit.
+       */
+      const laterSubMakeUnits = (ctx: BuildContext, predicted: readonly ExplainedUnit[]): ExplainedUnit[] => {
+        const checkpoint = ctx.checkpoint;
+        const recorded = checkpoint && makeData.tryRead(checkpoint)?.graph;
+        if (!checkpoint || !recorded) return [];
+        const relocate = rootMapper(checkpoint.roots.source, ctx.sourceDir);
+        const graph: MakeGraph = {};
+        for (const [target, prerequisites] of Object.entries(recorded)) graph[relocate(target)] = prerequisites.map(relocate);
+        const toState = (target: string): string | undefined => (makeDirOf(ctx) === ctx.buildDir ? target : ctx.statePathOf(target));
+        const named = new Set(predicted.map((u) => u.unit));
+        const out: ExplainedUnit[] = [];
+        for (const unit of predicted) {
+          const target = toMake(ctx, unit.unit);
+          if (target === undefined) continue;
+          for (const dependent of dependentsOf(graph, new Set([target]))) {
+            const statePath = toState(dependent);
+            if (statePath === undefined || named.has(statePath) || checkpoint.state[statePath] === undefined) continue;
+            named.add(statePath);
+            out.push({
+              unit: statePath,
+              reasons: [`'${unit.unit}' is rebuilt by a sub-make, and make's database of the checkpoint lists it as a prerequisite`],
+            });
+          }
+        }
+        return out;
+      };
+
       hooks.explainBuild.tapPromise(PLUGIN_NAME, async (ctx) => {
         // The build's own command line, as a dry run: -n runs no recipe (but a recursive $(MAKE)), -j1 keeps
         // make's lines in order, and a full build's -B (also for the 'clean' strategy: nothing survives a clean).
@@ -473,19 +505,24 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           result.exitCode === 0
             ? []
             : [`'${command} ${args.join(' ')}' exited with ${String(result.exitCode)}: its answer may be incomplete`];
-        // make names targets relative to where it runs; units are relative to the build directory.
-        const toState = (target: string): string =>
-          (isAbsolute(target) ? relativeInside(ctx.buildDir, target) : relativeInside(ctx.buildDir, join(dir, target))) ?? target;
-        const toSource = (path: string): string => relativeInside(ctx.sourceDir, isAbsolute(path) ? path : join(dir, path)) ?? path;
-        const units = parseMakeDryRun(result.all).map((remake) => {
-          const sources = compiledSources(remake.recipe).map(toSource);
+        // make names targets relative to where its make runs (a sub-make: its own directory); units are
+        // relative to the build directory.
+        const toState = (target: string, from: string): string =>
+          (isAbsolute(target) ? relativeInside(ctx.buildDir, target) : relativeInside(ctx.buildDir, join(from, target))) ?? target;
+        const toSource = (path: string, from: string): string =>
+          relativeInside(ctx.sourceDir, isAbsolute(path) ? path : join(from, path)) ?? path;
+        const units: ExplainedUnit[] = parseMakeDryRun(result.all).map((remake) => {
+          const from = remake.dir ?? dir;
+          const sources = compiledSources(remake.recipe).map((path) => toSource(path, from));
+          const unit = toState(remake.target, from);
           return {
-            unit: toState(remake.target),
+            unit,
             reasons: remake.reasons,
             ...(sources.length > 0 ? { sources } : {}),
-            ...(toState(remake.target) === remake.target ? {} : { names: [remake.target] }),
+            ...(unit === remake.target ? {} : { names: [remake.target] }),
           };
         });
+        units.push(...laterSubMakeUnits(ctx, units));
         return { command: `${command} ${args.join(' ')}`, units, notes };
       });
 

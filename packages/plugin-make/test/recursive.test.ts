@@ -6,10 +6,10 @@
  * and a removed file nothing reads must leave everything restored.
  */
 import { execa } from 'execa';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCompilerLog, programOutput, scenarioHarness, tempDir } from '@orchestrate/core/testing';
+import { createCompilerLog, programOutput, runOrchestrate, scenarioHarness, tempDir } from '@orchestrate/core/testing';
 
 const FILES: Record<string, string> = {
   'orchestrate.config.json': `${JSON.stringify({ name: 'recursive', plugins: ['@orchestrate/plugin-make'] })}\n`,
@@ -86,5 +86,24 @@ describe('a recursive make (top Makefile running $(MAKE) -C in each directory)',
     expect(result.run.report?.['leftOut'] ?? []).toEqual([]);
     expect(result.units).toEqual([]);
     expect(await harness.diff(result)).toEqual([]);
+  });
+
+  it("explain names a sub-make's units from the tree's root, and the later sub-make's program that links them", async () => {
+    const dir = await harness.freshCopy('explain', (d) => appendFile(join(d, 'lib/count.c'), '/* edited */\n'));
+    const explain = await runOrchestrate(['explain'], { cwd: dir, store: harness.store, env: { CC: cc.path, ...cc.env } });
+    expect(explain.exitCode, explain.stderr).toBe(0);
+    const units = (explain.report?.['units'] ?? []) as { unit: string }[];
+    // make -n's sub-makes rebuild nothing, so app/ would not see the library change: the checkpoint's graph adds it.
+    expect(units.map((u) => u.unit)).toEqual(['lib/count.o', 'lib/liblib.a', 'app/main']);
+    expect(explain.report?.['warnings']).toEqual([]);
+    await cc.reset();
+    const build = await runOrchestrate(['build', '--no-save', '--verbose'], {
+      cwd: dir,
+      store: harness.store,
+      env: { CC: cc.path, ...cc.env },
+    });
+    expect(build.exitCode, build.stderr).toBe(0);
+    expect(await cc.units()).toEqual(['count.c']);
+    expect(build.stderr).toMatch(/-o main main\.o \.\.\/lib\/liblib\.a/);
   });
 });
