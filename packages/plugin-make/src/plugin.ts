@@ -9,6 +9,7 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, rea
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
+import pLimit from 'p-limit';
 import picomatch from 'picomatch';
 import {
   checkpointData,
@@ -396,9 +397,11 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const dir = makeDirOf(ctx);
         const ask = (cwd: string, args: string[]) =>
           ctx.exec(command, ['-pq', ...args], { cwd, env: toolEnv(ctx), reject: false, echo: false });
+        // A large recursive tree has hundreds of directories: a few makes at a time.
+        const limit = pLimit(availableParallelism());
         const [top, ...subs] = await Promise.all([
-          ask(dir, commonArgs(ctx)),
-          ...(run.subMakeDirs ?? []).map((sub) => ask(join(dir, sub), variableArgs(ctx))),
+          limit(() => ask(dir, commonArgs(ctx))),
+          ...(run.subMakeDirs ?? []).map((sub) => limit(() => ask(join(dir, sub), variableArgs(ctx)))),
         ]);
         const graph = parseMakeDatabase(top?.stdout ?? '');
         if (Object.keys(graph).length === 0) {
