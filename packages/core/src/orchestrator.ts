@@ -17,7 +17,7 @@ import { compareFingerprints, describeDifferences } from './checkpoint/fingerpri
 import { MANIFEST_SCHEMA_VERSION, type CheckpointManifest, type StateRecord } from './checkpoint/manifest.js';
 import { relativeInside } from './checkpoint/paths.js';
 import { placeholderPairs, replaceRoots, rootPairs, ROOTS_TRANSFORM, spellingsOf, type RootSpellings } from './checkpoint/roots.js';
-import { selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
+import { notSourcesOf, selectCheckpoint, sourcesWithoutState } from './checkpoint/select.js';
 import { CheckpointRefusedError, isCheckpointRefusal, restoreCheckpoint } from './checkpoint/restore.js';
 import { replayedNs, setTimes, type TimePlan } from './checkpoint/times.js';
 import { WriteRules } from './checkpoint/safety.js';
@@ -914,7 +914,8 @@ export class Orchestrator {
       transform: (name, content, info) => this.#transform('captureFile', name, content, info),
       ...(previous && restored ? { reuse: { state: previous.state, stamps: restored.stamps } } : {}),
     });
-    const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), Object.keys(state), ctx);
+    const inputs = withFlatInputs(inputsOf(ctx, selection, state, previous?.inputs), ctx.config.times === 'flat');
+    const sources = sourcesWithoutState(ctx.tree?.sources ?? new Map(), notSourcesOf({ state, ...inputs }, ctx), ctx);
     // `times: flat`: no time of the build's clock in the manifest (see flat-times.ts).
     const flat = ctx.config.times === 'flat';
     const capturedSources = sortedByPath(await captureSources(ctx.sourceDir, sources));
@@ -930,7 +931,7 @@ export class Orchestrator {
       sourceDir: relativeInside(ctx.projectDir, ctx.sourceDir) ?? ctx.sourceDir,
       buildDir: relativeInside(ctx.projectDir, ctx.buildDir) ?? ctx.buildDir,
       sources: sourceRecords,
-      ...withFlatInputs(inputsOf(ctx, selection, state, previous?.inputs), flat),
+      ...inputs,
       state: stateRecords,
       data: {},
       // A measured duration differs from run to run: not in a reproducible (flat) checkpoint, whose

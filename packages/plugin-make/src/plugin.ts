@@ -303,6 +303,16 @@ export function make(userOptions: MakeOptions = {}): Plugin {
             plan.allowReplace(path, "automake's placeholder dependency file");
           }
         }
+        // libtool writes its side files with the target make knows (an object with its .lo, .libs/ with the
+        // .la): when one was left out (the core's path policy: debug info naming the old directory), the
+        // target goes too, or make would take it as up to date with its files missing.
+        const recordedPaths = Object.keys(plan.manifest.state);
+        for (const path of recordedPaths) {
+          if (plan.entries.has(path)) continue;
+          for (const owner of libtoolOwnersOf(path, recordedPaths)) {
+            if (plan.entries.has(owner)) plan.skip(owner, 'libtool writes it with files that are left out');
+          }
+        }
         const removed = new Set(ctx.changes?.removed ?? []);
         if (removed.size === 0) return;
         // Make names files relative to where it runs; state paths are relative to the build directory.
