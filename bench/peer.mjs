@@ -152,39 +152,65 @@ function largerProjects(jobs) {
     // The native configure gets the flags the plugin gives CMake at that path (prefix maps of
     // the source and build directories in CMAKE_C_FLAGS and CMAKE_CXX_FLAGS), so a clean build
     // there makes the same bytes.
-    cmakeLarge('json-c-debug', 'json-c', "json-c 0.16 (Debian), CMake (Ninja), its default build type (debug), plugin option relocatable: true", {
-      config: {
-        name: 'bench-json-c-debug',
-        plugins: [['@orchestrate/plugin-cmake', { generator: 'Ninja', relocatable: true, jobs }]],
+    cmakeLarge(
+      'json-c-debug',
+      'json-c',
+      'json-c 0.16 (Debian), CMake (Ninja), its default build type (debug), plugin option relocatable: true',
+      {
+        config: {
+          name: 'bench-json-c-debug',
+          plugins: [['@orchestrate/plugin-cmake', { generator: 'Ninja', relocatable: true, jobs }]],
+        },
+        configure: (dir) => {
+          const maps = prefixMaps(dir, join(dir, 'build')).join(' ');
+          return ['cmake', ['-S', '.', '-B', 'build', '-G', 'Ninja', `-DCMAKE_C_FLAGS=${maps}`, `-DCMAKE_CXX_FLAGS=${maps}`]];
+        },
+        edit: 'json_object.c',
+        outputs: ['build/libjson-c.so.5.2.0', 'build/libjson-c.a', 'build/apps/json_parse'],
+        // json_parse reads a file: its formatted output of a small document.
+        check: [
+          ['/bin/bash', ['-c', 'build/apps/json_parse -f /dev/stdin'], '{"a": [1, 2.5, "x\\u00e9", -0.0], "b": {"c": null, "d": true}}\n'],
+        ],
       },
-      configure: (dir) => {
-        const maps = prefixMaps(dir, join(dir, 'build')).join(' ');
-        return ['cmake', ['-S', '.', '-B', 'build', '-G', 'Ninja', `-DCMAKE_C_FLAGS=${maps}`, `-DCMAKE_CXX_FLAGS=${maps}`]];
-      },
-      edit: 'json_object.c',
-      outputs: ['build/libjson-c.so.5.2.0', 'build/libjson-c.a', 'build/apps/json_parse'],
-      // json_parse reads a file: its formatted output of a small document.
-      check: [['/bin/bash', ['-c', 'build/apps/json_parse -f /dev/stdin'], '{"a": [1, 2.5, "x\\u00e9", -0.0], "b": {"c": null, "d": true}}\n']],
-    }),
+    ),
     autotools(jobs, 'libogg', 'libogg', 'libogg 1.3.5 (Debian), autotools + libtool (recursive automake, in-source)', {
       // Debian's tarball is upstream's release: configure and the Makefile.in are there. A clone gives
       // every file "now": the user touches the generated files into order (make never wants to run the
       // autotools), then runs configure, as the plugin's autotools test does.
-      prepare: 'touch aclocal.m4 && sleep 0.01 && touch configure config.h.in && sleep 0.01 && find . -name Makefile.in -exec touch {} + && ./configure -q',
+      prepare:
+        'touch aclocal.m4 && sleep 0.01 && touch configure config.h.in && sleep 0.01 && find . -name Makefile.in -exec touch {} + && ./configure -q',
       ignore: [
-        'Makefile', 'config.h', 'config.status', 'config.log', 'libtool', 'stamp-h1', '*.o', '*.lo', '*.la', '.libs/', '.deps/',
-        '*.pc', 'libogg.spec', 'include/ogg/config_types.h',
+        'Makefile',
+        'config.h',
+        'config.status',
+        'config.log',
+        'libtool',
+        'stamp-h1',
+        '*.o',
+        '*.lo',
+        '*.la',
+        '.libs/',
+        '.deps/',
+        '*.pc',
+        'libogg.spec',
+        'include/ogg/config_types.h',
       ],
       edit: 'src/framing.c',
       outputs: ['src/.libs/libogg.so.0.8.5', 'src/.libs/libogg.a'],
     }),
-    autotools(jobs, 'jansson', 'jansson', 'jansson 2.14 (Debian), autotools + libtool (autoreconf -fi && ./configure in each tree, in-source)', {
-      // Debian's tarball is a git export: no configure. Its own .gitignore ignores what autoreconf and
-      // configure write.
-      prepare: 'autoreconf -fi >/dev/null 2>&1 && ./configure -q',
-      edit: 'src/dump.c',
-      outputs: ['src/.libs/libjansson.so.4.14.0', 'src/.libs/libjansson.a'],
-    }),
+    autotools(
+      jobs,
+      'jansson',
+      'jansson',
+      'jansson 2.14 (Debian), autotools + libtool (autoreconf -fi && ./configure in each tree, in-source)',
+      {
+        // Debian's tarball is a git export: no configure. Its own .gitignore ignores what autoreconf and
+        // configure write.
+        prepare: 'autoreconf -fi >/dev/null 2>&1 && ./configure -q',
+        edit: 'src/dump.c',
+        outputs: ['src/.libs/libjansson.so.4.14.0', 'src/.libs/libjansson.a'],
+      },
+    ),
     {
       id: 'lz4',
       title: 'lz4 1.9.4 (Debian), plain recursive make (the top Makefile runs $(MAKE) -C lib and -C programs), in-source',
@@ -299,9 +325,7 @@ function ccLog() {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   // CMake's compiler checks and try_compile run in CMakeFiles/: not the project's units.
   // configure's test programs (conftest.c) neither.
-  return text
-    .split('\n')
-    .filter((l) => l && !l.includes('/CMakeFiles/CMake') && !/\/CMakeFiles\/\d/.test(l) && !/ conftest\.c$/.test(l));
+  return text.split('\n').filter((l) => l && !l.includes('/CMakeFiles/CMake') && !/\/CMakeFiles\/\d/.test(l) && !/ conftest\.c$/.test(l));
 }
 const resetCcLog = () => rmSync(process.env.PEER_CC_LOG, { force: true });
 
@@ -405,8 +429,16 @@ function measure(p, { runs, keep, rows: wanted }) {
   sh('git', [...gitId, 'add', '-A'], pristine);
   sh('git', [...gitId, 'commit', '-q', '-m', 'pristine'], pristine);
 
+  // Each C unit as `<directory it compiled in> <source>`, both relative to the tree (CMake names
+  // sources by absolute path), so that units at different paths compare.
   const unitsOf = (dir, since) =>
-    isC ? ccLog().map((l) => relative(dir, l.split(' ')[0]) + ' ' + l.split(' ').slice(1).join(' ')) : p.units(dir, since);
+    isC
+      ? ccLog().map((l) => {
+          const [cwd, ...rest] = l.split(' ');
+          const src = rest.join(' ');
+          return `${relative(dir, cwd) || '.'} ${src.startsWith(`${dir}/`) ? src.slice(dir.length + 1) : src}`;
+        })
+      : p.units(dir, since);
   // Was the edited file's unit compiled? (Its object's mtime cannot tell: a restored output can be newer.)
   const editBase = p.edit.split('/').pop();
   const editCompiled = (units) =>
@@ -774,6 +806,17 @@ export function summarize(result) {
       restoreMs: median(ok.map((r) => r.restoreMs)),
       prepareSeconds: median(ok.map((r) => r.prepareSeconds)),
       problems: [...new Set(ok.flatMap((r) => r.problems ?? []))],
+      // What failed, in a line: the build tool's first error in the output.
+      failures: [
+        ...new Set(
+          runs
+            .filter((r) => r.failed)
+            .map(
+              (r) =>
+                (r.failed.match(/(?:cannot find|No rule to make target|error:|\*\*\*)[^\\\n"]{0,120}/) ?? [r.failed.split('\n')[0]])[0],
+            ),
+        ),
+      ],
       unitLists: [...new Set(ok.map((r) => unitKey(r.unitList)))],
     };
   }
@@ -786,13 +829,18 @@ export function summarize(result) {
     r.goal = { wall: verdict(r.seconds, limit.seconds), cpu: verdict(r.cpuSeconds, limit.cpuSeconds), limit };
     if (native && native.unitLists.length === 1 && r.unitLists.length > 0) {
       const want = JSON.parse(native.unitLists[0]);
+      // A few names of each side's extra units, each once (libtool compiles a source twice).
+      const names = (list) => {
+        const unique = [...new Set(list)];
+        return unique.length === 0 ? '-' : unique.slice(0, 4).join(', ') + (unique.length > 4 ? `, +${unique.length - 4} more` : '');
+      };
       const diffs = r.unitLists.map((k) => {
         const got = JSON.parse(k);
         const more = got.filter((u) => !want.includes(u));
         const fewer = want.filter((u) => !got.includes(u));
         return more.length === 0 && fewer.length === 0 && got.length === want.length
           ? 'same'
-          : `more: ${more.join(', ') || '-'}; fewer: ${fewer.join(', ') || '-'}${got.length !== want.length ? ` (${got.length} against ${want.length})` : ''}`;
+          : `${got.length} against ${want.length}; more: ${names(more)}; fewer: ${names(fewer)}`;
       });
       r.unitsVsNative = [...new Set(diffs)];
     }
@@ -805,7 +853,8 @@ export function goalOf(result) {
   if (result.status !== 'ok') return undefined;
   const s = summarize(result);
   const out = {};
-  for (const [key, r] of Object.entries(s)) if (r.goal) out[key] = { ...r.goal, seconds: r.seconds, cpuSeconds: r.cpuSeconds, unitsVsNative: r.unitsVsNative };
+  for (const [key, r] of Object.entries(s))
+    if (r.goal) out[key] = { ...r.goal, seconds: r.seconds, cpuSeconds: r.cpuSeconds, unitsVsNative: r.unitsVsNative };
   return out;
 }
 
@@ -827,9 +876,10 @@ export function projectTable(result, runs) {
     if (key === 'seed') notes.push('time includes the copy and patch');
     if (r.restoreMs !== undefined) notes.push(`restore ${Math.round(r.restoreMs)} ms`);
     if (r.prepareSeconds !== undefined) notes.push(`the user's steps before it ${secs(r.prepareSeconds)}, not in the time`);
-    if (r.unitsVsNative && !r.unitsVsNative.every((d) => d === 'same')) notes.push(`UNITS NOT THE NATIVE BUILD'S: ${r.unitsVsNative.join(' | ')}`);
+    if (r.unitsVsNative && !r.unitsVsNative.every((d) => d === 'same'))
+      notes.push(`UNITS NOT THE NATIVE BUILD'S: ${r.unitsVsNative.join(' | ')}`);
     if (r.problems.length) notes.push(`PROBLEMS: ${r.problems.join('; ')}`);
-    if (r.failed) notes.push(`${r.failed} of ${r.runs} runs failed`);
+    if (r.failed) notes.push(`${r.failed} of ${r.runs} runs failed: ${r.failures.join(' | ')}`);
     return [
       label,
       secs(r.seconds),
@@ -856,7 +906,18 @@ export function projectTable(result, runs) {
     ...(result.prepare ? ['', `the user's steps in each fresh tree before any build (not in any row's time): \`${result.prepare}\``] : []),
     '',
     formatTable(
-      ['row', 'time', 'vs lower bound', 'vs clean', 'CPU (vs lower bound)', 'units', 'correct', 'checkpoint adds', 'goal (wall / CPU)', 'notes'],
+      [
+        'row',
+        'time',
+        'vs lower bound',
+        'vs clean',
+        'CPU (vs lower bound)',
+        'units',
+        'correct',
+        'checkpoint adds',
+        'goal (wall / CPU)',
+        'notes',
+      ],
       rows,
     ),
     '',
@@ -887,10 +948,10 @@ function parseArgs(argv) {
     else if (a === '--rows') {
       const names = value().split(',').filter(Boolean);
       const unknown = names.filter((r) => !ROW_KEYS.includes(r) && !ROW_ALIASES[r]);
-      if (unknown.length) throw new Error(`unknown row ${unknown.join(', ')}; known: ${[...Object.keys(ROW_ALIASES), ...ROW_KEYS].join(', ')}`);
+      if (unknown.length)
+        throw new Error(`unknown row ${unknown.join(', ')}; known: ${[...Object.keys(ROW_ALIASES), ...ROW_KEYS].join(', ')}`);
       opts.rows = new Set(names.flatMap((r) => ROW_ALIASES[r] ?? [r]));
-    }
-    else if (a === '--jobs' || a === '-j') opts.jobs = Number(value());
+    } else if (a === '--jobs' || a === '-j') opts.jobs = Number(value());
     else if (a === '--json') opts.json = value();
     else if (a === '--keep') opts.keep = true;
     else if (a === '--report') opts.report = value();
