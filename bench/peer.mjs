@@ -3,7 +3,8 @@
 // table per project, every row measured in the same run on the same machine.
 //
 //   pnpm bench:peer                  (= pnpm build && node bench/peer.mjs)
-//   node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep] [--runs N] [--jobs N] [--json FILE] [--keep]
+//   node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep,libogg,jansson,json-c-debug,lz4]
+//                       [--rows all|goal|ROW,ROW] [--runs N] [--jobs N] [--json FILE] [--keep]
 //   node bench/peer.mjs --report FILE    (the tables of a saved --json file)
 //
 // Every row builds the same content, the pristine sources plus the one-line
@@ -12,7 +13,15 @@
 // sources at the same path. Paths, under bench/.work/peer/<id>/:
 //   x/<id>   the checkpoint's own path: every row but two runs here
 //   y/<id>   another path (orchestrate in a fresh clone)
-//   z/<id>   another path (orchestrate in a plain copy without .git)
+//   z/<id>   another path (orchestrate in a plain copy without .git, every
+//            mtime set to 1, the edited file's too, as a Nix builder unpacks
+//            the sources; its reference build is laid out the same way)
+// A project's `prepare` (autoreconf, configure: what the user runs in a fresh
+// tree before any build, as a CI script does) runs in every fresh tree before
+// orchestrate's build, the clean build and the naive caches' build (there
+// after the cache is restored), and is in no row's time (its median is in the
+// notes). `--rows` runs only some rows (`goal` = native and the orchestrate
+// rows); without the clean row, one clean build at x/ is the reference there.
 // The "old" state is one full `orchestrate build` of the pristine sources in
 // x/<id> (it saves the checkpoint); that tree is kept (cp -a) as old/ and is
 // what the native, naive-cache and seed rows start from. Rows, each timed
@@ -30,10 +39,13 @@
 //                `diff -ur old-sources new-sources > p; patch -p1 < p`, build
 //   native incr. old/ copied back with its mtimes (a warm tree), edit, build:
 //                the lower bound
-//   orch. same path / other path / plain copy: `orchestrate build` after the
-//                edit, each from a copy of the store as the full build left it,
-//                so every run restores the same checkpoint and saves one
-//                rolling checkpoint (its bytes = store after - store before)
+//   orch. same path / other path / plain copy (mtime 1): `orchestrate build`
+//                after the edit, each from a copy of the store as the full
+//                build left it, so every run restores the same checkpoint and
+//                saves one rolling checkpoint (its bytes = store after - store
+//                before). Goal (issue 13): the row's median within
+//                max(1.15 x native, native + 0.15 s) of the native warm build's,
+//                on wall and on CPU seconds; and its units the native build's.
 // Units: compilations seen by a `cc`/`gcc` wrapper first on PATH (a ccache hit
 // is not one), cargo's `invoked.timestamp` files for Rust. Correct: the
 // outputs are byte-equal to the clean build's at the same path AND the edited
