@@ -823,10 +823,12 @@ export function summarize(result) {
         ...new Set(
           runs
             .filter((r) => r.failed)
-            .map(
-              (r) =>
-                (r.failed.match(/(?:cannot find|No rule to make target|error:|\*\*\*)[^\\\n"]{0,120}/) ?? [r.failed.split('\n')[0]])[0],
-            ),
+            .map((r) => {
+              const first = [/cannot find[^\\\n"]{0,100}/, /No rule to make target[^\\\n"]{0,100}/, /error:[^\\\n"]{0,120}/]
+                .map((re) => r.failed.match(re)?.[0])
+                .find(Boolean);
+              return first ?? r.failed.split('\n')[0];
+            }),
         ),
       ],
       unitLists: [...new Set(ok.map((r) => unitKey(r.unitList)))],
@@ -855,7 +857,9 @@ export function summarize(result) {
           : `${got.length} against ${want.length}; more: ${names(more)}; fewer: ${names(fewer)}`;
       });
       r.unitsVsNative = [...new Set(diffs)];
+      r.goal.units = r.unitsVsNative.every((d) => d === 'same') ? 'same' : 'differ';
     }
+    r.goal.correct = r.correct.every((c) => c === 'yes') ? 'yes' : r.correct.join(', ');
   }
   return s;
 }
@@ -901,7 +905,9 @@ export function projectTable(result, runs) {
       r.units.join('/') || '-',
       r.correct.join(', '),
       key.startsWith('orch') ? mb(r.checkpointAddedBytes) : '',
-      r.goal ? `${r.goal.wall ?? '-'} / ${r.goal.cpu ?? '-'}` : '',
+      r.goal
+        ? `${r.goal.wall ?? '-'} / ${r.goal.cpu ?? '-'}${r.goal.units === 'differ' ? ', units differ' : ''}${r.goal.correct !== 'yes' ? `, not correct` : ''}`
+        : '',
       notes.join('; '),
     ];
   });
