@@ -575,6 +575,7 @@ function measure(p, { runs, keep, rows: wanted }) {
       unitsRebuilt: r.report.unitsRebuilt,
       prepareSeconds,
       restoreMs: r.report.timings?.restore,
+      timings: r.report.timings,
       checkpointAddedBytes: duBytes(store) - before,
       problems,
       ...verdict(dir, refKey, editCompiled(units)),
