@@ -356,11 +356,15 @@ function gitClone(pristine, dir) {
   sh('git', [...gitId, 'clone', '-q', pristine, dir], join(dir, '..'));
 }
 
-/** The pristine sources without .git, every mtime now (cp -r): the seed's old and new sources. */
+/**
+ * The pristine sources without .git: what is committed (`git archive`, so exactly the files a
+ * clone has, with the same bytes, .gitattributes' conversions included; not the files of the
+ * pristine's work tree that its .gitignore leaves out, such as json-c's doc/html).
+ */
 function plainCopy(pristine, dir) {
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, '..'), { recursive: true });
-  cpSync(pristine, dir, { recursive: true, filter: (s) => !s.endsWith('/.git') });
+  mkdirSync(dir, { recursive: true });
+  sh('bash', ['-c', 'git -C "$0" archive --format=tar HEAD | tar -x -C "$1"', pristine, dir], '/');
 }
 
 const edit = (p, dir) => appendFileSync(join(dir, p.edit), `${p.comment(1)}\n`);
