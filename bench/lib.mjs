@@ -212,7 +212,8 @@ export function applyEdits(p, dir, upTo) {
 export function behaviour(p, dir) {
   return p.check
     .map(([exe, args, input]) => {
-      const r = spawnSync(join(dir, exe), args, { cwd: dir, input, encoding: 'utf8' });
+      // An absolute `exe` (a shell running the tree's programs) is run as it is.
+      const r = spawnSync(exe.startsWith('/') ? exe : join(dir, exe), args, { cwd: dir, input, encoding: 'utf8' });
       return `$ ${exe} ${args.join(' ')}\n${r.error ? `error: ${r.error.message}` : `${r.stdout}${r.stderr}[exit ${r.status}]`}`;
     })
     .join('\n');

@@ -3,7 +3,8 @@
 // table per project, every row measured in the same run on the same machine.
 //
 //   pnpm bench:peer                  (= pnpm build && node bench/peer.mjs)
-//   node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep] [--runs N] [--jobs N] [--json FILE] [--keep]
+//   node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep,libogg,jansson,json-c-debug,lz4]
+//                       [--rows all|goal|ROW,ROW] [--runs N] [--jobs N] [--json FILE] [--keep]
 //   node bench/peer.mjs --report FILE    (the tables of a saved --json file)
 //
 // Every row builds the same content, the pristine sources plus the one-line
@@ -12,7 +13,15 @@
 // sources at the same path. Paths, under bench/.work/peer/<id>/:
 //   x/<id>   the checkpoint's own path: every row but two runs here
 //   y/<id>   another path (orchestrate in a fresh clone)
-//   z/<id>   another path (orchestrate in a plain copy without .git)
+//   z/<id>   another path (orchestrate in a plain copy without .git, every
+//            mtime set to 1, the edited file's too, as a Nix builder unpacks
+//            the sources; its reference build is laid out the same way)
+// A project's `prepare` (autoreconf, configure: what the user runs in a fresh
+// tree before any build, as a CI script does) runs in every fresh tree before
+// orchestrate's build, the clean build and the naive caches' build (there
+// after the cache is restored), and is in no row's time (its median is in the
+// notes). `--rows` runs only some rows (`goal` = native and the orchestrate
+// rows); without the clean row, one clean build at x/ is the reference there.
 // The "old" state is one full `orchestrate build` of the pristine sources in
 // x/<id> (it saves the checkpoint); that tree is kept (cp -a) as old/ and is
 // what the native, naive-cache and seed rows start from. Rows, each timed
@@ -30,10 +39,13 @@
 //                `diff -ur old-sources new-sources > p; patch -p1 < p`, build
 //   native incr. old/ copied back with its mtimes (a warm tree), edit, build:
 //                the lower bound
-//   orch. same path / other path / plain copy: `orchestrate build` after the
-//                edit, each from a copy of the store as the full build left it,
-//                so every run restores the same checkpoint and saves one
-//                rolling checkpoint (its bytes = store after - store before)
+//   orch. same path / other path / plain copy (mtime 1): `orchestrate build`
+//                after the edit, each from a copy of the store as the full
+//                build left it, so every run restores the same checkpoint and
+//                saves one rolling checkpoint (its bytes = store after - store
+//                before). Goal (issue 13): the row's median within
+//                max(1.15 x native, native + 0.15 s) of the native warm build's,
+//                on wall and on CPU seconds; and its units the native build's.
 // Units: compilations seen by a `cc`/`gcc` wrapper first on PATH (a ccache hit
 // is not one), cargo's `invoked.timestamp` files for Rust. Correct: the
 // outputs are byte-equal to the clean build's at the same path AND the edited
@@ -147,7 +159,127 @@ function largerProjects(jobs) {
       product: 'build/CMakeFiles/json-c.dir/json_object.c.o',
       outputs: ['build/libjson-c.so.5.2.0', 'build/libjson-c.a'],
     }),
+    // Issue 13: json-c's own default build type (its CMakeLists.txt sets `debug` when none is
+    // given: -g, so every object names its tree), with the cmake plugin's `relocatable: true`.
+    // The native configure gets the flags the plugin gives CMake at that path (prefix maps of
+    // the source and build directories in CMAKE_C_FLAGS and CMAKE_CXX_FLAGS), so a clean build
+    // there makes the same bytes.
+    cmakeLarge(
+      'json-c-debug',
+      'json-c',
+      'json-c 0.16 (Debian), CMake (Ninja), its default build type (debug), plugin option relocatable: true',
+      {
+        config: {
+          name: 'bench-json-c-debug',
+          plugins: [['@orchestrate/plugin-cmake', { generator: 'Ninja', relocatable: true, jobs }]],
+        },
+        configure: (dir) => {
+          const maps = prefixMaps(dir, join(dir, 'build')).join(' ');
+          return ['cmake', ['-S', '.', '-B', 'build', '-G', 'Ninja', `-DCMAKE_C_FLAGS=${maps}`, `-DCMAKE_CXX_FLAGS=${maps}`]];
+        },
+        edit: 'json_object.c',
+        outputs: ['build/libjson-c.so.5.2.0', 'build/libjson-c.a', 'build/apps/json_parse'],
+        // json_parse reads a file: its formatted output of a small document.
+        check: [
+          ['/bin/bash', ['-c', 'build/apps/json_parse -f /dev/stdin'], '{"a": [1, 2.5, "x\\u00e9", -0.0], "b": {"c": null, "d": true}}\n'],
+        ],
+      },
+    ),
+    autotools(jobs, 'libogg', 'libogg', 'libogg 1.3.5 (Debian), autotools + libtool (recursive automake, in-source)', {
+      // Debian's tarball is upstream's release: configure and the Makefile.in are there. A clone gives
+      // every file "now": the user touches the generated files into order (make never wants to run the
+      // autotools), then runs configure, as the plugin's autotools test does.
+      prepare:
+        'touch aclocal.m4 && sleep 0.01 && touch configure config.h.in && sleep 0.01 && find . -name Makefile.in -exec touch {} + && ./configure -q',
+      ignore: [
+        'Makefile',
+        'config.h',
+        'config.status',
+        'config.log',
+        'libtool',
+        'stamp-h1',
+        '*.o',
+        '*.lo',
+        '*.la',
+        '.libs/',
+        '.deps/',
+        '*.pc',
+        'libogg.spec',
+        'include/ogg/config_types.h',
+      ],
+      edit: 'src/framing.c',
+      outputs: ['src/.libs/libogg.so.0.8.5', 'src/.libs/libogg.a'],
+    }),
+    autotools(
+      jobs,
+      'jansson',
+      'jansson',
+      'jansson 2.14 (Debian), autotools + libtool (autoreconf -fi && ./configure in each tree, in-source)',
+      {
+        // Debian's tarball is a git export: no configure. Its own .gitignore ignores what autoreconf and
+        // configure write.
+        prepare: 'autoreconf -fi >/dev/null 2>&1 && ./configure -q',
+        edit: 'src/dump.c',
+        outputs: ['src/.libs/libjansson.so.4.14.0', 'src/.libs/libjansson.a'],
+      },
+    ),
+    {
+      id: 'lz4',
+      title: 'lz4 1.9.4 (Debian), plain recursive make (the top Makefile runs $(MAKE) -C lib and -C programs), in-source',
+      larger: true,
+      debian: 'lz4',
+      plugin: '@orchestrate/plugin-make',
+      config: { name: 'bench-lz4', plugins: [['@orchestrate/plugin-make', { targets: ['lib', 'lz4'], jobs }]] },
+      lay: (dir) => cpSync(debianDir('lz4') + '/', dir, { recursive: true, filter: (p) => !/\/debian$|\/\.pc$/.test(p) }),
+      build: ['make', [`-j${jobs}`, 'lib', 'lz4']],
+      edit: 'lib/lz4.c',
+      comment: (n) => `/* bench edit ${n} */`,
+      product: null,
+      outputs: ['lib/liblz4.a', 'lib/liblz4.so.1.9.4', 'programs/lz4'],
+      cache: null,
+      ccache: { build: ['CC=ccache cc'] },
+      check: [
+        ['programs/lz4', ['-V']],
+        // A round trip, and the compressed bytes themselves.
+        ['/bin/bash', ['-c', 'programs/lz4 -q -c -9 | programs/lz4 -q -d -c | sha256sum'], 'hello hello hello hello\n'.repeat(200)],
+        ['/bin/bash', ['-c', 'programs/lz4 -q -c -1 | sha256sum'], 'hello hello hello hello\n'.repeat(200)],
+      ],
+    },
   ];
+}
+
+/** CMake's prefix maps as the cmake plugin's `relocatable` gives them (shortest first). */
+function prefixMaps(...dirs) {
+  return [...new Set(dirs)].sort((a, b) => a.length - b.length).map((d) => `-ffile-prefix-map=${d}=.`);
+}
+
+/**
+ * An autotools project built in-source by the make plugin; `prepare` is the user's own step in
+ * each fresh tree before any build (configure; autoreconf first where the tarball has no configure).
+ * `ignore` (when the sources have no .gitignore): what configure and the build write, so that git
+ * tells them from the sources.
+ */
+function autotools(jobs, id, pkg, title, extra) {
+  const { ignore, ...rest } = extra;
+  return {
+    id,
+    title,
+    larger: true,
+    debian: pkg,
+    plugin: '@orchestrate/plugin-make',
+    config: { name: `bench-${id}`, plugins: [['@orchestrate/plugin-make', { jobs }]] },
+    lay: (dir) => {
+      cpSync(debianDir(pkg) + '/', dir, { recursive: true, filter: (p) => !/\/debian$|\/\.pc$/.test(p) });
+      if (ignore) writeFileSync(join(dir, '.gitignore'), `${ignore.join('\n')}\n`);
+    },
+    build: ['make', [`-j${jobs}`]],
+    comment: (n) => `/* bench edit ${n} */`,
+    product: null,
+    cache: null, // in-source: every untracked file
+    ccache: null, // configure would need CC="ccache gcc"; not measured
+    check: [],
+    ...rest,
+  };
 }
 
 function debianDir(pkg) {
@@ -204,7 +336,8 @@ function ccLog() {
   const file = process.env.PEER_CC_LOG;
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   // CMake's compiler checks and try_compile run in CMakeFiles/: not the project's units.
-  return text.split('\n').filter((l) => l && !l.includes('/CMakeFiles/CMake') && !/\/CMakeFiles\/\d/.test(l));
+  // configure's test programs (conftest.c) neither.
+  return text.split('\n').filter((l) => l && !l.includes('/CMakeFiles/CMake') && !/\/CMakeFiles\/\d/.test(l) && !/ conftest\.c$/.test(l));
 }
 const resetCcLog = () => rmSync(process.env.PEER_CC_LOG, { force: true });
 
@@ -223,14 +356,40 @@ function gitClone(pristine, dir) {
   sh('git', [...gitId, 'clone', '-q', pristine, dir], join(dir, '..'));
 }
 
-/** The pristine sources without .git, every mtime now (cp -r). */
+/**
+ * The pristine sources without .git: what is committed (`git archive`, so exactly the files a
+ * clone has, with the same bytes, .gitattributes' conversions included; not the files of the
+ * pristine's work tree that its .gitignore leaves out, such as json-c's doc/html).
+ */
 function plainCopy(pristine, dir) {
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, '..'), { recursive: true });
-  cpSync(pristine, dir, { recursive: true, filter: (s) => !s.endsWith('/.git') });
+  mkdirSync(dir, { recursive: true });
+  sh('bash', ['-c', 'git -C "$0" archive --format=tar HEAD | tar -x -C "$1"', pristine, dir], '/');
 }
 
 const edit = (p, dir) => appendFileSync(join(dir, p.edit), `${p.comment(1)}\n`);
+
+/**
+ * A fresh tree of the edited sources at `dir`, of one of the three kinds: `clone`, a git clone
+ * then the edit; `copy1`, the sources without .git with every mtime set to 1 (the edited file's
+ * too), as a Nix builder unpacks them from the store.
+ */
+function freshTree(p, kind, pristine, dir) {
+  if (kind === 'clone') {
+    gitClone(pristine, dir);
+    edit(p, dir);
+  } else if (kind === 'copy1') {
+    plainCopy(pristine, dir);
+    edit(p, dir);
+    sh('find', [dir, '-exec', 'touch', '-h', '-d', '@1', '{}', '+'], '/');
+  } else throw new Error(`unknown tree kind ${kind}`);
+}
+
+/** The user's own steps in a fresh tree before any build (autoreconf, configure): never in a row's time. */
+function prepare(p, dir) {
+  if (!p.prepare) return undefined;
+  return timed('bash', ['-c', p.prepare], dir).seconds;
+}
 
 /** Runs the steps (each [cmd, args, cwd]) one after another; the sum of their wall and CPU times. */
 function steps(list) {
@@ -246,7 +405,10 @@ function steps(list) {
   return { seconds, cpuSeconds, output };
 }
 
-const configureStep = (p, dir, extra = []) => (p.configure ? [[p.configure[0], [...p.configure[1], ...extra], dir]] : []);
+const configureStep = (p, dir, extra = []) => {
+  const c = typeof p.configure === 'function' ? p.configure(dir) : p.configure;
+  return c ? [[c[0], [...c[1], ...extra], dir]] : [];
+};
 const buildStep = (p, dir, extra = []) => [[p.build[0], [...p.build[1], ...extra], dir]];
 
 /** What a CI cache of the old build keeps: the build directory, or (in-source) every untracked file. */
@@ -258,7 +420,8 @@ function cachedPaths(p, oldTree) {
 // ---------------------------------------------------------------------------
 // One project
 
-function measure(p, { runs, keep }) {
+function measure(p, { runs, keep, rows: wanted }) {
+  const want = (row) => wanted.has(row);
   const base = join(peerDir, p.id);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
@@ -282,8 +445,16 @@ function measure(p, { runs, keep }) {
   sh('git', [...gitId, 'add', '-A'], pristine);
   sh('git', [...gitId, 'commit', '-q', '-m', 'pristine'], pristine);
 
+  // Each C unit as `<directory it compiled in> <source>`, both relative to the tree (CMake names
+  // sources by absolute path), so that units at different paths compare.
   const unitsOf = (dir, since) =>
-    isC ? ccLog().map((l) => relative(dir, l.split(' ')[0]) + ' ' + l.split(' ').slice(1).join(' ')) : p.units(dir, since);
+    isC
+      ? ccLog().map((l) => {
+          const [cwd, ...rest] = l.split(' ');
+          const src = rest.join(' ');
+          return `${relative(dir, cwd) || '.'} ${src.startsWith(`${dir}/`) ? src.slice(dir.length + 1) : src}`;
+        })
+      : p.units(dir, since);
   // Was the edited file's unit compiled? (Its object's mtime cannot tell: a restored output can be newer.)
   const editBase = p.edit.split('/').pop();
   const editCompiled = (units) =>
@@ -302,6 +473,7 @@ function measure(p, { runs, keep }) {
 
   // The old state: orchestrate's full build of the pristine sources at X (saves the checkpoint).
   gitClone(pristine, X);
+  prepare(p, X);
   log(`${p.id}: orchestrate build (full) in ${relative(repoRoot, X)}`);
   resetCcLog();
   const full = orchestrate(['build'], X, store);
@@ -321,26 +493,29 @@ function measure(p, { runs, keep }) {
 
   // References: a clean build of the edited sources at each path a row builds in.
   const refs = {};
-  const reference = (dir, key, lay = gitClone) => {
-    log(`${p.id}: clean reference build in ${relative(repoRoot, dir)}`);
-    lay(pristine, dir);
-    edit(p, dir);
+  const reference = (dir, key, kind) => {
+    log(`${p.id}: clean reference build in ${relative(repoRoot, dir)} (${kind})`);
+    freshTree(p, kind, pristine, dir);
+    prepare(p, dir);
     steps([...configureStep(p, dir), ...buildStep(p, dir)]);
     refs[key] = { digests: digests(p, dir), behaviour: behaviour(p, dir) };
     if (Object.values(refs[key].digests).some((d) => d === null)) {
       throw new Error(`clean build in ${dir} lacks an output: ${JSON.stringify(refs[key].digests)}`);
     }
   };
-  reference(Y, 'y');
-  reference(Z, 'z', plainCopy); // laid out as its row lays it (no .git)
+  if (want('orchOther')) reference(Y, 'y', 'clone');
+  if (want('orchCopy1')) reference(Z, 'z', 'copy1'); // laid out as its row lays it (no .git, every mtime 1)
+  // Without the clean row (whose first run is the reference at X), a reference build there.
+  if (!want('clean')) reference(X, 'x', 'clone');
 
   // ccache, warmed once by a clean build of the pristine sources at X.
   const ccacheWarm = join(base, 'ccache-warm');
   const ccacheDir = join(base, 'ccache');
-  const haveCcache = isC && p.ccache && spawnSync('bash', ['-c', 'type -P ccache'], { encoding: 'utf8' }).stdout.trim();
+  const haveCcache = want('ccache') && isC && p.ccache && spawnSync('bash', ['-c', 'type -P ccache'], { encoding: 'utf8' }).stdout.trim();
   if (haveCcache) {
     log(`${p.id}: warming ccache`);
     gitClone(pristine, X);
+    prepare(p, X);
     const env = { ...process.env, CCACHE_DIR: ccacheWarm };
     steps([
       ...configureStep(p, X, p.ccache.configure).map((s) => [...s, { env }]),
@@ -368,9 +543,10 @@ function measure(p, { runs, keep }) {
     native: [],
     orchSame: [],
     orchOther: [],
-    orchCopy: [],
+    orchCopy1: [],
   };
   const attempt = (row, fn) => {
+    if (!want(row)) return;
     try {
       rows[row].push(fn());
     } catch (error) {
@@ -378,9 +554,9 @@ function measure(p, { runs, keep }) {
       rows[row].push({ failed: error.message.slice(0, 2000) });
     }
   };
-  const orchRow = (dir, refKey, lay) => {
-    lay();
-    edit(p, dir);
+  const orchRow = (dir, refKey, kind) => {
+    freshTree(p, kind, pristine, dir);
+    const prepareSeconds = prepare(p, dir);
     rmSync(store, { recursive: true, force: true });
     sh('cp', ['-a', storeSeed, store], base);
     const before = duBytes(store);
@@ -397,7 +573,13 @@ function measure(p, { runs, keep }) {
       units: units.length,
       unitList: units,
       mode: r.report.mode,
+      reason: r.report.reason,
+      leftOut: r.report.leftOut,
+      changes: r.report.changes,
+      unitsRebuilt: r.report.unitsRebuilt,
+      prepareSeconds,
       restoreMs: r.report.timings?.restore,
+      timings: r.report.timings,
       checkpointAddedBytes: duBytes(store) - before,
       problems,
       ...verdict(dir, refKey, editCompiled(units)),
@@ -408,8 +590,8 @@ function measure(p, { runs, keep }) {
     // clean (its first run is the reference at X)
     attempt('clean', () => {
       log(`${p.id}: run ${n}/${runs}: clean`);
-      gitClone(pristine, X);
-      edit(p, X);
+      freshTree(p, 'clone', pristine, X);
+      const prepareSeconds = prepare(p, X);
       resetCcLog();
       const since = nowNs();
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
@@ -418,18 +600,22 @@ function measure(p, { runs, keep }) {
       return {
         seconds: r.seconds,
         cpuSeconds: r.cpuSeconds,
+        prepareSeconds,
         units: units.length,
         unitList: units,
         ...verdict(X, 'x', editCompiled(units)),
       };
     });
     if (!refs.x) throw new Error('the clean build failed: no reference at the checkpoint path');
+    if (Object.values(refs.x.digests).some((d) => d === null)) {
+      throw new Error(`clean build in ${X} lacks an output: ${JSON.stringify(refs.x.digests)}`);
+    }
 
     if (haveCcache) {
       attempt('ccache', () => {
         log(`${p.id}: run ${n}/${runs}: clean with a warm ccache`);
-        gitClone(pristine, X);
-        edit(p, X);
+        freshTree(p, 'clone', pristine, X);
+        prepare(p, X);
         rmSync(ccacheDir, { recursive: true, force: true });
         sh('cp', ['-a', ccacheWarm, ccacheDir], base);
         const env = { ...process.env, CCACHE_DIR: ccacheDir };
@@ -474,25 +660,29 @@ function measure(p, { runs, keep }) {
         cpuSeconds: r.cpuSeconds,
         units: units.length,
         unitList: units,
+        // What the build tool printed (its tail): the lower bound is only one if it did the same work.
+        output: r.output.slice(-6000),
         ...verdict(X, 'x', editCompiled(units)),
       };
     });
 
     attempt('naive', () => {
       log(`${p.id}: run ${n}/${runs}: naive CI cache`);
-      gitClone(pristine, X);
-      edit(p, X);
+      freshTree(p, 'clone', pristine, X);
       const paths = cachedPaths(p, old);
       resetCcLog();
       const since = nowNs();
       // The cache restored with its mtimes (cp -a, as tar does), then the CI script: configure + build.
       const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -a --parents "$@" "$0"', X, old, ...paths], base);
+      // The user's own steps (configure) after the restore, as the CI script runs them: not timed.
+      const prepareSeconds = prepare(p, X);
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
       return {
         seconds: restore.seconds + r.seconds,
         cpuSeconds: r.cpuSeconds,
         restoreSeconds: restore.seconds,
+        prepareSeconds,
         units: units.length,
         unitList: units,
         ...verdict(X, 'x', editCompiled(units)),
@@ -501,19 +691,21 @@ function measure(p, { runs, keep }) {
 
     attempt('naiveNow', () => {
       log(`${p.id}: run ${n}/${runs}: naive CI cache restored with fresh mtimes`);
-      gitClone(pristine, X);
-      edit(p, X);
+      freshTree(p, 'clone', pristine, X);
       const paths = cachedPaths(p, old);
       resetCcLog();
       const since = nowNs();
       // The same cache unpacked without its times (cp -r: every output newer than every source).
       const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -r --parents "$@" "$0"', X, old, ...paths], base);
+      // The user's own steps (configure) after the restore, as the CI script runs them: not timed.
+      const prepareSeconds = prepare(p, X);
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
       const units = unitsOf(X, since);
       return {
         seconds: restore.seconds + r.seconds,
         cpuSeconds: r.cpuSeconds,
         restoreSeconds: restore.seconds,
+        prepareSeconds,
         units: units.length,
         unitList: units,
         ...verdict(X, 'x', editCompiled(units)),
@@ -554,15 +746,15 @@ function measure(p, { runs, keep }) {
 
     attempt('orchSame', () => {
       log(`${p.id}: run ${n}/${runs}: orchestrate, fresh clone at the checkpoint's own path`);
-      return orchRow(X, 'x', () => gitClone(pristine, X));
+      return orchRow(X, 'x', 'clone');
     });
     attempt('orchOther', () => {
       log(`${p.id}: run ${n}/${runs}: orchestrate, fresh clone at another path`);
-      return orchRow(Y, 'y', () => gitClone(pristine, Y));
+      return orchRow(Y, 'y', 'clone');
     });
-    attempt('orchCopy', () => {
-      log(`${p.id}: run ${n}/${runs}: orchestrate, plain copy without git`);
-      return orchRow(Z, 'z', () => plainCopy(pristine, Z));
+    attempt('orchCopy1', () => {
+      log(`${p.id}: run ${n}/${runs}: orchestrate, plain copy without git, every mtime 1`);
+      return orchRow(Z, 'z', 'copy1');
     });
   }
 
@@ -570,6 +762,7 @@ function measure(p, { runs, keep }) {
     id: p.id,
     title: p.title,
     edit: p.edit,
+    prepare: p.prepare,
     status: 'ok',
     fullBuild: { seconds: full.seconds, units: fullUnits },
     storeBytes,
@@ -594,8 +787,23 @@ const ROWS = [
   ['native', 'native warm incremental (lower bound)'],
   ['orchSame', 'orchestrate, fresh clone, checkpoint path'],
   ['orchOther', 'orchestrate, fresh clone, another path'],
-  ['orchCopy', 'orchestrate, plain copy without git'],
+  ['orchCopy1', 'orchestrate, plain copy without git, every mtime 1'],
+  // Saved runs from before issue 13: the plain copy then kept "now" as every mtime (cp -r).
+  ['orchCopy', 'orchestrate, plain copy without git (cp -r: mtimes now)'],
 ];
+
+/** The rows `--rows` may name; `goal` = the rows issue 13's goal concerns. */
+const ROW_KEYS = ROWS.map(([key]) => key).filter((key) => key !== 'orchCopy');
+const ROW_ALIASES = { all: ROW_KEYS, goal: ['native', 'orchSame', 'orchOther', 'orchCopy1'] };
+
+/**
+ * Issue 13's goal for an orchestrate row: within max(1.15 × native, native + 0.15 s) of the
+ * native warm incremental build after the same edit, on the medians; for wall and CPU seconds.
+ */
+export const goalLimit = (native) => (native === undefined ? undefined : Math.max(1.15 * native, native + 0.15));
+
+/** The units as a multiset (sorted), for comparing a row's with the native warm build's. */
+const unitKey = (list) => JSON.stringify([...(list ?? [])].sort());
 
 export function summarize(result) {
   const s = {};
@@ -615,10 +823,62 @@ export function summarize(result) {
       ccacheMisses: median(ok.map((r) => r.ccacheMisses)),
       checkpointAddedBytes: median(ok.map((r) => r.checkpointAddedBytes)),
       restoreMs: median(ok.map((r) => r.restoreMs)),
+      prepareSeconds: median(ok.map((r) => r.prepareSeconds)),
       problems: [...new Set(ok.flatMap((r) => r.problems ?? []))],
+      // What failed, in a line: the build tool's first error in the output.
+      failures: [
+        ...new Set(
+          runs
+            .filter((r) => r.failed)
+            .map((r) => {
+              const first = [/cannot find[^\\\n"]{0,100}/, /No rule to make target[^\\\n"]{0,100}/, /error:[^\\\n"]{0,120}/]
+                .map((re) => r.failed.match(re)?.[0])
+                .find(Boolean);
+              return first ?? r.failed.split('\n')[0];
+            }),
+        ),
+      ],
+      unitLists: [...new Set(ok.map((r) => unitKey(r.unitList)))],
     };
   }
+  // The goal, and whether each orchestrate row compiled what the native warm build compiled.
+  const native = s.native;
+  const limit = { seconds: goalLimit(native?.seconds), cpuSeconds: goalLimit(native?.cpuSeconds) };
+  for (const [key, r] of Object.entries(s)) {
+    if (!key.startsWith('orch')) continue;
+    const verdict = (v, l) => (v === undefined || l === undefined ? undefined : v <= l ? 'pass' : 'fail');
+    r.goal = { wall: verdict(r.seconds, limit.seconds), cpu: verdict(r.cpuSeconds, limit.cpuSeconds), limit };
+    if (native && native.unitLists.length === 1 && r.unitLists.length > 0) {
+      const want = JSON.parse(native.unitLists[0]);
+      // A few names of each side's extra units, each once (libtool compiles a source twice).
+      const names = (list) => {
+        const unique = [...new Set(list)];
+        return unique.length === 0 ? '-' : unique.slice(0, 4).join(', ') + (unique.length > 4 ? `, +${unique.length - 4} more` : '');
+      };
+      const diffs = r.unitLists.map((k) => {
+        const got = JSON.parse(k);
+        const more = got.filter((u) => !want.includes(u));
+        const fewer = want.filter((u) => !got.includes(u));
+        return more.length === 0 && fewer.length === 0 && got.length === want.length
+          ? 'same'
+          : `${got.length} against ${want.length}; more: ${names(more)}; fewer: ${names(fewer)}`;
+      });
+      r.unitsVsNative = [...new Set(diffs)];
+      r.goal.units = r.unitsVsNative.every((d) => d === 'same') ? 'same' : 'differ';
+    }
+    r.goal.correct = r.correct.every((c) => c === 'yes') ? 'yes' : r.correct.join(', ');
+  }
   return s;
+}
+
+/** The goal of issue 13 per orchestrate row, for --json: limits and pass/fail on wall and CPU medians. */
+export function goalOf(result) {
+  if (result.status !== 'ok') return undefined;
+  const s = summarize(result);
+  const out = {};
+  for (const [key, r] of Object.entries(s))
+    if (r.goal) out[key] = { ...r.goal, seconds: r.seconds, cpuSeconds: r.cpuSeconds, unitsVsNative: r.unitsVsNative };
+  return out;
 }
 
 const secs = (v) => (v === undefined ? '-' : `${v.toFixed(2)} s`);
@@ -638,8 +898,11 @@ export function projectTable(result, runs) {
     if (key.startsWith('naive')) notes.push('time includes restoring the cache');
     if (key === 'seed') notes.push('time includes the copy and patch');
     if (r.restoreMs !== undefined) notes.push(`restore ${Math.round(r.restoreMs)} ms`);
+    if (r.prepareSeconds !== undefined) notes.push(`the user's steps before it ${secs(r.prepareSeconds)}, not in the time`);
+    if (r.unitsVsNative && !r.unitsVsNative.every((d) => d === 'same'))
+      notes.push(`UNITS NOT THE NATIVE BUILD'S: ${r.unitsVsNative.join(' | ')}`);
     if (r.problems.length) notes.push(`PROBLEMS: ${r.problems.join('; ')}`);
-    if (r.failed) notes.push(`${r.failed} of ${r.runs} runs failed`);
+    if (r.failed) notes.push(`${r.failed} of ${r.runs} runs failed: ${r.failures.join(' | ')}`);
     return [
       label,
       secs(r.seconds),
@@ -649,16 +912,37 @@ export function projectTable(result, runs) {
       r.units.join('/') || '-',
       r.correct.join(', '),
       key.startsWith('orch') ? mb(r.checkpointAddedBytes) : '',
+      r.goal
+        ? `${r.goal.wall ?? '-'} / ${r.goal.cpu ?? '-'}${r.goal.units === 'differ' ? ', units differ' : ''}${r.goal.correct !== 'yes' ? `, not correct` : ''}`
+        : '',
       notes.join('; '),
     ];
   });
+  const limit = goalLimit(s.native?.seconds);
+  const limitCpu = goalLimit(s.native?.cpuSeconds);
+  const goalLine =
+    limit === undefined
+      ? ''
+      : `; goal for orchestrate rows: ≤ max(1.15 × native, native + 0.15 s) = ${secs(limit)} wall, ${secs(limitCpu)} CPU (medians)`;
   return [
     `### ${result.id}: ${result.title}`,
     '',
-    `edit: \`${result.edit}\` (one comment line appended); median of ${runs}; store after the full build: ${mb(result.storeBytes)} (full build ${secs(result.fullBuild.seconds)}, ${result.fullBuild.units} units)`,
+    `edit: \`${result.edit}\` (one comment line appended); median of ${runs}; store after the full build: ${mb(result.storeBytes)} (full build ${secs(result.fullBuild.seconds)}, ${result.fullBuild.units} units)${goalLine}`,
+    ...(result.prepare ? ['', `the user's steps in each fresh tree before any build (not in any row's time): \`${result.prepare}\``] : []),
     '',
     formatTable(
-      ['row', 'time', 'vs lower bound', 'vs clean', 'CPU (vs lower bound)', 'units', 'correct', 'checkpoint adds', 'notes'],
+      [
+        'row',
+        'time',
+        'vs lower bound',
+        'vs clean',
+        'CPU (vs lower bound)',
+        'units',
+        'correct',
+        'checkpoint adds',
+        'goal (wall / CPU)',
+        'notes',
+      ],
       rows,
     ),
     '',
@@ -668,7 +952,15 @@ export function projectTable(result, runs) {
 // ---------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const opts = { only: null, runs: 3, jobs: os.availableParallelism?.() ?? os.cpus().length, json: null, keep: false, report: null };
+  const opts = {
+    only: null,
+    runs: 3,
+    jobs: os.availableParallelism?.() ?? os.cpus().length,
+    json: null,
+    keep: false,
+    report: null,
+    rows: new Set(ROW_KEYS),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -678,15 +970,23 @@ function parseArgs(argv) {
     };
     if (a === '--only') opts.only = value().split(',').filter(Boolean);
     else if (a === '--runs') opts.runs = Number(value());
-    else if (a === '--jobs' || a === '-j') opts.jobs = Number(value());
+    else if (a === '--rows') {
+      const names = value().split(',').filter(Boolean);
+      const unknown = names.filter((r) => !ROW_KEYS.includes(r) && !ROW_ALIASES[r]);
+      if (unknown.length)
+        throw new Error(`unknown row ${unknown.join(', ')}; known: ${[...Object.keys(ROW_ALIASES), ...ROW_KEYS].join(', ')}`);
+      opts.rows = new Set(names.flatMap((r) => ROW_ALIASES[r] ?? [r]));
+    } else if (a === '--jobs' || a === '-j') opts.jobs = Number(value());
     else if (a === '--json') opts.json = value();
     else if (a === '--keep') opts.keep = true;
     else if (a === '--report') opts.report = value();
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep] [--runs N] [--jobs N] [--json FILE] [--keep]\n' +
+        'usage: node bench/peer.mjs [--only lua,cmark-ninja,cmark-make,rust-app,zstd,json-c,ripgrep,libogg,jansson,json-c-debug,lz4]\n' +
+          '                           [--rows all|goal|ROW,ROW] [--runs N] [--jobs N] [--json FILE] [--keep]\n' +
           '       node bench/peer.mjs --report FILE   (the tables of a saved --json file)\n' +
-          'default projects: lua, cmark-ninja, cmark-make, rust-app; zstd, json-c and ripgrep only with --only\n',
+          'default projects: lua, cmark-ninja, cmark-make, rust-app; the larger ones only with --only\n' +
+          `rows (default all): ${ROW_KEYS.join(', ')}; goal = ${ROW_ALIASES.goal.join(',')}\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -762,6 +1062,7 @@ async function main() {
     try {
       const r = measure(p, opts);
       r.wallSeconds = (Date.now() - t0) / 1000;
+      r.goal = goalOf(r);
       results.push(r);
       process.stdout.write(`\n${projectTable(r, opts.runs)}`);
     } catch (error) {
@@ -774,7 +1075,10 @@ async function main() {
   const uptimeAfter = spawnSync('uptime', [], { encoding: 'utf8' }).stdout.trim();
   const machine = `${os.availableParallelism?.() ?? os.cpus().length} CPUs, node ${process.version}; uptime at the start: ${uptimeBefore}; at the end: ${uptimeAfter}`;
   process.stdout.write(`\n${header({ machine, jobs: opts.jobs, runs: opts.runs })}`);
-  if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ machine, jobs: opts.jobs, runs: opts.runs, results }, null, 2)}\n`);
+  if (opts.json) {
+    const saved = { machine, jobs: opts.jobs, runs: opts.runs, rows: [...opts.rows], results };
+    writeFileSync(opts.json, `${JSON.stringify(saved, null, 2)}\n`);
+  }
   if (results.some((r) => r.status === 'failed')) process.exitCode = 1;
 }
 
