@@ -229,9 +229,12 @@ function largerProjects(jobs) {
       larger: true,
       debian: 'lz4',
       plugin: '@orchestrate/plugin-make',
-      config: { name: 'bench-lz4', plugins: [['@orchestrate/plugin-make', { targets: ['lib', 'lz4'], jobs }]] },
+      // lz4 compiles with -g: every object names its tree. With the make plugin's `relocatable: true`
+      // (prefix maps in CPPFLAGS, from the environment: lz4's Makefiles add to it) they restore at any
+      // path; the native builds get the same CPPFLAGS at their path, so the bytes compare.
+      config: { name: 'bench-lz4', plugins: [['@orchestrate/plugin-make', { targets: ['lib', 'lz4'], relocatable: true, jobs }]] },
       lay: (dir) => cpSync(debianDir('lz4') + '/', dir, { recursive: true, filter: (p) => !/\/debian$|\/\.pc$/.test(p) }),
-      build: ['make', [`-j${jobs}`, 'lib', 'lz4']],
+      build: (dir) => ['env', [`CPPFLAGS=${prefixMaps(dir).join(' ')}`, 'make', `-j${jobs}`, 'lib', 'lz4']],
       edit: 'lib/lz4.c',
       comment: (n) => `/* bench edit ${n} */`,
       product: null,
@@ -409,7 +412,10 @@ const configureStep = (p, dir, extra = []) => {
   const c = typeof p.configure === 'function' ? p.configure(dir) : p.configure;
   return c ? [[c[0], [...c[1], ...extra], dir]] : [];
 };
-const buildStep = (p, dir, extra = []) => [[p.build[0], [...p.build[1], ...extra], dir]];
+const buildStep = (p, dir, extra = []) => {
+  const b = typeof p.build === 'function' ? p.build(dir) : p.build;
+  return [[b[0], [...b[1], ...extra], dir]];
+};
 
 /** What a CI cache of the old build keeps: the build directory, or (in-source) every untracked file. */
 function cachedPaths(p, oldTree) {
