@@ -54,7 +54,7 @@ if (!existsSync(join(src, 'include'))) {
   console.error(`no source tree at '${src}': run 'cd bench/.work/src && apt-get source libgit2' or pass --src DIR`);
   process.exit(2);
 }
-const work = join(benchDir, 'large');
+const work = join(benchDir, '.work', 'large');
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 /** Wall and CPU (user + sys of the command and its children, GNU time) of a shell command line. */
