@@ -2,7 +2,7 @@
 // an 11k-file tree, side by side with git, sha256sum, stat and cp -a in one
 // run. See bench/README.md, "Large trees".
 //
-//   node bench/large-tree.mjs [--src DIR] [--runs N] [--only scan,hash,stat,restore] [--json] [--keep]
+//   node bench/large-tree.mjs [--src DIR] [--runs N] [--only scan,hash,stat,restore] [--against CHECKOUT] [--json] [--keep]
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { cli, gitId, median, sh } from './lib.mjs';
 import { benchDir, repoRoot, srcDir } from './native.mjs';
 
-const dist = join(repoRoot, 'packages', 'core', 'dist');
+const ownDist = join(repoRoot, 'packages', 'core', 'dist');
 
 /** /proc/self/stat's cutime + cstime: CPU of the children waited for, in ms (10 ms ticks). */
 function childrenCpuMs() {
@@ -23,7 +23,11 @@ function childrenCpuMs() {
 // Child mode: one scan in a process of its own (a CLI run scans once, cold JIT), timed from inside.
 if (process.argv[2] === '--child-scan') {
   const dir = resolve(process.argv[3]);
+  const dist = process.argv[4] ?? ownDist;
   const { scanSources } = await import(pathToFileURL(join(dist, 'sources', 'scan.js')).href);
+  // The CLI imports its process runner (execa) while it starts: loaded here before the timing too.
+  const { runProcess } = await import(pathToFileURL(join(dist, 'process.js')).href);
+  await runProcess('true', []);
   const k0 = childrenCpuMs();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -55,7 +59,11 @@ if (!existsSync(join(src, 'include'))) {
   process.exit(2);
 }
 const work = join(benchDir, '.work', 'large');
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 /** Wall and CPU (user + sys of the command and its children, GNU time) of a shell command line. */
 function shell(line, cwd, env) {
@@ -64,9 +72,12 @@ function shell(line, cwd, env) {
   return { wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: r.cpuSeconds * 1000 };
 }
 
+/** Another built checkout whose listing is measured beside this one's (its packages/core/dist). */
+const against = opt('--against') && resolve(opt('--against'));
+
 /** orchestrate's source listing of `dir` in a fresh node process (the scan alone is timed). */
-function scan(dir, env) {
-  const r = sh(process.execPath, [process.argv[1], '--child-scan', dir], work, { env: env ?? process.env });
+function scan(dir, env, dist) {
+  const r = sh(process.execPath, [process.argv[1], '--child-scan', dir, ...(dist ? [dist] : [])], work, { env: env ?? process.env });
   return JSON.parse(r.stdout.trim());
 }
 
@@ -116,7 +127,10 @@ if (only.has('restore')) {
   rmSync(stateRepo, { recursive: true, force: true });
   rmSync(store, { recursive: true, force: true });
   mkdirSync(stateRepo, { recursive: true });
-  writeFileSync(join(stateRepo, 'Makefile'), `all: build/.done\nbuild/.done: Makefile\n\tmkdir -p build && cp -r ${src}/. build/tree && touch $@\n`);
+  writeFileSync(
+    join(stateRepo, 'Makefile'),
+    `all: build/.done\nbuild/.done: Makefile\n\tmkdir -p build && cp -r ${src}/. build/tree && touch $@\n`,
+  );
   writeFileSync(
     join(stateRepo, 'orchestrate.config.json'),
     `${JSON.stringify({ name: 'large-state', plugins: [['@orchestrate/plugin-make', { objDir: 'build', jobs: 1 }]] })}\n`,
@@ -137,6 +151,7 @@ for (let run = 0; run < runs; run++) {
     const s = scan(clone);
     if (s.method !== 'git') throw new Error(`the clone was listed by ${s.method}`);
     add('orchestrate: sources of a fresh clone (git)', s);
+    if (against) add(`  the same by ${against}`, scan(freshClone('clone'), undefined, join(against, 'packages', 'core', 'dist')));
     add('git ls-files -s (fresh clone)', shell('git ls-files -s -z >/dev/null', freshClone('clone')));
     add('git ls-files -o --exclude-standard (fresh clone)', shell('git ls-files -o --exclude-standard -z >/dev/null', freshClone('clone')));
     add('git status (fresh clone: refreshes its index)', shell('git status --porcelain >/dev/null', freshClone('clone')));
@@ -150,6 +165,7 @@ for (let run = 0; run < runs; run++) {
       const s = scan(dir, outsideGit);
       if (s.method !== 'walk') throw new Error(`the plain copy was listed by ${s.method}`);
       add(`orchestrate: sources of a ${name} (walk + hash)`, s);
+      if (against) add(`  the same (${name}) by ${against}`, scan(dir, outsideGit, join(against, 'packages', 'core', 'dist')));
     }
     add('find | xargs sha256sum', shell('find . -type f -print0 | xargs -0 sha256sum >/dev/null', plain));
     add('find | xargs -P2 sha256sum', shell('find . -type f -print0 | xargs -0 -P2 -n 2000 sha256sum >/dev/null', plain));
@@ -192,7 +208,9 @@ const table = [...rows].map(([name, values]) => ({
 if (args.includes('--json')) {
   console.log(JSON.stringify({ src, files, bytes, runs, loadStart, loadEnd, rows: Object.fromEntries(rows) }, null, 2));
 } else {
-  console.log(`large tree: ${src} (${files} files, ${(bytes / 1e6).toFixed(1)} MB); median of ${runs}; load ${loadStart} at the start, ${loadEnd} at the end`);
+  console.log(
+    `large tree: ${src} (${files} files, ${(bytes / 1e6).toFixed(1)} MB); median of ${runs}; load ${loadStart} at the start, ${loadEnd} at the end`,
+  );
   const widths = [Math.max(...table.map((r) => r.name.length)), 8, 8];
   console.log(`| ${'what'.padEnd(widths[0])} | wall     | CPU      | notes |`);
   console.log(`|${'-'.repeat(widths[0] + 2)}|----------|----------|-------|`);
