@@ -18,10 +18,10 @@
  *
  * A violation is a {@link CheckpointRefusedError} naming the path and the rule.
  */
-import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { WorkingTree } from '../context.js';
+import { sha256 } from '../sources/hash.js';
 import type { StateRecord } from './manifest.js';
 import { ancestors, relativeInside } from './paths.js';
 
@@ -223,10 +223,28 @@ function checkLinkTarget(rules: WriteRules, buildDir: string, path: string, entr
 /** SHA-256 of the file at `abs`, or `undefined` when it cannot be read. */
 function tryHashFile(abs: string): string | undefined {
   try {
-    return createHash('sha256').update(readFileSync(abs)).digest('hex');
+    return sha256(readFileSync(abs));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether nothing stands at a directory path below `buildDir` (relative,
+ * POSIX), each directory asked once and its parent first: a restore into a
+ * new tree stats its top directories only, not each of its files.
+ */
+function absentDirs(buildDir: string): (dir: string) => boolean {
+  const known = new Map<string, boolean>();
+  const isAbsent = (dir: string): boolean => {
+    let absent = known.get(dir);
+    if (absent !== undefined) return absent;
+    const slash = dir.lastIndexOf('/');
+    absent = (slash > 0 && isAbsent(dir.slice(0, slash))) || !lstatSync(join(buildDir, dir), { throwIfNoEntry: false });
+    known.set(dir, absent);
+    return absent;
+  };
+  return isAbsent;
 }
 
 /**
@@ -241,7 +259,10 @@ export function checkOverwrites(
   entries: ReadonlyMap<string, StateRecord>,
   expectedHash: (path: string, record: StateRecord) => string | undefined,
 ): void {
+  const isAbsent = absentDirs(buildDir);
   for (const [path, record] of entries) {
+    const slash = path.lastIndexOf('/');
+    if (slash > 0 && isAbsent(path.slice(0, slash))) continue;
     const abs = join(buildDir, path);
     const info = lstatSync(abs, { throwIfNoEntry: false });
     if (!info || (record.kind === 'dir' && info.isDirectory()) || rules.isKnownOutput(path)) continue;
