@@ -182,7 +182,13 @@ export async function tryGitSources(dir: string, skip: (path: string) => boolean
     ({ entries, untracked } = parseWorkTreeListing(stdoutOf(listed, dir), dir));
   }
 
-  const indexed = new Map<string, { mode: string; hash: string }>();
+  // Entries whose stat matches, with their index blob ids (links get their targets below).
+  const result = new Map<string, SourceEntry>();
+  const links: string[] = [];
+  const indexed = (entry: GitIndexEntry): void => {
+    if (entry.mode === '120000') links.push(entry.path);
+    result.set(entry.path, { hash: entry.oid, kind: entry.mode === '100755' ? 'exec' : 'file' });
+  };
   const dirty = new Set<string>(untracked);
   const root = resolve(dir);
   for (const entry of entries) {
@@ -196,24 +202,18 @@ export async function tryGitSources(dir: string, skip: (path: string) => boolean
     // As git status does: assumed unchanged and sparse (skip-worktree) entries are their index entry.
     const flags = entry.flags;
     if ((flags & (CE_VALID | CE_SKIP_WORKTREE)) !== 0 && (flags & CE_INTENT_TO_ADD) === 0) {
-      indexed.set(path, { mode: entry.mode, hash: entry.oid });
+      indexed(entry);
       continue;
     }
     // Index paths are normalized (no '.', '..' or '//'): joined without path.join's normalization.
     const info = lstatSync(`${root}/${path}`, { throwIfNoEntry: false });
     if (!info) continue; // deleted
-    if ((flags & CE_INTENT_TO_ADD) === 0 && matchesIndex(entry, info)) indexed.set(path, { mode: entry.mode, hash: entry.oid });
+    if ((flags & CE_INTENT_TO_ADD) === 0 && matchesIndex(entry, info)) indexed(entry);
     else dirty.add(path);
   }
   // Read at another moment than the untracked list: a file added in between is hashed, as tracked.
-  const untrackedSet = new Set(untracked.filter((path) => !indexed.has(path)));
+  const untrackedSet = new Set(untracked.filter((path) => !result.has(path)));
 
-  const result = new Map<string, SourceEntry>();
-  const links: string[] = [];
-  for (const [path, { mode, hash }] of indexed) {
-    if (mode === '120000') links.push(path);
-    result.set(path, { hash, kind: mode === '100755' ? 'exec' : 'file' });
-  }
   await Promise.all(
     links.map(async (path) => {
       const entry = result.get(path);
