@@ -3,7 +3,6 @@
 // run. See bench/README.md, "Large trees".
 //
 //   node bench/large-tree.mjs [--src DIR] [--runs N] [--only scan,hash,stat,restore] [--against CHECKOUT] [--json] [--keep]
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
