@@ -9,8 +9,7 @@ export function relativeInside(parent: string, child: string): string | undefine
 
 /** Every ancestor directory of `path` (relative, POSIX), outermost first, excluding the root. */
 export function ancestors(path: string): string[] {
-  const parts = path.split('/');
   const out: string[] = [];
-  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
+  for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) out.push(path.slice(0, slash));
   return out;
 }

@@ -201,10 +201,15 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
   const umask = process.umask();
   try {
     const made = new Set<string>();
+    /** Directories this restore created: empty before it, so nothing stands at a path inside them to clear. */
+    const fresh = new Set<string>();
     const makeDir = (abs: string): void => {
       if (made.has(abs)) return;
       const first = mkdirSync(abs, { recursive: true });
-      if (first !== undefined) created.push(first);
+      if (first !== undefined) {
+        created.push(first);
+        fresh.add(abs);
+      }
       made.add(abs);
     };
     for (const path of stale) rmSync(join(buildDir, path), { force: true });
@@ -220,8 +225,9 @@ export async function restoreCheckpoint(context: BuildContext, plan: RestorePlan
     for (const [path, record] of sorted) {
       if (record.kind === 'dir') continue;
       const abs = join(buildDir, path);
-      makeDir(dirname(abs));
-      clearPath(abs);
+      const dir = dirname(abs);
+      makeDir(dir);
+      if (!fresh.has(dir)) clearPath(abs);
       written.push(path);
       if (record.kind === 'link') {
         symlinkSync(record.target ?? '', abs);

@@ -18,10 +18,10 @@
  *
  * A violation is a {@link CheckpointRefusedError} naming the path and the rule.
  */
-import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { WorkingTree } from '../context.js';
+import { sha256 } from '../sources/hash.js';
 import type { StateRecord } from './manifest.js';
 import { ancestors, relativeInside } from './paths.js';
 
@@ -89,20 +89,31 @@ export function tryResolveLinkInPlan(path: string, entries: ReadonlyMap<string, 
   return walk(path.split('/').slice(0, -1), entries.get(path)?.target ?? '')?.join('/');
 }
 
+/** A path that `path.join` would change: empty, absolute, a `.` or `..` segment, `//`, a trailing `/`, a backslash. */
+const UNPLAIN_PATH = /^$|^\/|\/$|\/\/|(?:^|\/)\.{1,2}(?:\/|$)|\\/;
+
 /** The rules every path of a plan is held to; see the module comment. */
 export class WriteRules {
   readonly #options: WriteRulesOptions;
   /** The build directory is the build tool's alone: neither the source directory nor one that holds it. */
   readonly dedicated: boolean;
 
+  /** The build directory relative to the source directory, when it lies inside it (or is it): `''`, `build`. */
+  readonly #buildInSource: string | undefined;
+
   constructor(options: WriteRulesOptions) {
     this.#options = options;
     const { sourceDir, buildDir } = options;
     this.dedicated = buildDir !== sourceDir && relativeInside(buildDir, sourceDir) === undefined;
+    this.#buildInSource = relativeInside(sourceDir, buildDir);
   }
 
   /** `path` (relative to the build directory) relative to the source directory, when it lies there. */
   #sourcePath(path: string): string | undefined {
+    // A plain relative path (no '.', '..' or empty segment) below a build directory inside the source
+    // directory: the same answer without path.join and path.relative, for each of a large state's paths.
+    const inSource = this.#buildInSource;
+    if (inSource !== undefined && !UNPLAIN_PATH.test(path)) return inSource === '' ? path : `${inSource}/${path}`;
     return relativeInside(this.#options.sourceDir, join(this.#options.buildDir, path));
   }
 
@@ -150,8 +161,11 @@ export function checkPlanPaths(rules: WriteRules, buildDir: string, entries: Rea
     }
     for (const dir of ancestors(path)) dirs.add(dir);
   }
+  /** Directories of the plan that are not on disk: nothing stands below them (no stat for each file of a new tree). */
+  const absent = new Set<string>();
   for (const dir of dirs) {
     const info = lstatSync(join(buildDir, dir), { throwIfNoEntry: false });
+    if (!info) absent.add(dir);
     if (info?.isSymbolicLink() && entries.get(dir)?.kind !== 'link') {
       throw new CheckpointRefusedError(`'${dir}' in the build directory is a symbolic link; restoring through it could write outside`);
     }
@@ -165,6 +179,8 @@ export function checkPlanPaths(rules: WriteRules, buildDir: string, entries: Rea
   // A directory of the working tree is never replaced by a file: it may hold the user's files.
   for (const [path, record] of entries) {
     if (record.kind === 'dir') continue;
+    const slash = path.lastIndexOf('/');
+    if (slash > 0 && absent.has(path.slice(0, slash))) continue;
     const info = lstatSync(join(buildDir, path), { throwIfNoEntry: false });
     if (info?.isDirectory()) {
       throw new CheckpointRefusedError(`its state file '${path}' would replace the directory '${path}' of the working tree`);
@@ -207,10 +223,28 @@ function checkLinkTarget(rules: WriteRules, buildDir: string, path: string, entr
 /** SHA-256 of the file at `abs`, or `undefined` when it cannot be read. */
 function tryHashFile(abs: string): string | undefined {
   try {
-    return createHash('sha256').update(readFileSync(abs)).digest('hex');
+    return sha256(readFileSync(abs));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether nothing stands at a directory path below `buildDir` (relative,
+ * POSIX), each directory asked once and its parent first: a restore into a
+ * new tree stats its top directories only, not each of its files.
+ */
+function absentDirs(buildDir: string): (dir: string) => boolean {
+  const known = new Map<string, boolean>();
+  const isAbsent = (dir: string): boolean => {
+    let absent = known.get(dir);
+    if (absent !== undefined) return absent;
+    const slash = dir.lastIndexOf('/');
+    absent = (slash > 0 && isAbsent(dir.slice(0, slash))) || !lstatSync(join(buildDir, dir), { throwIfNoEntry: false });
+    known.set(dir, absent);
+    return absent;
+  };
+  return isAbsent;
 }
 
 /**
@@ -225,7 +259,10 @@ export function checkOverwrites(
   entries: ReadonlyMap<string, StateRecord>,
   expectedHash: (path: string, record: StateRecord) => string | undefined,
 ): void {
+  const isAbsent = absentDirs(buildDir);
   for (const [path, record] of entries) {
+    const slash = path.lastIndexOf('/');
+    if (slash > 0 && isAbsent(path.slice(0, slash))) continue;
     const abs = join(buildDir, path);
     const info = lstatSync(abs, { throwIfNoEntry: false });
     if (!info || (record.kind === 'dir' && info.isDirectory()) || rules.isKnownOutput(path)) continue;

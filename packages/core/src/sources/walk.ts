@@ -3,9 +3,18 @@
  * directory, filtered by include/exclude globs, never descending into
  * excluded directories or following links.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import crypto, { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  type Dirent,
+} from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { gitBlobId } from './hash.js';
@@ -49,47 +58,95 @@ export function listFiles(root: string, skipDir: (path: string) => boolean = () 
   return out.sort();
 }
 
-/** Lists the files and links below `root` (relative POSIX paths). */
+/**
+ * Lists the files and links below `root` (relative POSIX paths, sorted).
+ * Synchronous, as {@link listFiles}: a source tree's thousands of directory
+ * reads would each be a thread-pool round trip and a promise otherwise.
+ */
 export async function walkTree(root: string, options: WalkOptions): Promise<string[]> {
-  const isIncluded = picomatch(options.include.length > 0 ? [...options.include] : ['**'], { dot: true });
-  const isExcluded = options.exclude.length > 0 ? picomatch([...options.exclude], { dot: true }) : () => false;
+  // No include globs: everything is included, without a match per file.
+  const isIncluded = options.include.length > 0 ? picomatch([...options.include], { dot: true }) : undefined;
+  const isExcluded = options.exclude.length > 0 ? picomatch([...options.exclude], { dot: true }) : undefined;
   const out: string[] = [];
-  const visit = async (rel: string): Promise<void> => {
-    const entries = await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true });
-    const dirs: string[] = [];
+  const visit = (rel: string): void => {
+    const entries = readdirSync(rel === '' ? root : `${root}/${rel}`, { withFileTypes: true });
     for (const entry of entries) {
       const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (ALWAYS_SKIPPED.has(entry.name) || options.skipDirs.has(path) || isExcluded(path) || isExcluded(`${path}/`)) continue;
-        dirs.push(path);
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && isIncluded(path) && !isExcluded(path)) {
+        if (
+          ALWAYS_SKIPPED.has(entry.name) ||
+          options.skipDirs.has(path) ||
+          isExcluded?.(path) === true ||
+          isExcluded?.(`${path}/`) === true
+        ) {
+          continue;
+        }
+        visit(path);
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && isIncluded?.(path) !== false && isExcluded?.(path) !== true) {
         out.push(path);
       }
     }
-    await Promise.all(dirs.map(visit));
   };
-  await visit('');
-  return out.sort();
+  visit('');
+  return Promise.resolve(out.sort());
 }
 
 /** One buffer for every file hashed: fresh memory per file costs allocations and page faults. */
 let readBuffer = Buffer.allocUnsafe(1024 * 1024);
+/** Files up to this size are hashed in one piece, from the buffer; larger ones in a stream of reads. */
+const WHOLE_FILE_BYTES = 64 * 1024 * 1024;
+/** Never a link followed, never a FIFO waited on: what it is comes from fstat, after the open. */
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
+/** node >= 20.12 and 21.7: a one-shot digest, without a Hash object (a stream) per file. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'hex') => string }).hash;
 
-/** The git blob id of the regular file at `abs`, read synchronously through the reused buffer; `undefined` when it changed while read. */
-function blobIdOfFile(abs: string): string | undefined {
-  const fd = openSync(abs, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const hash = createHash('sha1').update(`blob ${size}\0`);
+/** What one file of {@link hashFiles} is, read through the open descriptor. */
+function blobIdOfOpenFile(fd: number, size: number): string | undefined {
+  const header = `blob ${size}\0`;
+  if (size < WHOLE_FILE_BYTES && oneShot) {
+    // The header, then the content right after it, then one byte more than the size, to see the end.
+    const want = header.length + size + 1;
+    if (readBuffer.length < want) readBuffer = Buffer.allocUnsafe(Math.max(want, readBuffer.length * 2));
+    const start = readBuffer.write(header, 0, 'latin1');
     let total = 0;
     for (;;) {
-      if (readBuffer.length < Math.min(size + 1, 64 * 1024 * 1024)) readBuffer = Buffer.allocUnsafe(Math.min(size + 1, 64 * 1024 * 1024));
-      const n = readSync(fd, readBuffer, 0, readBuffer.length, null);
+      const n = readSync(fd, readBuffer, start + total, size + 1 - total, null);
       if (n === 0) break;
       total += n;
-      hash.update(readBuffer.subarray(0, n));
+      if (total > size) return undefined; // it grew while read
     }
-    return total === size ? hash.digest('hex') : undefined;
+    return total === size ? oneShot('sha1', readBuffer.subarray(0, start + size), 'hex') : undefined;
+  }
+  const hash = createHash('sha1').update(header);
+  let total = 0;
+  for (;;) {
+    const n = readSync(fd, readBuffer, 0, readBuffer.length, null);
+    if (n === 0) break;
+    total += n;
+    hash.update(readBuffer.subarray(0, n));
+  }
+  return total === size ? hash.digest('hex') : undefined;
+}
+
+/** The source entry of the file or link at `abs`; `undefined` when it is neither (gone, a directory, a FIFO). */
+function sourceEntryOf(abs: string): SourceEntry | undefined {
+  let fd: number;
+  try {
+    fd = openSync(abs, OPEN_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code !== 'ELOOP') throw error;
+    // O_NOFOLLOW met a link: hashed by its target, as git stores it.
+    const target = readlinkSync(abs);
+    return { hash: gitBlobId(target), kind: 'link', target };
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return undefined;
+    // A file written while it was read is read again (its size no longer matches what was hashed).
+    const hash = blobIdOfOpenFile(fd, info.size) ?? blobIdOfOpenFile(fd, fstatSync(fd).size) ?? gitBlobId(readFileSync(abs));
+    return { hash, kind: (info.mode & 0o111) !== 0 ? 'exec' : 'file' };
   } finally {
     closeSync(fd);
   }
@@ -99,22 +156,24 @@ function blobIdOfFile(abs: string): string | undefined {
  * Hashes `paths` (relative to `root`) as git would (blob ids), links by their
  * target. Synchronous, through one reused buffer: a plain copy of a large tree
  * (a Nix unpack, a tarball) is thousands of small local reads, each a thread-
- * pool round trip and a promise when done asynchronously (~2x slower).
+ * pool round trip and a promise when done asynchronously (~2x slower). Per
+ * file: open (no link followed), fstat, one read, close; one digest.
  */
 export async function hashFiles(root: string, paths: readonly string[]): Promise<Map<string, SourceEntry>> {
   const result = new Map<string, SourceEntry>();
   for (const path of paths) {
-    const abs = join(root, path);
-    const info = lstatSync(abs, { throwIfNoEntry: false });
-    if (!info) continue;
-    if (info.isSymbolicLink()) {
-      const target = readlinkSync(abs);
-      result.set(path, { hash: gitBlobId(target), kind: 'link', target });
-    } else if (info.isFile()) {
-      // A file written while it was read is read again (its size no longer matches what was hashed).
-      const hash = blobIdOfFile(abs) ?? blobIdOfFile(abs) ?? gitBlobId(readFileSync(abs));
-      result.set(path, { hash, kind: (info.mode & 0o111) !== 0 ? 'exec' : 'file' });
-    }
+    const entry = sourceEntryOf(join(root, path));
+    if (entry) result.set(path, entry);
   }
-  return new Map([...result].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Promise.resolve(sortedByPath(result));
+}
+
+/** `map` with its keys in code-unit order: itself when they are already (a listing in git's or a walk's order). */
+export function sortedByPath<V>(map: Map<string, V>): Map<string, V> {
+  let previous: string | undefined;
+  for (const key of map.keys()) {
+    if (previous !== undefined && previous > key) return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    previous = key;
+  }
+  return map;
 }
