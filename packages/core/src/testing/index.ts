@@ -202,6 +202,7 @@ export {
   type FuzzPlan,
 } from './differential.js';
 export {
+  leftOutFiles,
   realProject,
   removedFileModeProblem,
   type RealCheckpoint,

@@ -17,7 +17,7 @@
  * compared as paths relative to their tree.
  */
 import { createHash } from 'node:crypto';
-import { readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { runProcess } from '../process.js';
 import { createCompilerLog, runOrchestrate, tempDir, type CliReport, type CliRun, type CompilerLog } from './index.js';
@@ -36,6 +36,12 @@ export interface RealProjectOptions {
   compiler?: string;
   /** Which logged sources are units of the project. @default all but configure's `conftest.c` */
   isUnit?: (path: string) => boolean;
+  /**
+   * Put the compiler wrapper on `PATH` as `gcc` and `cc` instead of setting
+   * `CC`: configure records a `CC` from the environment among its arguments
+   * (`config.status --config`). @default false
+   */
+  compilerOnPath?: boolean;
 }
 
 /** A shell command run in a tree (`bash -c`), or a function of the tree's directory giving one. */
@@ -112,7 +118,7 @@ export interface RealCheckpoint {
 export interface RealProject {
   readonly root: string;
   readonly pristine: string;
-  /** The environment of every build: `CC` is the compiler wrapper. */
+  /** The environment of every build: `CC` is the compiler wrapper (or `PATH` leads to it). */
   readonly env: Record<string, string>;
   readonly compilerLog: CompilerLog;
   /** Runs `bash -c command` in `cwd` with the build environment; throws with its output when it fails. */
@@ -147,8 +153,21 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
   const name = basename(source).replace(/-[0-9][^-]*$/, '');
   const root = await realpath(await tempDir(`orchestrate-${name}-`));
   const pristine = join(root, 'pristine');
-  const compilerLog = await createCompilerLog(join(root, 'cc'), options.compiler ?? 'gcc', { absolute: true, linking: true });
-  const env = { CC: compilerLog.path, ...compilerLog.env };
+  const compiler = options.compiler ?? 'gcc';
+  let env: Record<string, string>;
+  let compilerLog: CompilerLog;
+  if (options.compilerOnPath === true) {
+    // The wrapper runs the real compiler by its absolute path, since it is itself `gcc` on PATH.
+    const real = (await runProcess('bash', ['-c', `command -v '${compiler}'`])).stdout.trim();
+    compilerLog = await createCompilerLog(join(root, 'cc'), real, { absolute: true, linking: true });
+    const bin = join(root, 'cc', 'bin');
+    await mkdir(bin);
+    for (const name of ['gcc', 'cc']) await symlink(compilerLog.path, join(bin, name));
+    env = { PATH: `${bin}:${process.env['PATH'] ?? ''}`, ...compilerLog.env };
+  } else {
+    compilerLog = await createCompilerLog(join(root, 'cc'), compiler, { absolute: true, linking: true });
+    env = { CC: compilerLog.path, ...compilerLog.env };
+  }
   const isUnit = options.isUnit ?? ((path: string) => basename(path) !== 'conftest.c');
 
   const sh = async (cwd: string, command: string): Promise<string> => {
@@ -235,10 +254,28 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
         const steps = scenario.steps ?? checkpointOptions.steps;
         if (steps !== undefined) await sh(dir, commandFor(steps, dir));
       };
+      // A fresh clone at the scenarios' path after the user's steps, kept to start each clean build from: what
+      // the steps write (configure's files) depends on the path and the steps, not on the scenarios' edits of
+      // sources. A scenario with steps of its own clones afresh.
+      const configured = join(base, 'other.configured');
+      let configuredReady = false;
       const clean = async (dir: string, scenario: RealScenario) => {
         const known = scenario.cleanKey === undefined ? undefined : cleanBuilds.get(scenario.cleanKey);
         if (known) return known;
-        await fresh(dir, scenario);
+        if (scenario.steps === undefined && checkpointOptions.steps !== undefined) {
+          if (!configuredReady) {
+            await clone(dir, { config: checkpointOptions.config, steps: checkpointOptions.steps });
+            await rm(configured, { recursive: true, force: true });
+            await sh(base, `cp -a '${dir}' '${configured}'`);
+            configuredReady = true;
+          }
+          await rm(dir, { recursive: true, force: true });
+          await sh(base, `cp -a '${configured}' '${dir}'`);
+          if (scenario.config !== undefined) await writeFile(join(dir, 'orchestrate.config.json'), `${JSON.stringify(scenario.config)}\n`);
+          await scenario.change?.(dir);
+        } else {
+          await fresh(dir, scenario);
+        }
         await compilerLog.reset();
         await sh(dir, commandFor(scenario.cleanBuild ?? checkpointOptions.cleanBuild, dir));
         const result = { units: await units(dir), outputs: await digests(dir, checkpointOptions.outputs) };
@@ -273,6 +310,17 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
     },
   };
   return project;
+}
+
+/**
+ * The state files a build left out of its restore, with the reason, as its
+ * `--verbose` log names them (the report counts them by reason).
+ */
+export function leftOutFiles(run: CliRun): { path: string; reason: string }[] {
+  return [...run.stderr.matchAll(/^\[orchestrate\] not restoring '(.+?)': (.+)$/gm)].map((match) => ({
+    path: match[1] ?? '',
+    reason: match[2] ?? '',
+  }));
 }
 
 /**
