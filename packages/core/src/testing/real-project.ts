@@ -17,7 +17,7 @@
  * compared as paths relative to their tree.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { runProcess } from '../process.js';
 import { createCompilerLog, runOrchestrate, tempDir, type CliReport, type CliRun, type CompilerLog } from './index.js';
@@ -36,12 +36,6 @@ export interface RealProjectOptions {
   compiler?: string;
   /** Which logged sources are units of the project. @default all but configure's `conftest.c` */
   isUnit?: (path: string) => boolean;
-  /**
-   * Put the compiler wrapper on `PATH` as `gcc` and `cc` instead of setting
-   * `CC`: configure records a `CC` from the environment among its arguments
-   * (`config.status --config`). @default false
-   */
-  compilerOnPath?: boolean;
 }
 
 /** A shell command run in a tree (`bash -c`), or a function of the tree's directory giving one. */
@@ -118,7 +112,7 @@ export interface RealCheckpoint {
 export interface RealProject {
   readonly root: string;
   readonly pristine: string;
-  /** The environment of every build: `CC` is the compiler wrapper (or `PATH` leads to it). */
+  /** The environment of every build: `CC` is the compiler wrapper. */
   readonly env: Record<string, string>;
   readonly compilerLog: CompilerLog;
   /** Runs `bash -c command` in `cwd` with the build environment; throws with its output when it fails. */
@@ -153,21 +147,8 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
   const name = basename(source).replace(/-[0-9][^-]*$/, '');
   const root = await realpath(await tempDir(`orchestrate-${name}-`));
   const pristine = join(root, 'pristine');
-  const compiler = options.compiler ?? 'gcc';
-  let env: Record<string, string>;
-  let compilerLog: CompilerLog;
-  if (options.compilerOnPath === true) {
-    // The wrapper runs the real compiler by its absolute path, since it is itself `gcc` on PATH.
-    const real = (await runProcess('bash', ['-c', `command -v '${compiler}'`])).stdout.trim();
-    compilerLog = await createCompilerLog(join(root, 'cc'), real, { absolute: true, linking: true });
-    const bin = join(root, 'cc', 'bin');
-    await mkdir(bin);
-    for (const name of ['gcc', 'cc']) await symlink(compilerLog.path, join(bin, name));
-    env = { PATH: `${bin}:${process.env['PATH'] ?? ''}`, ...compilerLog.env };
-  } else {
-    compilerLog = await createCompilerLog(join(root, 'cc'), compiler, { absolute: true, linking: true });
-    env = { CC: compilerLog.path, ...compilerLog.env };
-  }
+  const compilerLog = await createCompilerLog(join(root, 'cc'), options.compiler ?? 'gcc', { absolute: true, linking: true });
+  const env = { CC: compilerLog.path, ...compilerLog.env };
   const isUnit = options.isUnit ?? ((path: string) => basename(path) !== 'conftest.c');
 
   const sh = async (cwd: string, command: string): Promise<string> => {
