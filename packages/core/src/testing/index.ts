@@ -90,22 +90,37 @@ export interface CompilerLog {
   readonly reset: () => Promise<void>;
 }
 
+/** What {@link createCompilerLog}'s wrapper records. */
+export interface CompilerLogOptions {
+  /** Log each source as an absolute path (relative ones joined to the compiler's working directory). @default false */
+  absolute?: boolean;
+  /** Log the sources of compile-and-link commands too (`cc -shared a.c b.c -o lib.so`), not only of `-c`. @default false */
+  linking?: boolean;
+}
+
 /** Writes a compiler wrapper into `dir` (the real compiler: `compiler`). */
-export async function createCompilerLog(dir: string, compiler = 'gcc'): Promise<CompilerLog> {
+export async function createCompilerLog(dir: string, compiler = 'gcc', options: CompilerLogOptions = {}): Promise<CompilerLog> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `log-${compiler.replace(/[^A-Za-z0-9+]/g, '_')}`);
   const logFile = join(dir, `${compiler.replace(/[^A-Za-z0-9+]/g, '_')}.log`);
-  // Records every non-option argument that names a C/C++ source when -c is present.
+  const source = options.absolute === true ? `$(case "$a" in /*) printf '%s' "$a" ;; *) printf '%s/%s' "$(pwd -P)" "$a" ;; esac)` : '$a';
+  // Records every non-option argument that names a C/C++ source when -c is present (or always, with `linking`);
+  // preprocessing (-E) and dependency generation (-M, -MM) compile nothing.
   await writeFile(
     path,
     `#!/bin/sh
-compile=0
-for a in "$@"; do [ "$a" = "-c" ] && compile=1; done
+compile=${options.linking === true ? 1 : 0}
+for a in "$@"; do
+  case "$a" in
+    -c) compile=1 ;;
+    -E|-M|-MM) compile=0; break ;;
+  esac
+done
 if [ $compile = 1 ] && [ -n "$ORCHESTRATE_TEST_CC_LOG" ]; then
   for a in "$@"; do
     case "$a" in
       -*) ;;
-      *.c|*.cc|*.cpp|*.cxx|*.C) printf '%s\\n' "$a" >> "$ORCHESTRATE_TEST_CC_LOG" ;;
+      *.c|*.cc|*.cpp|*.cxx|*.C) printf '%s\\n' "${source}" >> "$ORCHESTRATE_TEST_CC_LOG" ;;
     esac
   done
 fi
@@ -186,4 +201,15 @@ export {
   type DifferentialStep,
   type FuzzPlan,
 } from './differential.js';
+export {
+  leftOutFiles,
+  realProject,
+  type RealCheckpoint,
+  type RealCheckpointOptions,
+  type RealProject,
+  type RealProjectOptions,
+  type RealScenario,
+  type RealScenarioResult,
+  type TreeCommand,
+} from './real-project.js';
 export { scenarioHarness, programOutput, type Scenario, type ScenarioHarnessOptions, type ScenarioResult } from './scenario.js';
