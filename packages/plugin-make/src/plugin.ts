@@ -8,7 +8,7 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, join, posix } from 'node:path';
+import { isAbsolute, join, posix, relative } from 'node:path';
 import pLimit from 'p-limit';
 import picomatch from 'picomatch';
 import {
@@ -28,6 +28,7 @@ import {
   type StateFileSpec,
   validatePluginOptions,
 } from '@orchestrate/core';
+import { isConfiguredWith } from './configure.js';
 import { parseDepFile } from './dep-files.js';
 import { compiledSources, parseMakeDryRun } from './make-explain.js';
 import { findHazards, type Hazard } from './hazards.js';
@@ -119,11 +120,6 @@ function libtoolOwnersOf(path: string, paths: Iterable<string>): string[] {
   return [...paths].filter((p) => p.startsWith(dir) && p.endsWith('.la') && !p.slice(dir.length).includes('/'));
 }
 
-/** `value` as config.status --config prints an argument: single-quoted. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, "'\\''")}'`;
-}
-
 /** What the plugin learns during one run. */
 interface RunState {
   /** The build directory's files before the build (an in-source build's snapshot). */
@@ -153,6 +149,24 @@ function snapshotTree(root: string): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * Whether the build directory, as `snapshot` saw it before the build, holds a
+ * file that is no source (and so may be an earlier build's output). Without a
+ * snapshot: assumed so.
+ */
+function holdsBuildOutput(snapshot: ReadonlyMap<string, string> | undefined, ctx: BuildContext): boolean {
+  if (!snapshot) return true;
+  const sources = ctx.tree?.sources ?? new Map();
+  for (const path of snapshot.keys()) {
+    const source = ctx.sourcePathOf(path);
+    if (source === undefined || !sources.has(source)) return true;
+  }
+  return false;
+}
+
+/** autoconf's cache: written by autoreconf in an order of its own each run, and read by no build. */
+const AUTOCONF_CACHE = /(^|\/)autom4te\.cache\//;
 
 /** Object files: one per compiled unit. */
 const OBJECT_FILE = /\.(o|obj)$/;
@@ -385,11 +399,14 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const status = join(configureDir, 'config.status');
         if (existsSync(status)) {
           const ran = await ctx.exec(status, ['--config'], { cwd: configureDir, reject: false, echo: false });
-          // `--config` prints the arguments quoted as the shell would take them back.
-          if (ran.exitCode === 0 && ran.stdout.trim() === wanted.map(shellQuote).join(' ')) return undefined;
+          if (ran.exitCode === 0 && isConfiguredWith(ran.stdout, wanted, { ...ctx.env, ...toolEnv(ctx) })) return undefined;
         }
-        logger.info(`./configure ${wanted.join(' ')}`);
-        const result = await ctx.exec(join(ctx.sourceDir, 'configure'), wanted, { cwd: configureDir, env: toolEnv(ctx), logger });
+        // Run by a relative path, as users do (`../configure`): the Makefiles then name the source directory
+        // relatively, and so do the objects (`__FILE__` in assert), which stay the same at any path.
+        const script = relative(configureDir, join(ctx.sourceDir, 'configure'));
+        const relativeScript = script.startsWith('.') ? script : `./${script}`;
+        logger.info(`${relativeScript} ${wanted.join(' ')}`);
+        const result = await ctx.exec(relativeScript, wanted, { cwd: configureDir, env: toolEnv(ctx), logger });
         return { command: result.command };
       });
 
@@ -439,7 +456,10 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const args: string[] = [`-j${options.jobs ?? availableParallelism()}`];
         if (ctx.mode === 'full') {
           const strategy = options.fullBuild ?? (isAutomakeMakefile(makeDirOf(ctx)) ? 'clean' : 'always-make');
-          if (strategy === 'always-make') args.push('-B');
+          // -B remakes what an earlier build left; where the tree holds nothing but sources, a plain make is
+          // the clean build itself (-B can differ from it: a sub-make that remakes another's objects with its
+          // own flags, as lz4's programs/ does).
+          if (strategy === 'always-make' && holdsBuildOutput(run.snapshot, ctx)) args.push('-B');
           if (strategy === 'clean') {
             // No output of an earlier build survives; configure's outputs do (automake's clean keeps them).
             const clean = ['clean', ...variableArgs(ctx), ...(makefile ? ['-f', makefile] : [])];
@@ -590,8 +610,9 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           // (a configure step's outputs): those are inputs, decided by content.
           const inputs: string[] = [];
           for (const [path, stamp] of all) {
-            if (before.get(path) === stamp && restored[path] === undefined) inputs.push(path);
-            else files.push(stateFile(path));
+            if (before.get(path) === stamp && restored[path] === undefined) {
+              if (!AUTOCONF_CACHE.test(path)) inputs.push(path);
+            } else files.push(stateFile(path));
           }
           return { files, inputs };
         }
@@ -617,7 +638,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         // Makefiles, ignored by version control): inputs, decided by content.
         const inputs: string[] = [];
         for (const [path, stamp] of before) {
-          if (after.get(path) === stamp && !sources.has(path) && !chosen.has(path)) inputs.push(path);
+          if (after.get(path) === stamp && !sources.has(path) && !chosen.has(path) && !AUTOCONF_CACHE.test(path)) inputs.push(path);
         }
         logger.debug(`${chosen.size} state files, ${inputs.length} inputs`);
         return { files, inputs };

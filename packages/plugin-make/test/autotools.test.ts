@@ -126,6 +126,14 @@ describe('libogg, configured in-tree by the user before each build', () => {
     expect(result.units).toEqual(['src/framing.c']);
   });
 
+  it('recompiles exactly an edited unit in a plain copy without git, every mtime 1, configured by the user', async () => {
+    // Without git every file is listed, configure's Makefiles and config.h too: the checkpoint knows them as
+    // inputs, compared without the roots, so they do not count as added sources.
+    const result = await scenario({ change: EDIT_C, plainCopy: true });
+    expect(result.report).toMatchObject({ mode: 'incremental', changes: { added: [], modified: ['src/framing.c'], removed: [] } });
+    expect(result.units).toEqual(['src/framing.c']);
+  });
+
   it('builds in full, naming the Makefiles, when configure ran with other flags', async () => {
     const result = await scenario({ steps: steps('-O1'), warmSteps: './configure -q CFLAGS=-O1', units: 'own' });
     expect(result.report).toMatchObject({ mode: 'full' });
@@ -134,6 +142,31 @@ describe('libogg, configured in-tree by the user before each build', () => {
     expect(result.cleanUnits).toEqual(ALL_UNITS);
     // In a warm tree, configure rewrote include/ogg/config_types.h, which both units include: make compiles both.
     expect(result.warmUnits).toEqual(ALL_UNITS);
+  });
+});
+
+describe("libogg, configured by the user with configure's default flags (-g: the objects name the tree)", () => {
+  it('at another path, makes again what names the old path, with the libtool targets written with it, equal to a clean build', async () => {
+    const checkpoint = await libogg.checkpoint({
+      label: 'debug-info',
+      config: { name: 'libogg-g', plugins: ['@orchestrate/plugin-make'] },
+      steps: `${TOUCH} && ./configure -q`,
+      cleanBuild: MAKE,
+      warmBuild: MAKE,
+      outputs: OUTPUTS,
+    });
+    const result = await checkpoint.scenario({ change: EDIT_C });
+    expect(result.outputs).toEqual(result.cleanOutputs);
+    // The objects carry the old directory in their debug info: left out. Restoring the .lo and .la written with
+    // them would make make take them as up to date, and the link fail on the missing objects.
+    expect(result.report['leftOut']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reason: expect.stringMatching(/^names the old path/) }),
+        expect.objectContaining({ reason: 'libtool writes it with files that are left out' }),
+      ]),
+    );
+    expect(result.units).toEqual(ALL_UNITS);
+    expect(result.warmUnits).toEqual(['src/framing.c']);
   });
 });
 

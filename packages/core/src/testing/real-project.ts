@@ -73,6 +73,12 @@ export interface RealScenario {
   /** Replaces the config written into the clones. */
   config?: unknown;
   /**
+   * Lays the sources out as a plain copy without git, every mtime 1 (as a
+   * Nix builder unpacks them), for orchestrate and the clean build, instead of
+   * a clone. @default false
+   */
+  plainCopy?: boolean;
+  /**
    * Scenarios with the same key share one clean build (their sources are
    * equal, say an edit and the same edit with an old mtime). @default none
    */
@@ -119,6 +125,8 @@ export interface RealProject {
   sh(cwd: string, command: string): Promise<string>;
   /** A fresh clone at `dir` with `config` (when given) as its orchestrate config, then the user's `steps`. */
   clone(dir: string, options?: { config?: unknown; steps?: TreeCommand | undefined }): Promise<void>;
+  /** The same as a plain copy of the committed tree without git, every mtime 1. */
+  plainCopy(dir: string, options?: { config?: unknown; steps?: TreeCommand | undefined }): Promise<void>;
   /** Units compiled since the last reset, relative to `tree`. */
   units(tree: string): Promise<string[]>;
   /** `orchestrate build --verbose` in `dir`, with the unit log reset first. */
@@ -175,14 +183,18 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
     const inTree = logged.map((path) => relative(tree, resolve(path))).filter((path) => !path.startsWith('..') && isUnit(path));
     return [...new Set(inTree)].sort();
   };
-  const clone = async (dir: string, cloneOptions: { config?: unknown; steps?: TreeCommand | undefined } = {}): Promise<void> => {
+  type LayOptions = { config?: unknown; steps?: TreeCommand | undefined };
+  const lay = async (dir: string, how: 'clone' | 'plain', cloneOptions: LayOptions = {}): Promise<void> => {
     await rm(dir, { recursive: true, force: true });
     await sh(root, `mkdir -p '${dirname(dir)}'`);
-    await git(root, 'clone', '-q', pristine, dir);
+    if (how === 'clone') await git(root, 'clone', '-q', pristine, dir);
+    else await sh(root, `mkdir '${dir}' && git -C pristine archive HEAD | tar -x -C '${dir}' && find '${dir}' -exec touch -h -d @1 {} +`);
     if (cloneOptions.config !== undefined)
       await writeFile(join(dir, 'orchestrate.config.json'), `${JSON.stringify(cloneOptions.config)}\n`);
     if (cloneOptions.steps !== undefined) await sh(dir, commandFor(cloneOptions.steps, dir));
   };
+  const clone = (dir: string, options?: LayOptions) => lay(dir, 'clone', options);
+  const plainCopy = (dir: string, options?: LayOptions) => lay(dir, 'plain', options);
   const orchestrate = async (dir: string, store: string, args: readonly string[] = []) => {
     await compilerLog.reset();
     const run = await runOrchestrate(['build', '--verbose', ...args], { cwd: dir, store, env });
@@ -206,6 +218,7 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
     compilerLog,
     sh,
     clone,
+    plainCopy,
     units,
     orchestrate,
     digests,
@@ -230,7 +243,7 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
         return { units: await units(first), outputs: await digests(first, checkpointOptions.outputs) };
       };
       const fresh = async (dir: string, scenario: RealScenario) => {
-        await clone(dir, { config: scenario.config ?? checkpointOptions.config });
+        await (scenario.plainCopy === true ? plainCopy : clone)(dir, { config: scenario.config ?? checkpointOptions.config });
         await scenario.change?.(dir);
         const steps = scenario.steps ?? checkpointOptions.steps;
         if (steps !== undefined) await sh(dir, commandFor(steps, dir));
@@ -243,7 +256,7 @@ export async function realProject(options: RealProjectOptions): Promise<RealProj
       const clean = async (dir: string, scenario: RealScenario) => {
         const known = scenario.cleanKey === undefined ? undefined : cleanBuilds.get(scenario.cleanKey);
         if (known) return known;
-        if (scenario.steps === undefined && checkpointOptions.steps !== undefined) {
+        if (scenario.steps === undefined && checkpointOptions.steps !== undefined && scenario.plainCopy !== true) {
           if (!configuredReady) {
             await clone(dir, { config: checkpointOptions.config, steps: checkpointOptions.steps });
             await rm(configured, { recursive: true, force: true });
