@@ -44,6 +44,11 @@ const makeData = checkpointData(
   z.object({
     /** make's database, target -> prerequisites, of the edges into state files (absent when make printed none). */
     graph: z.record(z.string(), z.array(z.string())).optional(),
+    /**
+     * The graph holds the database of every make the build ran: the top one and each sub-make's (make's
+     * `Entering directory` lines named them all, and each answered). Absent: some may be missing.
+     */
+    complete: z.boolean().optional(),
     /** Outputs the build that saved the checkpoint may have left stale (see hazards.ts). */
     hazards: z.array(z.object({ changed: z.string(), output: z.string(), evidence: z.string() })).optional(),
   }),
@@ -134,6 +139,8 @@ interface RunState {
   hazards?: Hazard[];
   /** The restored checkpoint's graph, when nothing it is made from changed (set in selectState). */
   carriedGraph?: MakeGraph | undefined;
+  /** Whether the graph read or carried holds every make's database (see the `complete` field of makeData). */
+  graphComplete?: boolean;
   /** Where the build's sub-makes ran, relative to where make runs (a recursive make; set by the build hook). */
   subMakeDirs?: string[];
 }
@@ -331,7 +338,8 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         if (removed.size === 0) return;
         // Make names files relative to where it runs; state paths are relative to the build directory.
         const toState = (target: string): string | undefined => (makeDirOf(ctx) === ctx.buildDir ? target : ctx.statePathOf(target));
-        const recorded = makeData.read(plan.manifest)?.graph;
+        const data = makeData.read(plan.manifest);
+        const recorded = data?.graph;
         const relocate = rootMapper(plan.manifest.roots.source, ctx.sourceDir);
         const graph: MakeGraph = {};
         for (const [target, prerequisites] of Object.entries(recorded ?? {})) {
@@ -378,8 +386,11 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           plan.skip(statePath, 'built from a removed file');
           if (statePath.endsWith('.o')) plan.skip(`${statePath.slice(0, -2)}.d`, 'dependency file of a dropped output');
         }
-        // Outputs whose prerequisites make never told us (e.g. built by a recursive make) may depend on the
-        // removed file too.
+        // With every make's database at hand, what none of them lists as built from the removed file was not
+        // (as far as make knows, which is what a warm tree goes by too). Otherwise the outputs whose
+        // prerequisites no database told (a sub-make that hid its directory, or did not answer) may depend
+        // on it: they are left out, and the build is partial.
+        if (data?.complete === true) return;
         for (const [path, record] of [...plan.entries]) {
           if (record.kind === 'dir' || known.has(path) || DEPENDENCY_FILE.test(path)) continue;
           // libtool's side files go with the target that writes them (.o with its .lo, .libs/ with the .la):
@@ -435,7 +446,16 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           logger.debug(`no dependency graph from '${command} -pq' (exit ${String(top?.exitCode)})`);
           return undefined;
         }
-        (run.subMakeDirs ?? []).forEach((sub, i) => mergeSubMakeGraph(graph, parseMakeDatabase(subs[i]?.stdout ?? ''), sub));
+        // Complete when every make answered (-q exits 0 or 1) and none runs a sub-make that hides its directory.
+        const answered = (result: { exitCode?: number | undefined; stdout: string } | undefined): boolean =>
+          result !== undefined && (result.exitCode === 0 || result.exitCode === 1) && !result.stdout.includes('--no-print-directory');
+        let complete = answered(top);
+        (run.subMakeDirs ?? []).forEach((sub, i) => {
+          const subGraph = parseMakeDatabase(subs[i]?.stdout ?? '');
+          if (!answered(subs[i]) || Object.keys(subGraph).length === 0) complete = false;
+          mergeSubMakeGraph(graph, subGraph, sub);
+        });
+        run.graphComplete = complete;
         return graph;
       };
 
@@ -467,7 +487,8 @@ export function make(userOptions: MakeOptions = {}): Plugin {
             await ctx.exec(command, clean, { cwd: makeDirOf(ctx), env: toolEnv(ctx), logger });
           }
         }
-        args.push(...commonArgs(ctx));
+        // -w: every sub-make names its directory, even one run with -s, so its database can be read.
+        args.push('-w', ...commonArgs(ctx));
         const env = toolEnv(ctx);
         logger.info(`${env['CPPFLAGS'] === undefined ? '' : `CPPFLAGS='${env['CPPFLAGS']}' `}${command} ${args.join(' ')}`);
         const result = await ctx.exec(command, args, { cwd: makeDirOf(ctx), env, logger });
@@ -590,7 +611,10 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           ),
         ];
         if (!graph && hazards.length === 0) return;
-        makeData.write(manifest, { ...(graph ? { graph: kept } : {}), ...(hazards.length > 0 ? { hazards } : {}) });
+        makeData.write(manifest, {
+          ...(graph ? { graph: kept, ...(run.graphComplete === true ? { complete: true } : {}) } : {}),
+          ...(hazards.length > 0 ? { hazards } : {}),
+        });
       });
 
       const startGraphRead = (ctx: BuildContext): void => {
@@ -619,6 +643,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         const before = run.snapshot ?? new Map<string, string>();
         const after = run.afterBuild ?? snapshotTree(ctx.buildDir);
         run.carriedGraph = run.snapshot ? tryCarryGraph(ctx, before, after, isBuildFile) : undefined;
+        if (run.carriedGraph) run.graphComplete = (ctx.checkpoint && makeData.tryRead(ctx.checkpoint)?.complete) === true;
         if (run.carriedGraph) logger.debug('no makefile, dependency file or file set changed: the recorded make graph is kept');
         else startGraphRead(ctx);
         const sources = ctx.sources ?? new Map();

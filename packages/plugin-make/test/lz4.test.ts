@@ -34,10 +34,11 @@ const ALL_UNITS = [
 const PLUGIN = '@orchestrate/plugin-make';
 /**
  * `CFLAGS=-g` on make's command line (lz4's own `-O2 -g` compiles three times slower; the debug info naming
- * the directory is what matters here). `fullBuild: 'plain'`: a full build is `make` as a clean build runs it,
- * not `make -B`, under which programs/ compiles lib's objects again with its own flags (see the flags test).
+ * the directory is what matters here). The full builds run in fresh clones, where the plugin runs a plain
+ * `make`, as a clean build does: `make -B` would differ, programs/ compiling lib's objects again with its own
+ * flags (see the flags test).
  */
-const OPTIONS = { targets: ['default'], variables: { CFLAGS: '-g' }, jobs: 2, relocatable: true, fullBuild: 'plain' };
+const OPTIONS = { targets: ['default'], variables: { CFLAGS: '-g' }, jobs: 2, relocatable: true };
 const CONFIG = { name: 'lz4', plugins: [[PLUGIN, OPTIONS]] };
 /** make as the user runs it, with the prefix map the plugin's `relocatable` adds (`CPPFLAGS` from the environment). */
 const make =

@@ -38,28 +38,38 @@ const FILES: Record<string, string> = {
   'NOTES.md': 'notes\n',
 };
 
-let project = '';
 const cc = await createCompilerLog(await tempDir('orchestrate-cc-'));
-const harness = scenarioHarness({
-  get project() {
-    return project;
-  },
-  env: { CC: cc.path, ...cc.env },
-  cleanBuild: async (dir, env) => {
-    await execa('make', [], { cwd: dir, env, stdin: 'ignore' });
-  },
-  resetUnits: cc.reset,
-  // The compiler runs in each sub-make's directory: units are named from there.
-  units: cc.units,
-});
 
-describe('a recursive make (top Makefile running $(MAKE) -C in each directory)', () => {
-  beforeAll(async () => {
+/** A harness over the project `files` make, written to a new directory by `write()`. */
+function recursiveHarness(files: Record<string, string>) {
+  let project = '';
+  const harness = scenarioHarness({
+    get project() {
+      return project;
+    },
+    env: { CC: cc.path, ...cc.env },
+    cleanBuild: async (dir, env) => {
+      await execa('make', [], { cwd: dir, env, stdin: 'ignore' });
+    },
+    resetUnits: cc.reset,
+    // The compiler runs in each sub-make's directory: units are named from there.
+    units: cc.units,
+  });
+  const write = async (): Promise<void> => {
     project = join(await tempDir('orchestrate-recursive-src-'), 'recursive');
-    for (const [path, text] of Object.entries(FILES)) {
+    for (const [path, text] of Object.entries(files)) {
       await mkdir(join(project, path, '..'), { recursive: true });
       await writeFile(join(project, path), text);
     }
+  };
+  return { harness, write };
+}
+
+const { harness, write } = recursiveHarness(FILES);
+
+describe('a recursive make (top Makefile running $(MAKE) -C in each directory)', () => {
+  beforeAll(async () => {
+    await write();
     const { run } = await harness.prepare();
     expect(run.exitCode, run.stderr).toBe(0);
     expect(await cc.units()).toEqual(['count.c', 'main.c', 'words.c']);
@@ -105,5 +115,27 @@ describe('a recursive make (top Makefile running $(MAKE) -C in each directory)',
     expect(build.exitCode, build.stderr).toBe(0);
     expect(await cc.units()).toEqual(['count.c']);
     expect(build.stderr).toMatch(/-o main main\.o \.\.\/lib\/liblib\.a/);
+  });
+});
+
+describe('a recursive make whose sub-make hides its directory (--no-print-directory)', () => {
+  const hidden = recursiveHarness({ ...FILES, Makefile: 'all:\n\t$(MAKE) --no-print-directory -C lib\n\t$(MAKE) -C app\n' });
+
+  beforeAll(async () => {
+    await hidden.write();
+    const { run } = await hidden.harness.prepare();
+    expect(run.exitCode, run.stderr).toBe(0);
+  });
+
+  it('leaves out what no database tells the prerequisites of when a file is removed, says so, and equals a clean build', async () => {
+    const result = await hidden.harness.run('remove-notes', { change: (dir) => rm(join(dir, 'NOTES.md')) });
+    expect(result.run.exitCode, result.run.stderr).toBe(0);
+    // lib's sub-make named no directory: its database is not read, and what it built may come from NOTES.md.
+    expect(result.run.report).toMatchObject({ mode: 'partial', changes: { removed: ['NOTES.md'] } });
+    expect(result.run.report?.['leftOut']).toEqual([
+      { reason: 'its prerequisites are unknown to make and a source was removed', count: expect.any(Number), cautious: true },
+    ]);
+    expect(result.units).toEqual(['count.c', 'words.c']);
+    expect(await hidden.harness.diff(result)).toEqual([]);
   });
 });
