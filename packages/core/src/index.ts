@@ -28,6 +28,7 @@ export {
 export type { BuildContext, BuildMode, CheckpointChoice, ExecOptions, ExecResult, WorkingTree } from './context.js';
 export { selectCheckpoint } from './checkpoint/select.js';
 export { relativeInside } from './checkpoint/paths.js';
+export { CONFIG_SEARCH_PLACES } from './config/load-config.js';
 export { checkpointData, type CheckpointData } from './checkpoint/plugin-data.js';
 export {
   placeholderPairs,

@@ -13,6 +13,7 @@ import pLimit from 'p-limit';
 import picomatch from 'picomatch';
 import {
   checkpointData,
+  CONFIG_SEARCH_PLACES,
   isBinaryOutput,
   listFiles,
   relativeInside,
@@ -158,19 +159,25 @@ function snapshotTree(root: string): Map<string, string> {
 }
 
 /**
- * Whether the build directory, as `snapshot` saw it before the build, holds a
- * file that is no source (and so may be an earlier build's output). Without a
- * snapshot: assumed so.
+ * Whether the build directory, as `snapshot` saw it before the build, may hold
+ * an earlier build's output: a file that is no source version control tracks
+ * (an untracked file may be one, built by hand; outside version control every
+ * file may), other than orchestrate's own config. Without a snapshot: assumed so.
  */
 function holdsBuildOutput(snapshot: ReadonlyMap<string, string> | undefined, ctx: BuildContext): boolean {
   if (!snapshot) return true;
   const sources = ctx.tree?.sources ?? new Map();
+  const untracked = ctx.tree?.untracked ?? new Set<string>();
   for (const path of snapshot.keys()) {
     const source = ctx.sourcePathOf(path);
     if (source === undefined || !sources.has(source)) return true;
+    if (untracked.has(source) && !CONFIG_FILE_NAMES.has(source)) return true;
   }
   return false;
 }
+
+/** orchestrate's config files, at the top of a tree (not written by a build). */
+const CONFIG_FILE_NAMES = new Set(CONFIG_SEARCH_PLACES);
 
 /** autoconf's cache: written by autoreconf in an order of its own each run, and read by no build. */
 const AUTOCONF_CACHE = /(^|\/)autom4te\.cache\//;
