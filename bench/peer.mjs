@@ -188,9 +188,11 @@ function largerProjects(jobs) {
     autotools(jobs, 'libogg', 'libogg', 'libogg 1.3.5 (Debian), autotools + libtool (recursive automake, in-source)', {
       // Debian's tarball is upstream's release: configure and the Makefile.in are there. A clone gives
       // every file "now": the user touches the generated files into order (make never wants to run the
-      // autotools), then runs configure, as the plugin's autotools test does.
+      // autotools), then runs configure, as the plugin's autotools test does. configure's default flags
+      // are -g -O2: the prefix map of the tree (what `relocatable` gives a configure the plugin runs) keeps
+      // the objects free of its path, so they restore at another path (README "Paths").
       prepare:
-        'touch aclocal.m4 && sleep 0.01 && touch configure config.h.in && sleep 0.01 && find . -name Makefile.in -exec touch {} + && ./configure -q',
+        'touch aclocal.m4 && sleep 0.01 && touch configure config.h.in && sleep 0.01 && find . -name Makefile.in -exec touch {} + && ./configure -q CFLAGS="-g -O2 -ffile-prefix-map=$PWD=."',
       ignore: [
         'Makefile',
         'config.h',
@@ -218,7 +220,7 @@ function largerProjects(jobs) {
       {
         // Debian's tarball is a git export: no configure. Its own .gitignore ignores what autoreconf and
         // configure write.
-        prepare: 'autoreconf -fi >/dev/null 2>&1 && ./configure -q',
+        prepare: 'autoreconf -fi >/dev/null 2>&1 && ./configure -q CFLAGS="-g -O2 -ffile-prefix-map=$PWD=."',
         edit: 'src/dump.c',
         outputs: ['src/.libs/libjansson.so.4.14.0', 'src/.libs/libjansson.a'],
       },
