@@ -674,14 +674,15 @@ function measure(p, { runs, keep, rows: wanted }) {
       };
     });
 
-    attempt('naive', () => {
-      log(`${p.id}: run ${n}/${runs}: naive CI cache`);
+    // The naive CI cache: a fresh clone, the old build's files copied in (`cp -a` keeps their mtimes, as tar
+    // does; `cp -r` gives them "now", every output newer than every source), then the CI script.
+    const naiveCacheRow = (copy, what) => () => {
+      log(`${p.id}: run ${n}/${runs}: ${what}`);
       freshTree(p, 'clone', pristine, X);
       const paths = cachedPaths(p, old);
       resetCcLog();
       const since = nowNs();
-      // The cache restored with its mtimes (cp -a, as tar does), then the CI script: configure + build.
-      const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -a --parents "$@" "$0"', X, old, ...paths], base);
+      const restore = timed('bash', ['-c', `cd "$1" && shift && cp ${copy} --parents "$@" "$0"`, X, old, ...paths], base);
       // The user's own steps (configure) after the restore, as the CI script runs them: not timed.
       const prepareSeconds = prepare(p, X);
       const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
@@ -695,30 +696,9 @@ function measure(p, { runs, keep, rows: wanted }) {
         unitList: units,
         ...verdict(X, 'x', editCompiled(units)),
       };
-    });
-
-    attempt('naiveNow', () => {
-      log(`${p.id}: run ${n}/${runs}: naive CI cache restored with fresh mtimes`);
-      freshTree(p, 'clone', pristine, X);
-      const paths = cachedPaths(p, old);
-      resetCcLog();
-      const since = nowNs();
-      // The same cache unpacked without its times (cp -r: every output newer than every source).
-      const restore = timed('bash', ['-c', 'cd "$1" && shift && cp -r --parents "$@" "$0"', X, old, ...paths], base);
-      // The user's own steps (configure) after the restore, as the CI script runs them: not timed.
-      const prepareSeconds = prepare(p, X);
-      const r = steps([...configureStep(p, X), ...buildStep(p, X)]);
-      const units = unitsOf(X, since);
-      return {
-        seconds: restore.seconds + r.seconds,
-        cpuSeconds: r.cpuSeconds,
-        restoreSeconds: restore.seconds,
-        prepareSeconds,
-        units: units.length,
-        unitList: units,
-        ...verdict(X, 'x', editCompiled(units)),
-      };
-    });
+    };
+    attempt('naive', naiveCacheRow('-a', 'naive CI cache'));
+    attempt('naiveNow', naiveCacheRow('-r', 'naive CI cache restored with fresh mtimes'));
 
     attempt('seed', () => {
       log(`${p.id}: run ${n}/${runs}: the seed's mechanism`);
