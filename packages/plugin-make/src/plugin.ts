@@ -107,13 +107,26 @@ function resolveDepPath(ctx: BuildContext, dir: string, path: string): string {
   return isAbsolute(path) ? path : join(ctx.buildDir, dir, path);
 }
 
+/** The `.la` files among `paths`, by their directory (`''` at the top). */
+function libtoolArchivesByDir(paths: Iterable<string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const path of paths) {
+    if (!path.endsWith('.la')) continue;
+    const dir = posix.dirname(path);
+    const key = dir === '.' ? '' : dir;
+    out.set(key, [...(out.get(key) ?? []), path]);
+  }
+  return out;
+}
+
 /**
  * The make targets libtool writes `path` with, when it is one of libtool's
  * side files: an object goes with its `.lo` (`dir/.libs/x.o` or `dir/x.o` for
  * `dir/x.lo`), anything else in `dir/.libs/` (the shared library, its links,
- * the archive) with the `.la` files of `dir` among `paths`.
+ * the archive) with the `.la` files of `dir` (`archives`, from
+ * {@link libtoolArchivesByDir}).
  */
-function libtoolOwnersOf(path: string, paths: Iterable<string>): string[] {
+function libtoolOwnersOf(path: string, archives: ReadonlyMap<string, string[]>): string[] {
   const object = /^(?:(.*)\/)?([^/]+)\.o$/.exec(path);
   if (object?.[2]) {
     const base = object[1] ?? '';
@@ -121,9 +134,7 @@ function libtoolOwnersOf(path: string, paths: Iterable<string>): string[] {
     return [`${dir === '' ? '' : `${dir}/`}${object[2]}.lo`];
   }
   const side = /^(?:(.*)\/)?\.libs\/[^/]+$/.exec(path);
-  if (!side) return [];
-  const dir = side[1] === undefined ? '' : `${side[1]}/`;
-  return [...paths].filter((p) => p.startsWith(dir) && p.endsWith('.la') && !p.slice(dir.length).includes('/'));
+  return side ? (archives.get(side[1] ?? '') ?? []) : [];
 }
 
 /** What the plugin learns during one run. */
@@ -335,9 +346,10 @@ export function make(userOptions: MakeOptions = {}): Plugin {
         // .la): when one was left out (the core's path policy: debug info naming the old directory), the
         // target goes too, or make would take it as up to date with its files missing.
         const recordedPaths = Object.keys(plan.manifest.state);
+        const archives = libtoolArchivesByDir(recordedPaths);
         for (const path of recordedPaths) {
           if (plan.entries.has(path)) continue;
-          for (const owner of libtoolOwnersOf(path, recordedPaths)) {
+          for (const owner of libtoolOwnersOf(path, archives)) {
             if (plan.entries.has(owner)) plan.skip(owner, 'libtool writes it with files that are left out');
           }
         }
@@ -402,7 +414,7 @@ export function make(userOptions: MakeOptions = {}): Plugin {
           if (record.kind === 'dir' || known.has(path) || DEPENDENCY_FILE.test(path)) continue;
           // libtool's side files go with the target that writes them (.o with its .lo, .libs/ with the .la):
           // kept when it is (make rebuilds only the target, which writes them all again).
-          const owners = libtoolOwnersOf(path, plan.entries.keys());
+          const owners = libtoolOwnersOf(path, archives);
           if (owners.length > 0 && owners.every((owner) => known.has(owner) && plan.entries.has(owner))) continue;
           plan.skip(path, 'its prerequisites are unknown to make and a source was removed', true);
         }
